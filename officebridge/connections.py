@@ -1,0 +1,118 @@
+"""Resolve an Airflow connection id to connection settings, the way Airflow does.
+
+Order: the `AIRFLOW_CONN_<ID>` environment variable (URI or JSON form), then,
+when Airflow is installed and configured, Airflow's own lookup (metadata DB and
+secrets backends). The CLI and a DAG therefore run one mapping identically, and
+the environment-variable path needs no Airflow server at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from officebridge.errors import ConfigError, ConnectionNotFoundError
+from officebridge.secrets import Secret
+
+
+@dataclass(frozen=True)
+class Connection:
+    conn_id: str
+    conn_type: str
+    host: str | None = None
+    port: int | None = None
+    login: str | None = None
+    password: Secret = field(default_factory=lambda: Secret(""))
+    schema: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def extra_secret(self, key: str) -> Secret:
+        value = self.extra.get(key)
+        return Secret(str(value) if value else "")
+
+
+def _from_uri(conn_id: str, uri: str) -> Connection:
+    parts = urlsplit(uri)
+    if not parts.scheme:
+        raise ConfigError(f"connection {conn_id!r}: URI has no scheme (e.g. odoo://user:pass@host:8069/db)")
+    conn_type = parts.scheme.replace("-", "_")
+    extra: dict[str, Any] = {}
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if len(query) == 1 and query[0][0] == "__extra__":
+        extra = json.loads(query[0][1])
+    else:
+        extra = dict(query)
+    path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
+    return Connection(
+        conn_id=conn_id,
+        conn_type=conn_type,
+        host=unquote(parts.hostname) if parts.hostname else None,
+        port=parts.port,
+        login=unquote(parts.username) if parts.username else None,
+        password=Secret(unquote(parts.password) if parts.password else ""),
+        schema=path or None,
+        extra=extra,
+    )
+
+
+def _from_json(conn_id: str, text: str) -> Connection:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"connection {conn_id!r}: invalid JSON at position {exc.pos}") from None
+    extra = data.get("extra") or {}
+    if isinstance(extra, str):
+        extra = json.loads(extra)
+    port = data.get("port")
+    return Connection(
+        conn_id=conn_id,
+        conn_type=str(data.get("conn_type", "")).replace("-", "_"),
+        host=data.get("host"),
+        port=int(port) if port not in (None, "") else None,
+        login=data.get("login"),
+        password=Secret(data.get("password") or ""),
+        schema=data.get("schema"),
+        extra=extra,
+    )
+
+
+def parse_connection(conn_id: str, value: str) -> Connection:
+    """Parse the value of an AIRFLOW_CONN_* variable (URI or JSON)."""
+    value = value.strip()
+    return _from_json(conn_id, value) if value.startswith("{") else _from_uri(conn_id, value)
+
+
+def _from_airflow(conn_id: str) -> Connection | None:
+    if os.environ.get("OFFICEBRIDGE_NO_AIRFLOW_LOOKUP"):
+        return None
+    try:
+        from airflow.sdk import Connection as AirflowConnection  # noqa: PLC0415 - optional
+    except Exception:  # noqa: BLE001 - Airflow absent or unconfigured
+        return None
+    try:
+        conn = AirflowConnection.get(conn_id)
+    except Exception:  # noqa: BLE001 - not found in any backend
+        return None
+    return Connection(
+        conn_id=conn_id,
+        conn_type=conn.conn_type or "",
+        host=conn.host,
+        port=conn.port,
+        login=conn.login,
+        password=Secret(conn.password or ""),
+        schema=conn.schema,
+        extra=conn.extra_dejson,
+    )
+
+
+def resolve_connection(conn_id: str) -> Connection:
+    value = os.environ.get("AIRFLOW_CONN_" + conn_id.upper())
+    if value:
+        return parse_connection(conn_id, value)
+    found = _from_airflow(conn_id)
+    if found is None:
+        raise ConnectionNotFoundError(conn_id)
+    return found

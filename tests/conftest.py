@@ -1,0 +1,7 @@
+"""Shared fixtures: sandboxes, state stores. Each lives in tests/fixtures/."""
+
+pytest_plugins = [
+    "tests.fixtures.salesforce",
+    "tests.fixtures.odoo",
+    "tests.fixtures.state",
+]
