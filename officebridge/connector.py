@@ -131,6 +131,9 @@ class Connector(Protocol):
     ) -> Iterator[list[SourceRecord]]:
         """Yield batches ordered by (cursor, id), with cursor >= since (inclusive)."""
 
+    def fetch(self, object_name: str, fields: Sequence[str], ids: Sequence[str]) -> list[SourceRecord]:
+        """Read the given records again by id (deleted or archived ones included), for replay."""
+
     def lookup(self, object_name: str, field_name: str, values: Sequence[Any]) -> dict[Any, str]:
         """Map each found value of `field_name` to the id of a record holding it."""
 

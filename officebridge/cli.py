@@ -1,0 +1,385 @@
+"""`officebridge`: validate, preview and run mappings; inspect and repair syncs.
+
+Exit status: 0 when everything went through, 1 on an error (bad mapping, system
+down, run failed), 3 when a run finished but some records became dead letters.
+Colours and the progress bar appear only on a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from officebridge import settings
+from officebridge.errors import MappingError, OfficeBridgeError
+from officebridge.secrets import RedactingFilter, redact
+
+EXIT_ERROR, EXIT_DEAD_LETTERS = 1, 3
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * verbose
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=max(level, logging.DEBUG), handlers=[handler], force=True)
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> None:
+    err.print(f"[bold red]error:[/] {redact(message)}", markup=True, soft_wrap=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn officebridge errors into one clear message and a non-zero exit."""
+    try:
+        yield
+    except MappingError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]{redact(str(problem))}[/]", markup=True, soft_wrap=True)
+        _fail(f"{len(exc.problems)} problem(s) found")
+    except OfficeBridgeError as exc:
+        _fail(f"{type(exc).__name__}: {exc}")
+
+
+def _store(ctx: click.Context) -> Any:
+    from officebridge.state import StateStore  # noqa: PLC0415 - keep `--help` fast
+
+    return StateStore.open(ctx.obj["state_url"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--state-url", envvar="OFFICEBRIDGE_STATE_URL", help="SQLAlchemy URL of the state store "
+              "[default: sqlite:///$OFFICEBRIDGE_HOME/state.db].")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def main(ctx: click.Context, state_url: str | None, verbose: int) -> None:
+    """Keep front-office and back-office records in step, one YAML mapping per sync."""
+    _setup_logging(verbose)
+    ctx.obj = {"state_url": state_url}
+
+
+# --- mappings -----------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--describe/--no-describe", default=True, show_default=True,
+              help="Ask the connected systems which fields exist (needs the connections).")
+def validate(paths: tuple[Path, ...], describe: bool) -> None:
+    """Check mapping files (default: every file in mappings/) and report every problem."""
+    from officebridge.mapping import compile_mapping, load_mapping  # noqa: PLC0415
+    from officebridge.sync.runner import Describer  # noqa: PLC0415
+
+    files = _mapping_files(paths)
+    describer = Describer() if describe else None
+    bad = 0
+    for path in files:
+        try:
+            compile_mapping(load_mapping(path, describe=_safe_describer(describer)))
+            out.print(f"[green]ok[/]   {path}", markup=True)
+        except MappingError as exc:
+            bad += 1
+            for problem in exc.problems:
+                err.print(f"[red]{redact(str(problem))}[/]", markup=True, soft_wrap=True)
+        except OfficeBridgeError as exc:
+            bad += 1
+            err.print(f"[red]{path}: {redact(str(exc))}[/]", markup=True, soft_wrap=True)
+    if describer is not None:
+        describer.close()
+    if bad:
+        _fail(f"{bad} of {len(files)} mapping file(s) have problems")
+
+
+def _safe_describer(describer: Any) -> Any:
+    """Describe when the connection is usable; otherwise validate without field names."""
+    if describer is None:
+        return None
+
+    def describe(system: str, connection: str, obj: str) -> Any:
+        try:
+            return describer(system, connection, obj)
+        except OfficeBridgeError as exc:
+            err.print(f"[yellow]note:[/] field names not checked for {system} {obj}: {redact(str(exc))}",
+                      markup=True, soft_wrap=True)
+            return None
+
+    return describe
+
+
+def _mapping_files(paths: tuple[Path, ...]) -> list[Path]:
+    if not paths:
+        paths = (settings.mappings_dir(),)
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
+    if not files:
+        _fail("no mapping files found")
+    return files
+
+
+@main.command()
+@click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--limit", "-n", default=20, show_default=True, help="How many changed source records to show.")
+@click.pass_context
+def preview(ctx: click.Context, mapping: Path, limit: int) -> None:
+    """Show what a run would do with the next changed records. Writes nothing."""
+    from officebridge.sync.runner import preview_mapping  # noqa: PLC0415
+
+    with _errors():
+        store = _store(ctx)
+        result = preview_mapping(mapping, store, limit=limit)
+    table = Table(title=f"preview of {result.sync} ({len(result.plans)} records)")
+    for column in ("source id", "action", "target id", "values / reason"):
+        table.add_column(column, overflow="fold")
+    for p in result.plans:
+        detail = p.reason or (str(p.error) if p.error else json.dumps(p.values, ensure_ascii=False, default=str))
+        table.add_row(p.record.id, p.action, p.target_id or "", redact(detail))
+    out.print(table)
+    out.print(_counts_line(result.counts.as_dict()))
+
+
+def _counts_line(counts: dict[str, int]) -> str:
+    return "  ".join(f"{k}={v}" for k, v in counts.items())
+
+
+@main.command()
+@click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--overlap", default=300, show_default=True, help="Seconds re-read before the watermark.")
+@click.pass_context
+def run(ctx: click.Context, mapping: Path, overlap: int) -> None:
+    """Run one sync now: read changes, write them, record the outcome."""
+    from datetime import timedelta  # noqa: PLC0415
+
+    from officebridge.sync.run import RunOptions  # noqa: PLC0415
+    from officebridge.sync.runner import run_mapping  # noqa: PLC0415
+
+    with _errors():
+        store = _store(ctx)
+        with _progress(mapping.stem) as progress:
+            result = run_mapping(mapping, store, RunOptions(overlap=timedelta(seconds=overlap)), progress)
+    _print_summary(result)
+    if result.counts.failed:
+        err.print(f"{result.counts.failed} record(s) became dead letters: "
+                  f"officebridge dead-letters list --sync {result.sync}")
+        sys.exit(EXIT_DEAD_LETTERS)
+
+
+@contextmanager
+def _progress(name: str) -> Iterator[Any]:
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task(name)
+
+        def update(counts: Any) -> None:
+            bar.update(task, description=f"{name}: {_counts_line(counts.as_dict())}")
+
+        yield update
+
+
+def _print_summary(result: Any) -> None:
+    table = Table(title=f"{result.sync}: {result.status} in {result.seconds:.1f}s (run {result.run_id})")
+    counts = result.counts.as_dict()
+    for name in counts:
+        table.add_column(name, justify="right")
+    table.add_row(*(str(v) for v in counts.values()))
+    out.print(table)
+
+
+# --- state ----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("sync", required=False)
+@click.pass_context
+def status(ctx: click.Context, sync: str | None) -> None:
+    """Last runs, watermarks and open dead letters, per sync."""
+    with _errors():
+        store = _store(ctx)
+        if sync:
+            runs = store.runs(sync, limit=10)
+            table = Table(title=f"last runs of {sync}")
+            for column in ("run", "status", "trigger", "started", "seconds", "read", "created", "updated",
+                           "unchanged", "skipped", "failed", "deleted", "error"):
+                table.add_column(column)
+            for r in runs:
+                seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
+                table.add_row(str(r.id), r.status, r.trigger, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                              f"{seconds:.1f}" if seconds is not None else "",
+                              *(str(r.counts.get(k, 0)) for k in ("read", "created", "updated", "unchanged",
+                                                                  "skipped", "failed", "deleted")),
+                              redact(r.error or ""))
+            out.print(table)
+            return
+        table = Table(title="syncs")
+        for column in ("sync", "last run", "status", "counts", "watermark", "links", "open dead letters"):
+            table.add_column(column)
+        for s in store.syncs():
+            last = s.last_run
+            table.add_row(
+                s.sync,
+                f"{last.started_at:%Y-%m-%d %H:%M:%S}" if last else "-",
+                last.status if last else "-",
+                _counts_line(last.counts) if last else "",
+                s.watermark.isoformat() if s.watermark else "-",
+                str(s.links),
+                str(s.open_dead_letters),
+            )
+        out.print(table)
+
+
+@main.group("dead-letters")
+def dead_letters() -> None:
+    """Records that failed: list, show, replay after a fix, or ignore."""
+
+
+@dead_letters.command("list")
+@click.option("--sync", help="Only this sync.")
+@click.option("--status", "status_", default="open", show_default=True,
+              type=click.Choice(["open", "replayed", "ignored", "all"]))
+@click.option("--limit", default=100, show_default=True)
+@click.pass_context
+def dl_list(ctx: click.Context, sync: str | None, status_: str, limit: int) -> None:
+    """List dead letters."""
+    with _errors():
+        letters = _store(ctx).dead_letters(sync, None if status_ == "all" else status_, limit=limit)
+    table = Table(title=f"dead letters ({status_})")
+    for column in ("id", "sync", "source id", "stage", "code", "attempts", "status", "message"):
+        table.add_column(column, overflow="fold")
+    for d in letters:
+        table.add_row(str(d.id), d.sync, d.source_id, d.stage, d.error_code, str(d.attempts), d.status,
+                      redact(d.message))
+    out.print(table)
+
+
+@dead_letters.command("show")
+@click.argument("letter_id", type=int)
+@click.pass_context
+def dl_show(ctx: click.Context, letter_id: int) -> None:
+    """Show one dead letter with its payload."""
+    with _errors():
+        letter = _store(ctx).dead_letter(letter_id)
+    if letter is None:
+        _fail(f"no dead letter {letter_id}")
+    data = {k: getattr(letter, k) for k in ("id", "sync", "run_id", "source_id", "stage", "error_code",
+                                            "message", "attempts", "status", "created_at", "updated_at",
+                                            "payload")}
+    out.print_json(redact(json.dumps(data, default=str, ensure_ascii=False)))
+
+
+@dead_letters.command("replay")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--sync", help="Replay every open dead letter of this sync.")
+@click.option("--mappings", "mappings_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of the mapping files [default: ./mappings or $OFFICEBRIDGE_MAPPINGS].")
+@click.pass_context
+def dl_replay(ctx: click.Context, ids: tuple[int, ...], sync: str | None, mappings_dir: Path | None) -> None:
+    """Read the failed records again from the source and sync them (after you fixed the cause)."""
+    from officebridge.sync.runner import replay  # noqa: PLC0415
+
+    with _errors():
+        store = _store(ctx)
+        letters = _select_letters(store, ids, sync)
+        results = replay(store, letters, mappings_dir or settings.mappings_dir())
+    failing = 0
+    for r in results:
+        failing += r.still_failing
+        out.print(f"{r.sync}: replayed {r.replayed}, still failing {r.still_failing}"
+                  + (f", gone from the source: {', '.join(r.missing)}" if r.missing else ""))
+    if failing:
+        sys.exit(EXIT_DEAD_LETTERS)
+
+
+@dead_letters.command("ignore")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--sync", help="Ignore every open dead letter of this sync.")
+@click.pass_context
+def dl_ignore(ctx: click.Context, ids: tuple[int, ...], sync: str | None) -> None:
+    """Mark dead letters as ignored: they stay on record but are no longer open."""
+    with _errors():
+        store = _store(ctx)
+        letters = _select_letters(store, ids, sync)
+        n = store.set_dead_letter_status([d.id for d in letters], "ignored")
+    out.print(f"ignored {n} dead letter(s)")
+
+
+def _select_letters(store: Any, ids: tuple[int, ...], sync: str | None) -> list[Any]:
+    if not ids and not sync:
+        _fail("give dead letter ids or --sync")
+    if ids:
+        letters = [store.dead_letter(i) for i in ids]
+        unknown = [str(i) for i, d in zip(ids, letters, strict=True) if d is None]
+        if unknown:
+            _fail(f"no such dead letter: {', '.join(unknown)}")
+        not_open = [str(d.id) for d in letters if d.status != "open"]
+        if not_open:
+            _fail(f"not open (already replayed or ignored): {', '.join(not_open)}")
+        return letters
+    return list(store.dead_letters(sync, "open", limit=100_000))
+
+
+# --- sandboxes --------------------------------------------------------------------
+
+
+@main.group()
+def sandbox() -> None:
+    """Local emulations of the connected systems, to try mappings safely."""
+
+
+@sandbox.command("up")
+@click.option("--port", "ports", multiple=True, metavar="SYSTEM=PORT",
+              help="Override a default port, e.g. --port salesforce=9443.")
+@click.option("--seed/--no-seed", default=True, show_default=True, help="Seed demo data on first start.")
+def sandbox_up(ports: tuple[str, ...], seed: bool) -> None:
+    """Start every sandbox in the background and write $OFFICEBRIDGE_HOME/sandbox.env."""
+    from officebridge import sandboxes  # noqa: PLC0415
+
+    with _errors():
+        overrides = sandboxes.parse_ports(ports)
+        env_file, values = sandboxes.up(settings.home(), overrides, seed=seed)
+    for name, value in values.items():
+        out.print(f"export {name}='{value}'", markup=False, soft_wrap=True)
+    err.print(f"written to {env_file}; load it with: source {env_file}")
+
+
+@sandbox.command("down")
+def sandbox_down() -> None:
+    """Stop the background sandboxes."""
+    from officebridge import sandboxes  # noqa: PLC0415
+
+    for name in sandboxes.down(settings.home()):
+        out.print(f"stopped {name}")
+
+
+@sandbox.command("seed")
+@click.option("--accounts", default=300, show_default=True, help="How many demo accounts (with contacts).")
+@click.option("--seed", "seed_value", default=7, show_default=True, help="Random seed (same seed, same data).")
+def sandbox_seed(accounts: int, seed_value: int) -> None:
+    """Reset the sandboxes' data and seed fresh demo data."""
+    from officebridge import sandboxes  # noqa: PLC0415
+
+    with _errors():
+        for name, counts in sandboxes.seed(settings.home(), accounts=accounts, seed=seed_value).items():
+            out.print(f"{name}: {_counts_line(counts)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

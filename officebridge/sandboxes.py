@@ -1,0 +1,143 @@
+"""Start, stop and seed the connectors' sandboxes as background processes.
+
+Sandboxes are found like connectors, through an entry-point group
+(`officebridge.sandboxes`), so the engine never names a system. Each runs as
+`python -m <its module> serve`, with its data under
+`$OFFICEBRIDGE_HOME/sandbox/<system>/`; `up` writes the Airflow connection
+variables that point at them to `$OFFICEBRIDGE_HOME/sandbox.env`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+from officebridge.errors import ConfigError, UnreachableError
+
+GROUP = "officebridge.sandboxes"
+
+
+def registered() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def parse_ports(specs: tuple[str, ...]) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    known = registered()
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        if name not in known or not value.isdigit():
+            raise ConfigError(f"--port {spec!r}: expected SYSTEM=PORT with SYSTEM one of {', '.join(known)}")
+        ports[name] = int(value)
+    return ports
+
+
+def _dirs(home: Path, name: str) -> tuple[Path, Path]:
+    data = home / "sandbox" / name
+    data.mkdir(parents=True, exist_ok=True)
+    return data, home / "sandbox" / f"{name}.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _wait_listening(host: str, port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise UnreachableError(f"sandbox exited with status {proc.returncode}; see {log}")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise UnreachableError(f"sandbox did not listen on {host}:{port} within {timeout:.0f}s; see {log}")
+
+
+def env_var(name: str) -> str:
+    return f"AIRFLOW_CONN_{name.upper()}_DEFAULT"
+
+
+def up(home: Path, ports: dict[str, int], *, seed: bool = True, host: str = "127.0.0.1") -> tuple[Path, dict[str, str]]:
+    values: dict[str, str] = {}
+    for name, ep in registered().items():
+        cls: Any = ep.load()
+        port = ports.get(name, cls.default_port)
+        data, pid_file = _dirs(home, name)
+        running = pid_file.exists() and _alive(int(pid_file.read_text().split()[0]))
+        if not running:
+            fresh = not any(data.glob("*.sqlite"))
+            log = data / "server.log"
+            cmd = [sys.executable, "-m", ep.module.rsplit(":", 1)[0], "serve", "--home", str(data),
+                   "--host", host, "--port", str(port)]
+            if seed and fresh:
+                cmd += ["--seed", "300"]
+            with log.open("ab") as sink:
+                proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+            _wait_listening(host, port, proc, log)
+            pid_file.write_text(f"{proc.pid} {port}\n")
+        else:
+            port = int(pid_file.read_text().split()[1])
+        values[env_var(name)] = cls(data, host=host, port=port).connection_value()
+    env_file = home / "sandbox.env"
+    env_file.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in values.items()))
+    return env_file, values
+
+
+def down(home: Path) -> list[str]:
+    stopped = []
+    for name in registered():
+        pid_file = home / "sandbox" / f"{name}.pid"
+        if not pid_file.exists():
+            continue
+        pid = int(pid_file.read_text().split()[0])
+        if _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                if not _alive(pid):
+                    break
+                time.sleep(0.1)
+            stopped.append(name)
+        pid_file.unlink()
+    return stopped
+
+
+def seed(home: Path, *, accounts: int, seed: int) -> dict[str, dict[str, int]]:
+    """Reseed each sandbox's data in place (running or not; the data is a SQLite file)."""
+    results = {}
+    for name, ep in registered().items():
+        cls: Any = ep.load()
+        data, pid_file = _dirs(home, name)
+        port = int(pid_file.read_text().split()[1]) if pid_file.exists() else cls.default_port
+        box = cls(data, port=port)
+        box.reset()
+        results[name] = box.seed(accounts=accounts, seed=seed)
+    return results
+
+
+def load_env(home: Path) -> dict[str, str]:
+    """The connection variables `up` wrote, for tools that do not `source` the file."""
+    env_file = home / "sandbox.env"
+    if not env_file.exists():
+        return {}
+    values = {}
+    for line in env_file.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        values[key] = shlex.split(value)[0] if value else ""
+    return values
+
+
+__all__ = ["down", "env_var", "load_env", "parse_ports", "seed", "up"]

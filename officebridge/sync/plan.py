@@ -1,0 +1,142 @@
+"""Decide, for one batch of source records, what must happen to each target record.
+
+Planning reads (state store links, target lookups) but never writes, so the same
+code serves `preview` and `run`. Every source record ends up with exactly one
+action: create, update, archive, delete, unchanged, skipped or failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from officebridge.connector import Connector, OpKind, SourceRecord, WriteOp
+from officebridge.errors import RecordError
+from officebridge.state import Link, StateStore
+from officebridge.sync.hashing import content_hash
+from officebridge.sync.references import ReferenceResolver
+
+CREATE, UPDATE, ARCHIVE, DELETE = "create", "update", "archive", "delete"
+UNCHANGED, SKIPPED, FAILED = "unchanged", "skipped", "failed"
+_OP_KIND = {CREATE: OpKind.CREATE, UPDATE: OpKind.UPDATE, ARCHIVE: OpKind.ARCHIVE, DELETE: OpKind.DELETE}
+
+
+@dataclass(slots=True)
+class Planned:
+    """One source record and the action decided for it."""
+
+    record: SourceRecord
+    action: str
+    values: dict[str, Any] | None = None
+    target_id: str | None = None
+    target_hash: str | None = None
+    source_hash: str | None = None
+    error: RecordError | None = None
+    reason: str = ""
+
+    def op(self, match_field: str | None) -> WriteOp:
+        values = dict(self.values or {})
+        if self.action == UPDATE and match_field and values.get(match_field) == self.target_id:
+            values.pop(match_field)  # the record's own id identifies it; it is not a writable value
+        if self.action in (ARCHIVE, DELETE):
+            values = {}
+        return WriteOp(kind=_OP_KIND[self.action], ref=self.record.id, values=values, target_id=self.target_id)
+
+
+class Planner:
+    """Maps, resolves references, compares hashes and picks an action per record."""
+
+    def __init__(self, sync: str, compiled: Any, mapping: Any, target: Connector, store: StateStore):
+        self.sync = sync
+        self.compiled = compiled
+        self.mode: str = mapping.target.mode
+        self.on_delete: str = mapping.target.on_delete
+        self.target_object: str = mapping.target.object
+        self.match_field: str | None = compiled.match_field
+        self.target = target
+        self.store = store
+        self.references = ReferenceResolver(compiled.lookups, target, store)
+
+    def plan(self, records: list[SourceRecord]) -> list[Planned]:
+        links = self.store.links(self.sync, [r.id for r in records])
+        plans = [Planned(record=r, action=SKIPPED) for r in records]
+        live = [p for p in plans if not p.record.deleted]
+        for p in plans:
+            if p.record.deleted:
+                self._plan_delete(p, links.get(p.record.id))
+        self._map(live)
+        mapped = {p.record.id: p.values for p in live if p.action != FAILED and p.values is not None}
+        by_id = {p.record.id: p for p in live}
+        for source_id, error in self.references.resolve(mapped).items():  # type: ignore[arg-type]
+            self._fail(by_id[source_id], error)
+        self._match(live, links)
+        return plans
+
+    def _map(self, live: list[Planned]) -> None:
+        for p in live:
+            try:
+                values = self.compiled.map(p.record.fields)
+            except RecordError as exc:
+                exc.record_id = p.record.id
+                self._fail(p, exc)
+                continue
+            if values is None:
+                p.action, p.reason = SKIPPED, "filtered out by `where`"
+                continue
+            p.values = values
+            p.action = "mapped"
+            p.source_hash = content_hash(p.record.fields)
+
+    def _match(self, live: list[Planned], links: dict[str, Link]) -> None:
+        pending = [p for p in live if p.action == "mapped"]
+        for p in pending:
+            p.target_hash = content_hash(p.values or {})
+        unlinked = [p for p in pending if p.record.id not in links]
+        found = self._find_existing(unlinked)
+        for p in pending:
+            link = links.get(p.record.id)
+            if link is not None:
+                p.target_id = link.target_id
+                if link.target_hash == p.target_hash and link.state == "active":
+                    p.action = UNCHANGED
+                elif self.mode == "insert":
+                    p.action, p.reason = SKIPPED, "mode insert never updates a linked record"
+                else:
+                    p.action = UPDATE
+                continue
+            existing = found.get(self._match_key(p))
+            if existing is not None:
+                p.target_id = existing
+                if self.mode == "insert":
+                    p.action, p.reason = SKIPPED, f"a target record with this {self.match_field} already exists"
+                else:
+                    p.action = UPDATE  # adopt it: a crashed earlier run, or a record made by hand
+            elif self.mode == "update":
+                p.action, p.reason = SKIPPED, f"no target {self.target_object} matches {self.match_field}"
+            else:
+                p.action = CREATE
+
+    def _match_key(self, p: Planned) -> Any:
+        if not self.match_field or p.values is None:
+            return None
+        return p.values.get(self.match_field)
+
+    def _find_existing(self, unlinked: list[Planned]) -> dict[Any, str]:
+        if not self.match_field:
+            return {}
+        keys = sorted({k for k in map(self._match_key, unlinked) if k not in (None, "", False)}, key=str)
+        if not keys:
+            return {}
+        return self.target.lookup(self.target_object, self.match_field, keys)
+
+    def _plan_delete(self, p: Planned, link: Link | None) -> None:
+        if link is None or link.state != "active":
+            p.action, p.reason = SKIPPED, "deleted at the source; nothing linked to remove"
+        elif self.on_delete == "ignore":
+            p.action, p.reason = SKIPPED, "deleted at the source; on_delete is ignore"
+        else:
+            p.action, p.target_id = (ARCHIVE if self.on_delete == "archive" else DELETE), link.target_id
+
+    @staticmethod
+    def _fail(p: Planned, error: RecordError) -> None:
+        p.action, p.error = FAILED, error

@@ -1,0 +1,222 @@
+"""One run of one sync: extract -> map -> resolve -> diff -> write -> record.
+
+The run holds one batch at a time. For each batch it plans every record,
+writes the changes in target-sized chunks, then records links, dead letters,
+counts and the new watermark in one state-store transaction. A crash between
+the write and that transaction is safe: the watermark has not moved, so the
+rerun reads the batch again and finds the written records through the match
+field instead of creating them twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from officebridge.connector import Connector, SourceRecord, WriteResult
+from officebridge.errors import OfficeBridgeError, RecordError
+from officebridge.secrets import MASK, redact
+from officebridge.state import LinkWrite, NewDeadLetter, StateStore
+from officebridge.sync.counts import Counts
+from officebridge.sync.plan import ARCHIVE, CREATE, DELETE, FAILED, SKIPPED, UNCHANGED, UPDATE, Planned, Planner
+
+log = logging.getLogger(__name__)
+DEFAULT_OVERLAP = timedelta(minutes=5)
+_WRITE_ACTIONS = (CREATE, UPDATE, ARCHIVE, DELETE)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    overlap: timedelta = DEFAULT_OVERLAP  # re-read this much before the watermark: same-stamp records are not lost
+    read_batch: int = 2000
+    trigger: str = "cli"
+    lock_ttl: float = 600.0
+
+
+@dataclass(slots=True)
+class RunResult:
+    sync: str
+    run_id: int | None
+    status: str
+    counts: Counts
+    seconds: float
+    error: str | None = None
+    watermark: datetime | None = None
+    dead_letters: list[NewDeadLetter] = field(default_factory=list)
+
+
+Progress = Callable[[Counts], None]
+
+
+def _masked(values: dict[str, Any], sensitive: set[str]) -> dict[str, Any]:
+    return {k: (MASK if k in sensitive and v not in (None, "") else v) for k, v in values.items()}
+
+
+class SyncRun:
+    """Runs one mapping against its two connectors and the state store."""
+
+    def __init__(
+        self,
+        mapping: Any,
+        compiled: Any,
+        source: Connector,
+        target: Connector,
+        store: StateStore,
+        options: RunOptions = RunOptions(),
+    ) -> None:
+        self.mapping = mapping
+        self.compiled = compiled
+        self.sync: str = mapping.name
+        self.source = source
+        self.target = target
+        self.store = store
+        self.options = options
+        self.planner = Planner(self.sync, compiled, mapping, target, store)
+        self.sensitive: set[str] = set(getattr(compiled, "sensitive", ()) or ()) | set(mapping.sensitive or ())
+        batch = mapping.target.batch_size or target.max_write_batch
+        self.write_batch = max(1, min(batch, target.max_write_batch))
+
+    # --- reading ---------------------------------------------------------------
+
+    def since(self) -> datetime | None:
+        mark = self.store.watermark(self.sync)
+        return None if mark is None else mark - self.options.overlap
+
+    def batches(self, since: datetime | None) -> Iterator[list[SourceRecord]]:
+        src = self.mapping.source
+        return self.source.read(
+            src.object,
+            list(self.compiled.source_fields),
+            since=since,
+            where=src.filter,
+            include_deleted=bool(src.deletes),
+            batch_size=self.options.read_batch,
+        )
+
+    # --- the run ---------------------------------------------------------------
+
+    def run(self, progress: Progress | None = None) -> RunResult:
+        started = time.monotonic()
+        counts = Counts()
+        with self.store.lock(self.sync, ttl=self.options.lock_ttl) as lock:
+            run_id = self.store.start_run(self.sync, trigger=self.options.trigger)
+            try:
+                for records in self.batches(self.since()):
+                    counts.add(self.process(run_id, records))
+                    lock.heartbeat()
+                    if progress is not None:
+                        progress(counts)
+            except OfficeBridgeError as exc:
+                message = redact(str(exc))
+                self.store.finish_run(run_id, status="failed", error=f"{type(exc).__name__}: {message}")
+                raise
+            except BaseException as exc:
+                self.store.finish_run(run_id, status="failed", error=redact(f"{type(exc).__name__}: {exc}"))
+                raise
+            status = "partial" if counts.failed else "succeeded"
+            self.store.finish_run(run_id, status=status)
+        return RunResult(
+            self.sync, run_id, status, counts, time.monotonic() - started, watermark=self.store.watermark(self.sync)
+        )
+
+    def process(self, run_id: int, records: list[SourceRecord], *, advance_watermark: bool = True) -> Counts:
+        """Plan, write and record one batch; returns its counts."""
+        plans = self.planner.plan(records)
+        results = self.write(plans)
+        counts, links, deleted, letters, resolved = self.outcome(plans, results)
+        stamps = [r.cursor for r in records if r.cursor is not None]
+        self.store.commit_batch(
+            self.sync,
+            run_id,
+            links=links,
+            deleted=deleted,
+            dead_letters=letters,
+            resolved=resolved,
+            watermark=max(stamps) if stamps and advance_watermark else None,
+            counts=counts.as_dict(),
+        )
+        return counts
+
+    def write(self, plans: list[Planned]) -> dict[str, WriteResult]:
+        todo = [p for p in plans if p.action in _WRITE_ACTIONS]
+        results: dict[str, WriteResult] = {}
+        obj = self.mapping.target.object
+        for start in range(0, len(todo), self.write_batch):
+            chunk = todo[start : start + self.write_batch]
+            for result in self.target.write(obj, [p.op(self.planner.match_field) for p in chunk]):
+                results[result.ref] = result
+        return results
+
+    def outcome(
+        self, plans: list[Planned], results: dict[str, WriteResult]
+    ) -> tuple[Counts, list[LinkWrite], list[str], list[NewDeadLetter], list[str]]:
+        counts = Counts(read=len(plans))
+        links: list[LinkWrite] = []
+        deleted: list[str] = []
+        letters: list[NewDeadLetter] = []
+        resolved: list[str] = []
+        for p in plans:
+            source_id = p.record.id
+            if p.action in _WRITE_ACTIONS:
+                result = results.get(source_id)
+                if result is None or not result.ok:
+                    letters.append(self._write_failure(p, result))
+                    counts.failed += 1
+                    continue
+                resolved.append(source_id)
+                if p.action in (ARCHIVE, DELETE):
+                    deleted.append(source_id)
+                    counts.deleted += 1
+                    continue
+                target_id = result.target_id or p.target_id
+                assert target_id is not None
+                links.append(LinkWrite(source_id, str(target_id), p.source_hash or "", p.target_hash or ""))
+                if p.action == CREATE:
+                    counts.created += 1
+                else:
+                    counts.updated += 1
+            elif p.action == FAILED:
+                assert p.error is not None
+                letters.append(self._record_failure(p, p.error))
+                counts.failed += 1
+            elif p.action == UNCHANGED:
+                counts.unchanged += 1
+                resolved.append(source_id)
+            elif p.action == SKIPPED:
+                counts.skipped += 1
+        return counts, links, deleted, letters, resolved
+
+    # --- dead letters ----------------------------------------------------------
+
+    def _payload(self, p: Planned) -> dict[str, Any]:
+        return {
+            "source": _masked(p.record.fields, self.sensitive),
+            "values": _masked(p.values or {}, self.sensitive),
+            "cursor": p.record.cursor.isoformat() if p.record.cursor else None,
+            "target_id": p.target_id,
+        }
+
+    def _record_failure(self, p: Planned, error: RecordError) -> NewDeadLetter:
+        message = redact(str(error))
+        return NewDeadLetter(p.record.id, error.stage, error.code, message, self._payload(p))
+
+    def _write_failure(self, p: Planned, result: WriteResult | None) -> NewDeadLetter:
+        if result is None:
+            code, message = "NO_RESULT", "the target returned no result for this record"
+        else:
+            code = result.error_code or "WRITE_FAILED"
+            fields = f" (fields: {', '.join(result.fields)})" if result.fields else ""
+            message = (result.message or "write failed") + fields
+        values = p.values or {}
+        for name in self.sensitive:  # a target may echo a rejected value in its message
+            value = values.get(name)
+            if isinstance(value, str) and value:
+                message = message.replace(value, MASK)
+        return NewDeadLetter(p.record.id, "write", code, redact(message), self._payload(p))
+
+
+__all__ = ["RunOptions", "RunResult", "SyncRun", "UNCHANGED", "SKIPPED"]

@@ -1,0 +1,166 @@
+"""Entry points that turn a mapping file into a run, a preview or a replay.
+
+Order matters for "bad input leaves state untouched": the mapping is loaded and
+compiled, connections resolved and both systems checked *before* the state
+store is written to, so a typo, a wrong password or a host that is down fails
+fast with nothing recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from officebridge.connections import resolve_connection
+from officebridge.connector import Connector, ObjectInfo, open_connector
+from officebridge.errors import ConfigError
+from officebridge.mapping import compile_mapping, load_mapping, load_mappings
+from officebridge.state import DeadLetter, StateStore
+from officebridge.sync.counts import Counts
+from officebridge.sync.plan import Planned
+from officebridge.sync.run import Progress, RunOptions, RunResult, SyncRun
+
+
+@dataclass
+class Endpoints:
+    source: Connector
+    target: Connector
+
+    def close(self) -> None:
+        for connector in (self.source, self.target):
+            try:
+                connector.close()
+            except Exception:  # noqa: BLE001, S110 - closing is best effort
+                pass
+
+
+def connect(mapping: Any, *, check: bool = True) -> Endpoints:
+    source = open_connector(mapping.source.system, resolve_connection(mapping.source.connection))
+    target = open_connector(mapping.target.system, resolve_connection(mapping.target.connection))
+    endpoints = Endpoints(source, target)
+    if check:
+        try:
+            source.check()
+            target.check()
+        except BaseException:
+            endpoints.close()
+            raise
+    return endpoints
+
+
+class Describer:
+    """Describes objects for mapping validation, one connector per connection, cached."""
+
+    def __init__(self) -> None:
+        self.connectors: dict[tuple[str, str], Connector] = {}
+        self.cache: dict[tuple[str, str, str], ObjectInfo | None] = {}
+
+    def __call__(self, system: str, connection: str, object_name: str) -> ObjectInfo | None:
+        key = (system, connection, object_name)
+        if key not in self.cache:
+            conn_key = (system, connection)
+            if conn_key not in self.connectors:
+                self.connectors[conn_key] = open_connector(system, resolve_connection(connection))
+            self.cache[key] = self.connectors[conn_key].describe(object_name)
+        return self.cache[key]
+
+    def close(self) -> None:
+        for connector in self.connectors.values():
+            connector.close()
+
+
+@contextmanager
+def prepared(path: str | Path, store: StateStore | None, options: RunOptions) -> Iterator[SyncRun]:
+    mapping = load_mapping(Path(path))
+    compiled = compile_mapping(mapping)
+    endpoints = connect(mapping)
+    own_store = store is None
+    try:
+        store = store or StateStore.open()
+        yield SyncRun(mapping, compiled, endpoints.source, endpoints.target, store, options)
+    finally:
+        endpoints.close()
+        if own_store and store is not None:
+            store.close()
+
+
+def run_mapping(
+    path: str | Path,
+    store: StateStore | None = None,
+    options: RunOptions = RunOptions(),
+    progress: Progress | None = None,
+) -> RunResult:
+    with prepared(path, store, options) as run:
+        return run.run(progress)
+
+
+@dataclass
+class Preview:
+    sync: str
+    plans: list[Planned]
+    counts: Counts = field(default_factory=Counts)
+
+
+def preview_mapping(path: str | Path, store: StateStore, limit: int = 20) -> Preview:
+    """Read changes since the watermark and plan them; nothing is written anywhere."""
+    with prepared(path, store, RunOptions(read_batch=max(limit, 1) if limit < 2000 else 2000)) as run:
+        plans: list[Planned] = []
+        for records in run.batches(run.since()):
+            plans.extend(run.planner.plan(records[: limit - len(plans)]))
+            if len(plans) >= limit:
+                break
+        result = Preview(run.sync, plans)
+        for p in plans:
+            result.counts.read += 1
+            name = {"create": "created", "update": "updated", "archive": "deleted", "delete": "deleted"}.get(
+                p.action, p.action
+            )
+            setattr(result.counts, name, getattr(result.counts, name) + 1)
+        return result
+
+
+def find_mapping(sync: str, mappings_dir: Path) -> Path:
+    for mapping in load_mappings(sorted(mappings_dir.glob("*.y*ml"))):
+        if mapping.name == sync:
+            return Path(mapping.file)
+    raise ConfigError(f"no mapping named {sync!r} in {mappings_dir}")
+
+
+@dataclass
+class ReplayResult:
+    sync: str
+    replayed: int
+    still_failing: int
+    missing: list[str]
+    run_id: int | None
+
+
+def replay(
+    store: StateStore, letters: Sequence[DeadLetter], mappings_dir: Path, options: RunOptions = RunOptions()
+) -> list[ReplayResult]:
+    """Read the dead-lettered records again from the source and push them through the sync.
+
+    The watermark does not move: a replayed record may be newer than records the
+    next scheduled run has still to read.
+    """
+    by_sync: dict[str, list[DeadLetter]] = {}
+    for letter in letters:
+        by_sync.setdefault(letter.sync, []).append(letter)
+    results = []
+    for sync, group in by_sync.items():
+        path = find_mapping(sync, mappings_dir)
+        with prepared(path, store, RunOptions(trigger="replay", overlap=options.overlap)) as run:
+            with store.lock(sync, ttl=options.lock_ttl):
+                ids = [letter.source_id for letter in group]
+                records = run.source.fetch(run.mapping.source.object, list(run.compiled.source_fields), ids)
+                found = {r.id for r in records}
+                run_id = store.start_run(sync, trigger="replay")
+                counts = run.process(run_id, records, advance_watermark=False) if records else Counts()
+                store.finish_run(run_id, status="partial" if counts.failed else "succeeded")
+            results.append(
+                ReplayResult(sync, len(records) - counts.failed, counts.failed, sorted(set(ids) - found), run_id)
+            )
+    return results
