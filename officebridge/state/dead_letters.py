@@ -1,0 +1,125 @@
+"""Dead letters: records that failed, kept with the stage, the error and the payload.
+
+A record that keeps failing must not pile up one row per run: there is at most
+one *open* dead letter per (sync, source_id), enforced by a partial unique
+index, and a new failure bumps its attempt count and replaces what it says
+(the newest error is the one worth reading). When the record goes through
+later, its open letter becomes 'replayed'. Messages and payloads pass through
+secret redaction on the way in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from officebridge.secrets import redact
+from officebridge.state._sql import chunks, scrub, unique, upsert
+from officebridge.state.records import DEAD_LETTER_STATUSES, DeadLetter, NewDeadLetter
+from officebridge.state.schema import dead_letters
+
+
+def to_dead_letter(row: Any) -> DeadLetter:
+    return DeadLetter(
+        id=row.id,
+        sync=row.sync,
+        run_id=row.run_id,
+        source_id=row.source_id,
+        stage=row.stage,
+        error_code=row.error_code,
+        message=row.message,
+        payload=dict(row.payload or {}),
+        attempts=row.attempts,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def add(conn: Connection, sync: str, run_id: int, items: Sequence[NewDeadLetter], now: datetime) -> None:
+    latest = {item.source_id: item for item in items}
+    if not latest:
+        return
+    table = dead_letters
+    stmt = upsert(conn, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.sync, table.c.source_id],
+        index_where=table.c.status == "open",
+        set_={
+            "run_id": stmt.excluded.run_id,
+            "stage": stmt.excluded.stage,
+            "error_code": stmt.excluded.error_code,
+            "message": stmt.excluded.message,
+            "payload": stmt.excluded.payload,
+            "attempts": table.c.attempts + 1,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+    rows = [
+        {
+            "sync": sync,
+            "run_id": run_id,
+            "source_id": item.source_id,
+            "stage": item.stage,
+            "error_code": item.error_code,
+            "message": redact(item.message) if item.message is not None else None,
+            "payload": scrub(item.payload),
+            "attempts": 1,
+            "status": "open",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for item in latest.values()
+    ]
+    conn.execute(stmt, rows)
+
+
+def resolve(conn: Connection, sync: str, source_ids: Sequence[str], now: datetime) -> None:
+    for chunk in chunks(unique(source_ids)):
+        conn.execute(
+            sa.update(dead_letters)
+            .where(
+                dead_letters.c.sync == sync,
+                dead_letters.c.status == "open",
+                dead_letters.c.source_id.in_(chunk),
+            )
+            .values(status="replayed", updated_at=now)
+        )
+
+
+def query(conn: Connection, sync: str | None, status: str | None, limit: int) -> list[DeadLetter]:
+    stmt = sa.select(dead_letters)
+    if sync is not None:
+        stmt = stmt.where(dead_letters.c.sync == sync)
+    if status is not None:
+        stmt = stmt.where(dead_letters.c.status == status)
+    stmt = stmt.order_by(dead_letters.c.id.desc()).limit(limit)
+    return [to_dead_letter(row) for row in conn.execute(stmt)]
+
+
+def get(conn: Connection, id_: int) -> DeadLetter | None:
+    row = conn.execute(sa.select(dead_letters).where(dead_letters.c.id == id_)).first()
+    return None if row is None else to_dead_letter(row)
+
+
+def set_status(conn: Connection, ids: Sequence[int], status: str, now: datetime) -> int:
+    """Change the status of these letters; returns how many changed.
+
+    Reopening a letter is refused by the partial unique index if that record
+    already has another open letter; the caller gets the database's error.
+    """
+    if status not in DEAD_LETTER_STATUSES:
+        raise ValueError(f"dead letter status must be one of {', '.join(DEAD_LETTER_STATUSES)}")
+    changed = 0
+    for chunk in chunks(sorted(set(ids))):
+        result = conn.execute(
+            sa.update(dead_letters)
+            .where(dead_letters.c.id.in_(chunk), dead_letters.c.status != status)
+            .values(status=status, updated_at=now)
+        )
+        changed += result.rowcount
+    return changed

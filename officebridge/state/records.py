@@ -1,0 +1,101 @@
+"""The plain values the state store hands out and takes in.
+
+Callers (the sync run, the CLI, the Airflow plugin) never see SQLAlchemy rows:
+they get frozen dataclasses, so nothing they hold can lazily reach back into
+a closed session, and nothing they change can leak into the database by
+accident. Every datetime here is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+LINK_STATES: Final = ("active", "deleted")
+RUN_STATUSES: Final = ("running", "succeeded", "failed", "partial")
+DEAD_LETTER_STATUSES: Final = ("open", "replayed", "ignored")
+STAGES: Final = ("map", "lookup", "validate", "quality", "write")
+COUNT_NAMES: Final = ("read", "created", "updated", "unchanged", "skipped", "failed", "deleted")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One source record paired with its target record (the binder's entry)."""
+
+    sync: str
+    source_id: str
+    target_id: str
+    source_hash: str | None
+    target_hash: str | None
+    synced_at: datetime
+    state: str  # 'active' | 'deleted'
+
+
+@dataclass(frozen=True, slots=True)
+class LinkWrite:
+    """A link to create or refresh in `commit_batch` (upsert by sync + source id)."""
+
+    source_id: str
+    target_id: str
+    source_hash: str | None = None
+    target_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDeadLetter:
+    """A record that failed in this batch; an open one for the same source id is bumped."""
+
+    source_id: str
+    stage: str
+    error_code: str
+    message: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise ValueError(f"dead letter stage must be one of {', '.join(STAGES)}, not {self.stage!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A stored per-record failure, with what is needed to understand and replay it."""
+
+    id: int
+    sync: str
+    run_id: int | None
+    source_id: str
+    stage: str
+    error_code: str
+    message: str
+    payload: dict[str, Any]
+    attempts: int
+    status: str  # 'open' | 'replayed' | 'ignored'
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One execution of one sync, with its outcome counts."""
+
+    id: int
+    sync: str
+    status: str  # 'running' | 'succeeded' | 'failed' | 'partial'
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    error: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSummary:
+    """What the store knows about one sync, for `officebridge status` and the Syncs view."""
+
+    sync: str
+    last_run: Run | None
+    watermark: datetime | None
+    links: int  # active links
+    open_dead_letters: int

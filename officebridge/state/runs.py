@@ -1,0 +1,142 @@
+"""Runs, watermarks and the per-sync summary.
+
+A run row is opened before anything is read and its counts grow inside each
+batch's transaction (`commit_batch`), so after a crash the row says exactly
+how far the run got. The watermark only moves forward: the upsert's WHERE
+clause compares in the database, so neither a late retry of an old batch nor
+a concurrent writer can pull it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from officebridge.errors import StateError
+from officebridge.secrets import redact
+from officebridge.state._sql import scrub, upsert
+from officebridge.state.records import COUNT_NAMES, RUN_STATUSES, Run, SyncSummary
+from officebridge.state.schema import dead_letters, links, runs, watermarks
+
+
+def to_run(row: Any) -> Run:
+    return Run(
+        id=row.id,
+        sync=row.sync,
+        status=row.status,
+        trigger=row.trigger,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        counts={name: getattr(row, f"count_{name}") for name in COUNT_NAMES},
+        error=row.error,
+        detail=dict(row.detail or {}),
+    )
+
+
+def start(conn: Connection, sync: str, trigger: str, detail: Mapping[str, Any], now: datetime) -> int:
+    result = conn.execute(
+        sa.insert(runs).values(
+            sync=sync, status="running", trigger=trigger, started_at=now, detail=scrub(dict(detail))
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def finish(
+    conn: Connection, run_id: int, status: str, error: str | None, detail: Mapping[str, Any] | None, now: datetime
+) -> Run:
+    if status not in RUN_STATUSES or status == "running":
+        raise ValueError(f"a run finishes as succeeded, failed or partial, not {status!r}")
+    row = conn.execute(sa.select(runs.c.detail).where(runs.c.id == run_id)).first()
+    if row is None:
+        raise StateError(f"run {run_id} does not exist in the state store")
+    merged = dict(row.detail or {})
+    merged.update(scrub(dict(detail or {})))
+    conn.execute(
+        sa.update(runs)
+        .where(runs.c.id == run_id)
+        .values(status=status, finished_at=now, error=redact(error) if error else None, detail=merged)
+    )
+    return to_run(conn.execute(sa.select(runs).where(runs.c.id == run_id)).one())
+
+
+def check_counts(counts: Mapping[str, int]) -> None:
+    unknown = sorted(set(counts) - set(COUNT_NAMES))
+    if unknown:
+        raise ValueError(f"unknown run count(s) {', '.join(unknown)}; known: {', '.join(COUNT_NAMES)}")
+
+
+def ensure_run(conn: Connection, sync: str, run_id: int) -> None:
+    row = conn.execute(sa.select(runs.c.sync).where(runs.c.id == run_id)).first()
+    if row is None:
+        raise StateError(f"run {run_id} does not exist in the state store (sync {sync!r})")
+    if row.sync != sync:
+        raise StateError(f"run {run_id} belongs to sync {row.sync!r}, not {sync!r}")
+
+
+def add_counts(conn: Connection, run_id: int, counts: Mapping[str, int]) -> None:
+    values = {f"count_{k}": runs.c[f"count_{k}"] + int(n) for k, n in counts.items() if n}
+    if values:
+        conn.execute(sa.update(runs).where(runs.c.id == run_id).values(**values))
+
+
+def advance_watermark(conn: Connection, sync: str, run_id: int, value: datetime, now: datetime) -> None:
+    stmt = upsert(conn, watermarks).values(sync=sync, value=value, updated_at=now, run_id=run_id)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[watermarks.c.sync],
+        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at, "run_id": run_id},
+        where=watermarks.c.value < stmt.excluded.value,
+    )
+    conn.execute(stmt)
+
+
+def watermark(conn: Connection, sync: str) -> datetime | None:
+    value: datetime | None = conn.execute(
+        sa.select(watermarks.c.value).where(watermarks.c.sync == sync)
+    ).scalar()
+    return value
+
+
+def recent(conn: Connection, sync: str | None, limit: int) -> list[Run]:
+    stmt = sa.select(runs)
+    if sync is not None:
+        stmt = stmt.where(runs.c.sync == sync)
+    return [to_run(row) for row in conn.execute(stmt.order_by(runs.c.id.desc()).limit(limit))]
+
+
+def summaries(conn: Connection) -> list[SyncSummary]:
+    """One summary per sync found in any table, in a fixed number of queries."""
+    names: set[str] = set()
+    for table in (runs, watermarks, links, dead_letters):
+        names.update(conn.execute(sa.select(table.c.sync).distinct()).scalars())
+    latest_ids = sa.select(sa.func.max(runs.c.id)).group_by(runs.c.sync)
+    last = {row.sync: to_run(row) for row in conn.execute(sa.select(runs).where(runs.c.id.in_(latest_ids)))}
+    marks = dict(conn.execute(sa.select(watermarks.c.sync, watermarks.c.value)).tuples().all())
+    link_counts = dict(
+        conn.execute(
+            sa.select(links.c.sync, sa.func.count())
+            .where(links.c.state == "active")
+            .group_by(links.c.sync)
+        ).tuples().all()
+    )
+    open_counts = dict(
+        conn.execute(
+            sa.select(dead_letters.c.sync, sa.func.count())
+            .where(dead_letters.c.status == "open")
+            .group_by(dead_letters.c.sync)
+        ).tuples().all()
+    )
+    return [
+        SyncSummary(
+            sync=name,
+            last_run=last.get(name),
+            watermark=marks.get(name),
+            links=int(link_counts.get(name, 0)),
+            open_dead_letters=int(open_counts.get(name, 0)),
+        )
+        for name in sorted(names)
+    ]
