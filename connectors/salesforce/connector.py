@@ -1,0 +1,322 @@
+"""The Salesforce adapter: the only code in officebridge that calls simple-salesforce.
+
+It logs in with `SalesforceLogin` (SOAP, username + password + security token),
+then builds a `Salesforce` client from the session id over our own
+`VerifyingSession`, so TLS trust and timeouts are ours, not the environment's.
+Every remote call goes through `_call`, which classifies failures in one place
+(`errors.py`) and retries transient ones with `retry_call`; an expired session is
+answered by logging in again. Reads use the server-side query cursor
+(`nextRecordsUrl`), so records sharing one SystemModstamp across a page boundary
+are neither lost nor repeated. Writes use sObject Collections, 200 records per
+request, partial success allowed.
+
+ARCHIVE has no native meaning in Salesforce. We map it to setting a boolean
+activity flag to false when the object has an updateable one (`IsActive`, as on
+Product2 or User, or a custom `Active__c`); otherwise each archive op fails with
+ARCHIVE_NOT_SUPPORTED, so a mapping asks explicitly for `delete` (to the recycle
+bin) instead of silently losing records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+import requests
+from simple_salesforce.api import Salesforce
+from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError
+from simple_salesforce.login import SalesforceLogin
+
+from connectors.salesforce import composite, soql
+from connectors.salesforce.errors import (
+    CallContext,
+    ConnectFailedError,
+    WriteOutcomeUnknownError,
+    classify_http,
+    classify_login_failure,
+    classify_network,
+)
+from connectors.salesforce.records import object_info, source_record
+from connectors.salesforce.session import ApiUsage, VerifyingSession
+from connectors.salesforce.settings import DEFAULT_CONN_ID, SalesforceSettings, settings_from_connection
+from officebridge.connections import Connection
+from officebridge.connector import ObjectInfo, OpKind, SourceRecord, WriteOp, WriteResult
+from officebridge.errors import (
+    ConfigError,
+    OfficeBridgeError,
+    RemoteProtocolError,
+    SessionExpiredError,
+    UnreachableError,
+)
+from officebridge.retry import DEFAULT_POLICY, RetryPolicy, retry_call
+from officebridge.secrets import Secret
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MIN_QUERY_BATCH, MAX_QUERY_BATCH = 200, 2000  # what Sforce-Query-Options: batchSize accepts
+ARCHIVE_FLAGS = ("IsActive", "Active__c")
+
+
+class SalesforceConnector:
+    """Connector for Salesforce over its REST API (simple-salesforce 1.12)."""
+
+    system: ClassVar[str] = "salesforce"
+    cursor_field: ClassVar[str] = "SystemModstamp"
+    max_write_batch: ClassVar[int] = composite.MAX_RECORDS
+    default_conn_name: ClassVar[str] = DEFAULT_CONN_ID
+    conn_type: ClassVar[str] = "salesforce"
+
+    def __init__(self, connection: Connection, *, retry_policy: RetryPolicy = DEFAULT_POLICY) -> None:
+        self.settings: SalesforceSettings = settings_from_connection(connection)
+        self.retry_policy = retry_policy
+        self.api_usage: ApiUsage | None = None  # from the last Sforce-Limit-Info header seen
+        self.logins = 0  # how many times we logged in (re-logins after expiry included)
+        self._session = VerifyingSession(self.settings.ca_file or True, self.settings.timeout)
+        self._client: Salesforce | None = None
+        self._describes: dict[str, ObjectInfo] = {}
+
+    # --- plumbing ---------------------------------------------------------------
+
+    def _context(self, what: str, idempotent: bool) -> CallContext:
+        last = self._session.last_answer
+        return CallContext(
+            what=what,
+            conn_id=self.settings.conn_id,
+            endpoint=self.settings.login_endpoint,
+            idempotent=idempotent,
+            retry_after=last.retry_after if last else None,
+            trusted=self.settings.ca_file or "the default CA bundle",
+        )
+
+    def _login(self) -> Salesforce:
+        s = self.settings
+        try:
+            session_id, instance = SalesforceLogin(
+                username=s.username,
+                password=s.password.reveal(),
+                security_token=s.security_token.reveal() or None,
+                sf_version=s.version,
+                session=self._session,
+                domain=s.domain,
+                scratch_url=s.login_url,
+            )
+        except SalesforceAuthenticationFailed as exc:
+            raise classify_login_failure(exc, self._context("login", True), s.username) from None
+        except requests.RequestException as exc:
+            raise classify_network(exc, self._context("login", True)) from None
+        Secret(session_id)  # registers the session id, so `redact` masks it wherever it shows up
+        self.logins += 1
+        log.info(
+            "logged in to Salesforce as %s (connection %s, instance %s)", s.username, s.conn_id, instance
+        )
+        return Salesforce(
+            session_id=session_id,
+            instance_url=f"https://{instance}",
+            session=self._session,
+            version=s.version,
+        )
+
+    def _call(self, what: str, fn: Callable[[Salesforce], T], *, idempotent: bool = True) -> T:
+        """Run `fn(client)`, logging in when needed, classifying and retrying failures."""
+
+        def attempt() -> T:
+            if self._client is None:
+                self._client = self._login()
+            try:
+                return fn(self._client)
+            except SalesforceError as exc:
+                raise classify_http(exc, self._context(what, idempotent)) from None
+            except requests.RequestException as exc:
+                raise classify_network(exc, self._context(what, idempotent)) from None
+            finally:
+                self._note_usage()
+
+        def on_retry(exc: OfficeBridgeError) -> None:
+            if isinstance(exc, SessionExpiredError):
+                self._client = None  # the next attempt logs in again
+
+        try:
+            return retry_call(attempt, policy=self.retry_policy, what=f"Salesforce {what}", on_retry=on_retry)
+        except ConnectFailedError as exc:
+            raise UnreachableError(f"{exc} (gave up after {self.retry_policy.attempts} tries)") from None
+
+    def _note_usage(self) -> None:
+        last = self._session.last_answer
+        if last is not None and last.api_usage is not None:
+            self.api_usage = last.api_usage
+
+    # --- Connector protocol -------------------------------------------------------
+
+    def check(self) -> None:
+        """Log in and read the org's limits: proves credentials, TLS trust and the API version."""
+        self._call("check (limits)", lambda c: c.limits())
+
+    def describe(self, object_name: str) -> ObjectInfo:
+        soql.check_name(object_name)
+        if object_name not in self._describes:
+            body = self._call(f"describe {object_name}", lambda c: getattr(c, object_name).describe())
+            self._describes[object_name] = object_info(body, object_name)
+        return self._describes[object_name]
+
+    def read(
+        self,
+        object_name: str,
+        fields: Sequence[str],
+        *,
+        since: datetime | None = None,
+        where: Any = None,
+        include_deleted: bool = False,
+        batch_size: int = 2000,
+    ) -> Iterator[list[SourceRecord]]:
+        """Yield each query page as a batch (split further when `batch_size` < 200).
+
+        `where` is a SOQL condition; it is ANDed, in parentheses, with the cursor
+        condition. Salesforce pages between 200 and 2000 records, so batch_size is
+        sent clamped to that range as `Sforce-Query-Options: batchSize=`.
+        """
+        if where is not None and not isinstance(where, str):
+            raise ConfigError(f"read {object_name}: `where` must be a SOQL condition string")
+        if batch_size < 1:
+            raise ConfigError(f"read {object_name}: batch_size must be positive")
+        query = soql.read_query(
+            object_name,
+            fields,
+            since=since,
+            where=where,
+            include_deleted=include_deleted,
+            cursor_field=self.cursor_field,
+        )
+        for page in self._pages(f"query {object_name}", query, include_deleted, batch_size):
+            records = [
+                source_record(raw, object_name, fields, cursor_field=self.cursor_field) for raw in page
+            ]
+            for start in range(0, len(records), batch_size):
+                yield records[start : start + batch_size]
+
+    def _pages(self, what: str, query: str, include_deleted: bool, batch_size: int) -> Iterator[list[Any]]:
+        size = max(MIN_QUERY_BATCH, min(MAX_QUERY_BATCH, batch_size))
+        headers = {"Sforce-Query-Options": f"batchSize={size}"}
+        body = self._call(what, lambda c: c.query(query, include_deleted=include_deleted, headers=headers))
+        while True:
+            if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+                raise RemoteProtocolError(f"{what}: the answer has no record list")
+            if body["records"]:
+                yield body["records"]
+            next_url = body.get("nextRecordsUrl")
+            if body.get("done", True) or not next_url:
+                return
+            body = self._call(what, _query_more(next_url, headers))
+
+    def lookup(self, object_name: str, field_name: str, values: Sequence[Any]) -> dict[Any, str]:
+        """Map each value to the Id of a record holding it (the lowest Id when several do).
+
+        Text comparison in SOQL is case-insensitive, as in Salesforce itself; each
+        value the caller gave maps to the record that matched it.
+        """
+        wanted: dict[Any, list[Any]] = {}
+        for value in values:
+            if value is not None and value != "":
+                wanted.setdefault(_norm(value), []).append(value)
+        found: dict[Any, str] = {}
+        originals = [group[0] for group in wanted.values()]
+        for query in soql.in_chunks(object_name, field_name, originals):
+            for page in self._pages(f"lookup {object_name}.{field_name}", query, False, MAX_QUERY_BATCH):
+                for raw in page:
+                    for value in wanted.get(_norm(_get_ci(raw, field_name)), []):
+                        found.setdefault(value, str(raw["Id"]))
+        return found
+
+    def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        soql.check_name(object_name)
+        results: list[WriteResult | None] = [composite.invalid(op, object_name) for op in ops]
+        sendable = [i for i, r in enumerate(results) if r is None]
+        effective = self._effective_ops(object_name, [ops[i] for i in sendable])
+        todo: list[tuple[int, WriteOp]] = []
+        for i, op in zip(sendable, effective, strict=True):
+            if isinstance(op, WriteResult):
+                results[i] = op
+            else:
+                todo.append((i, op))
+        todo_ops = [op for _, op in todo]
+        for chunk in composite.plan(todo_ops):
+            chunk_ops = [todo_ops[j] for j in chunk.indexes]
+            for j, result in zip(chunk.indexes, self._send(object_name, chunk, chunk_ops), strict=True):
+                results[todo[j][0]] = result
+        return [r for r in results if r is not None]
+
+    def _send(self, object_name: str, chunk: composite.Chunk, ops: list[WriteOp]) -> list[WriteResult]:
+        request = composite.build(object_name, chunk.kind, chunk.key_field, ops)
+        what = f"{chunk.kind.value} {len(ops)} {object_name}"
+        try:
+            body = self._call(
+                what,
+                lambda c: c.restful(
+                    request.path, params=request.params, method=request.method, json=request.body
+                ),
+                idempotent=chunk.kind in composite.IDEMPOTENT,
+            )
+        except WriteOutcomeUnknownError as exc:
+            return composite.outcome_unknown(ops, str(exc))
+        return composite.results(object_name, chunk.kind, ops, body)
+
+    def _effective_ops(self, object_name: str, ops: list[WriteOp]) -> list[WriteOp | WriteResult]:
+        """Rewrite ARCHIVE as an update of the object's activity flag, or fail it honestly."""
+        if not any(op.kind is OpKind.ARCHIVE for op in ops):
+            return list(ops)
+        flag = self._archive_flag(object_name)
+        out: list[WriteOp | WriteResult] = []
+        for op in ops:
+            if op.kind is not OpKind.ARCHIVE:
+                out.append(op)
+            elif flag is None:
+                out.append(
+                    WriteResult(
+                        ref=op.ref,
+                        ok=False,
+                        target_id=op.target_id,
+                        error_code="ARCHIVE_NOT_SUPPORTED",
+                        message=(
+                            f"{object_name} has no updateable boolean {' or '.join(ARCHIVE_FLAGS)} field to "
+                            f"archive record {op.target_id}; use the delete policy instead"
+                        ),
+                    )
+                )
+            else:
+                out.append(
+                    WriteOp(kind=OpKind.UPDATE, ref=op.ref, values={flag: False}, target_id=op.target_id)
+                )
+        return out
+
+    def _archive_flag(self, object_name: str) -> str | None:
+        info = self.describe(object_name)
+        for name in ARCHIVE_FLAGS:
+            f = info.fields.get(name)
+            if f is not None and f.type == "boolean" and not f.readonly:
+                return name
+        return None
+
+    def close(self) -> None:
+        self._client = None
+        self._session.close()
+
+
+def _query_more(url: str, headers: dict[str, str]) -> Callable[[Salesforce], Any]:
+    def call(client: Salesforce) -> Any:
+        return client.query_more(url, identifier_is_url=True, headers=headers)
+
+    return call
+
+
+def _get_ci(record: Any, key: str) -> Any:
+    if not isinstance(record, dict):
+        return None
+    if key in record:
+        return record[key]
+    return next((v for k, v in record.items() if k.lower() == key.lower()), None)
+
+
+def _norm(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
