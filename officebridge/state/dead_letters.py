@@ -48,7 +48,7 @@ def add(conn: Connection, sync: str, run_id: int, items: Sequence[NewDeadLetter]
     stmt = upsert(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.sync, table.c.source_id],
-        index_where=table.c.status == "open",
+        index_where=sa.text("status = 'open'"),  # literal: a bound value would break executemany
         set_={
             "run_id": stmt.excluded.run_id,
             "stage": stmt.excluded.stage,

@@ -8,6 +8,7 @@ do not ship (written by a newer officebridge) is refused, never guessed at.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -21,6 +22,11 @@ from officebridge.state.engine import IMMEDIATE, masked
 from officebridge.state.schema import VERSION_TABLE
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Alembic's `context` and `op` are module-level proxies: two threads of one
+# process must not run migrations at once. Other processes are kept apart by
+# the database (advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite).
+_IN_PROCESS = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -63,7 +69,7 @@ def ensure_schema(engine: Engine, *, migrate: bool = True) -> str:
             "open it with migrate=True to upgrade"
         )
     config = alembic_config()
-    with engine.connect() as conn:
+    with _IN_PROCESS, engine.connect() as conn:
         config.attributes["connection"] = conn.execution_options(**{IMMEDIATE: True})
         command.upgrade(config, "head")
     return head

@@ -13,8 +13,6 @@ kept on every backend (SQLite stores a fixed-width ISO string, PostgreSQL a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
@@ -143,5 +141,3 @@ sync_locks = sa.Table(
     sa.Column("heartbeat_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
-
-OPEN_DEAD_LETTER_WHERE: Any = dead_letters.c.status == "open"

@@ -141,6 +141,8 @@ class StateStore:
         """
         counts = counts or {}
         _runs.check_counts(counts)
+        if watermark is not None and watermark.utcoffset() is None:
+            raise ValueError(f"watermark of sync {sync!r} must be timezone-aware, got naive {watermark}")
         now = utcnow()
         try:
             with write_transaction(self._engine) as conn:

@@ -1,0 +1,1 @@
+"""Tests of officebridge.state (real SQLite files and real PostgreSQL)."""

@@ -1,0 +1,109 @@
+"""The Alembic migrations: they build what the models describe, and unknown revisions are refused."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from officebridge.errors import StateError
+from officebridge.state import StateStore
+from officebridge.state.engine import IMMEDIATE, create_engine, resolve_url
+from officebridge.state.migrate import alembic_config, head_revision
+from officebridge.state.schema import VERSION_TABLE, metadata
+
+
+def _diff(engine: sa.Engine, target: sa.MetaData) -> list[object]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={"compare_type": True, "compare_server_default": True, "version_table": VERSION_TABLE},
+        )
+        return list(compare_metadata(context, target))
+
+
+def test_migrated_schema_matches_the_models(state_url: str) -> None:
+    with StateStore.open(state_url) as store:
+        assert _diff(store.engine, metadata) == []
+
+        # The comparison is able to see a difference (so the empty diff above means something).
+        changed = sa.MetaData()
+        for table in metadata.tables.values():
+            table.to_metadata(changed)
+        changed.tables["links"].append_column(sa.Column("extra", sa.String(10)))
+        changed.tables["runs"].c.error.type = sa.Integer()
+        diff = _diff(store.engine, changed)
+        assert any("extra" in repr(d) for d in diff)
+        assert any("modify_type" in repr(d) for d in diff)
+
+
+def test_downgrade_to_empty_and_upgrade_again(state_url: str) -> None:
+    StateStore.open(state_url).close()
+    engine = create_engine(resolve_url(state_url))
+    try:
+        config = alembic_config()
+        with engine.connect() as conn:
+            config.attributes["connection"] = conn.execution_options(**{IMMEDIATE: True})
+            command.downgrade(config, "base")
+        assert set(sa.inspect(engine).get_table_names()) <= {VERSION_TABLE}
+    finally:
+        engine.dispose()
+    with StateStore.open(state_url) as store:
+        assert "dead_letters" in sa.inspect(store.engine).get_table_names()
+
+
+def test_a_newer_revision_is_refused_with_a_clear_message(state_url: str) -> None:
+    StateStore.open(state_url).close()
+    engine = create_engine(resolve_url(state_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '9999_from_the_future'"))
+    engine.dispose()
+    with pytest.raises(StateError, match="9999_from_the_future.*does not know") as caught:
+        StateStore.open(state_url)
+    assert head_revision() in str(caught.value)
+
+
+def test_migrate_false_refuses_an_empty_database(state_url: str) -> None:
+    with pytest.raises(StateError, match="empty"):
+        StateStore.open(state_url, migrate=False)
+
+
+def test_concurrent_opens_of_a_fresh_database_migrate_once(state_url: str) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            StateStore.open(state_url).close()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with StateStore.open(state_url, migrate=False) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar() == 1
+
+
+def test_concurrent_opens_from_several_processes_migrate_once(state_url: str) -> None:
+    script = "import sys; from officebridge.state import StateStore; StateStore.open(sys.argv[1]).close()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, state_url], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    failures = [err for p in procs if (err := p.communicate(timeout=60)[1]) and p.returncode != 0]
+    assert failures == []
+    with StateStore.open(state_url, migrate=False) as store, store.engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == [
+            head_revision()
+        ]
