@@ -1,0 +1,200 @@
+"""Object schema of the sandbox, read from real Salesforce describe results.
+
+The sandbox must answer with the same object and field names, types, lengths and
+flags as a real org, so everything (table layout, write validation, SOQL typing,
+the describe endpoints) is derived from the recorded describe JSON in `describe/`
+instead of being typed in by hand. The additions are two custom external-id
+fields on Account, Contact and Lead (`External_Id__c`, unique, and `Legacy_Id__c`,
+not unique): the recorded org has none, and upsert needs them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DESCRIBE_DIR = Path(__file__).with_name("describe")
+STORED_OBJECTS = ("Account", "Contact", "Lead", "Case", "Opportunity")
+EXTERNAL_ID_FIELD = "External_Id__c"  # unique external id (the usual upsert key)
+LEGACY_ID_FIELD = "Legacy_Id__c"  # non-unique external id: several records may share a value (upsert -> 300)
+EXTERNAL_ID_OBJECTS = ("Account", "Contact", "Lead")
+API_VERSION = "59.0"
+
+# Field types with no column of their own (compound fields are views over their parts).
+COMPOUND_TYPES = frozenset({"address", "location"})
+TEXT_TYPES = frozenset(
+    {"string", "textarea", "phone", "url", "email", "picklist", "multipicklist", "combobox", "encryptedstring"}
+)
+INT_TYPES = frozenset({"int"})
+REAL_TYPES = frozenset({"double", "currency", "percent"})
+ID_TYPES = frozenset({"id", "reference"})
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of an sObject, with the describe flags write validation needs."""
+
+    name: str
+    type: str
+    label: str
+    length: int
+    nillable: bool
+    createable: bool
+    updateable: bool
+    defaulted_on_create: bool
+    external_id: bool
+    unique: bool
+    restricted_picklist: bool
+    picklist_values: tuple[str, ...]
+    reference_to: tuple[str, ...]
+    relationship_name: str | None
+    auto_number: bool
+    calculated: bool
+
+    @property
+    def stored(self) -> bool:
+        return self.type not in COMPOUND_TYPES
+
+    @property
+    def required(self) -> bool:
+        """Salesforce's rule: createable, not nillable and not defaulted means required on create."""
+        return self.createable and not self.nillable and not self.defaulted_on_create
+
+    @property
+    def sql_type(self) -> str:
+        if self.type in INT_TYPES or self.type == "boolean":
+            return "INTEGER"
+        if self.type in REAL_TYPES:
+            return "REAL"
+        if self.type in TEXT_TYPES:
+            return "TEXT COLLATE NOCASE"
+        return "TEXT"
+
+
+@dataclass
+class ObjectSpec:
+    """One sObject: its describe body plus parsed fields, keyed case-insensitively."""
+
+    name: str
+    key_prefix: str
+    describe: dict[str, Any]
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+    by_lower: dict[str, FieldSpec] = field(default_factory=dict)
+    relationships: dict[str, FieldSpec] = field(default_factory=dict)
+
+    def field(self, name: str) -> FieldSpec | None:
+        return self.by_lower.get(name.lower())
+
+    def relationship(self, name: str) -> FieldSpec | None:
+        return self.relationships.get(name.lower())
+
+    @property
+    def stored_fields(self) -> list[FieldSpec]:
+        return [f for f in self.fields.values() if f.stored]
+
+    @property
+    def external_id_fields(self) -> list[FieldSpec]:
+        return [f for f in self.fields.values() if f.external_id or f.name == "Id"]
+
+
+def _field_from_json(raw: dict[str, Any]) -> FieldSpec:
+    return FieldSpec(
+        name=raw["name"],
+        type=raw["type"],
+        label=raw.get("label") or raw["name"],
+        length=int(raw.get("length") or 0),
+        nillable=bool(raw.get("nillable")),
+        createable=bool(raw.get("createable")),
+        updateable=bool(raw.get("updateable")),
+        defaulted_on_create=bool(raw.get("defaultedOnCreate")),
+        external_id=bool(raw.get("externalId")),
+        unique=bool(raw.get("unique")),
+        restricted_picklist=bool(raw.get("restrictedPicklist")),
+        picklist_values=tuple(p["value"] for p in raw.get("picklistValues") or [] if p.get("active", True)),
+        reference_to=tuple(raw.get("referenceTo") or ()),
+        relationship_name=raw.get("relationshipName"),
+        auto_number=bool(raw.get("autoNumber")),
+        calculated=bool(raw.get("calculated")),
+    )
+
+
+def _external_id_field_json(template: dict[str, Any], name: str, unique: bool) -> dict[str, Any]:
+    """A custom text external-id field, shaped like the recorded string fields."""
+    raw = copy.deepcopy(template)
+    raw.update(
+        name=name,
+        label=name[: -len("__c")].replace("_", " "),
+        custom=True,
+        length=255,
+        byteLength=765,
+        nillable=True,
+        createable=True,
+        updateable=True,
+        defaultedOnCreate=False,
+        externalId=True,
+        unique=unique,
+        idLookup=True,
+        caseSensitive=False,
+        nameField=False,
+        picklistValues=[],
+        referenceTo=[],
+        relationshipName=None,
+        type="string",
+        soapType="xsd:string",
+    )
+    return raw
+
+
+def _load_object(name: str) -> ObjectSpec:
+    describe = json.loads((DESCRIBE_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    if name in EXTERNAL_ID_OBJECTS and not any(f["name"] == EXTERNAL_ID_FIELD for f in describe["fields"]):
+        template = next(f for f in describe["fields"] if f["type"] == "string")
+        describe["fields"].append(_external_id_field_json(template, EXTERNAL_ID_FIELD, unique=True))
+        describe["fields"].append(_external_id_field_json(template, LEGACY_ID_FIELD, unique=False))
+    spec = ObjectSpec(name=describe["name"], key_prefix=describe["keyPrefix"], describe=describe)
+    for raw in describe["fields"]:
+        f = _field_from_json(raw)
+        spec.fields[f.name] = f
+        spec.by_lower[f.name.lower()] = f
+        if f.type == "reference" and f.relationship_name:
+            spec.relationships[f.relationship_name.lower()] = f
+    return spec
+
+
+@dataclass
+class Catalog:
+    """All sObjects the sandbox knows: stored ones by name, plus the global describe list."""
+
+    objects: dict[str, ObjectSpec]
+    global_describe: dict[str, Any]
+
+    def get(self, name: str) -> ObjectSpec | None:
+        for key, spec in self.objects.items():
+            if key.lower() == name.lower():
+                return spec
+        return None
+
+    def by_prefix(self, prefix: str) -> ObjectSpec | None:
+        for spec in self.objects.values():
+            if spec.key_prefix == prefix:
+                return spec
+        return None
+
+
+@cache
+def load_catalog() -> Catalog:
+    objects = {name: _load_object(name) for name in STORED_OBJECTS}
+    global_describe = json.loads((DESCRIBE_DIR / "_global.json").read_text(encoding="utf-8"))
+    return Catalog(objects=objects, global_describe=global_describe)
+
+
+def with_version(body: Any, version: str) -> Any:
+    """Rewrite the recorded `/services/data/vNN.N/` URLs to the version the client asked for."""
+    text = json.dumps(body)
+    text = re.sub(r"/services/data/v\d+\.\d+/", f"/services/data/v{version}/", text)
+    return json.loads(text)
