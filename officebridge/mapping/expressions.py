@@ -182,6 +182,8 @@ class _Checker(ast.NodeTransformer):
         return node
 
     def _Call(self, node: ast.Call, d: int) -> ast.AST:
+        if isinstance(node.func, ast.Attribute):
+            raise self.fail(node.func, _WHY_NOT[ast.Attribute])
         if not isinstance(node.func, ast.Name):
             raise self.fail(node, "only the listed functions can be called, by name")
         name = node.func.id

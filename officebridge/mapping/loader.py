@@ -114,11 +114,11 @@ def parse_mapping(text: str, file: str = "<mapping>", *, describe: Describe | No
                 at_key=True, rank=RANK_STRUCTURE)  # fmt: skip
     for issue in schema.validate(doc.data):
         out.add(issue.path, issue.message, at_key=issue.at_key, rank=RANK_STRUCTURE)
-    mapping = _build(doc.data, file, out)
+    mapping, complete = _build(doc.data, file, out)
     if mapping is not None and describe is not None:
         check_against_systems(mapping, describe, out)
     problems = out.problems()
-    if problems or mapping is None:
+    if problems or mapping is None or not complete:
         raise MappingError(problems)
     return mapping
 
@@ -207,16 +207,22 @@ def _transforms(raw: Any, path: DocPath, system: str | None, out: Collector) -> 
     return tuple(steps) if len(steps) == len(raw) else None
 
 
-def _rule(target: str, raw: Any, path: DocPath, system: str | None, out: Collector) -> FieldRule | None:
+def _rule(target: str, raw: Any, path: DocPath, system: str | None, out: Collector) -> tuple[FieldRule | None, bool]:
+    """The rule (built without its bad transforms, so name checks still run) and whether it is whole."""
     if isinstance(raw, str):
-        return FieldRule(target=target, source="copy", copy=raw)
+        return FieldRule(target=target, source="copy", copy=raw), True
     if not isinstance(raw, dict):
-        return None
+        return None, False
     present = [k for k in ("copy", "constant", "expr", "lookup", "link") if k in raw]
     transforms = _transforms(raw.get("transforms"), (*path, "transforms"), system, out)
-    if len(present) != 1 or transforms is None:
-        return None
-    kind = present[0]
+    if len(present) != 1:
+        return None, False
+    rule = _rule_body(target, raw, present[0], transforms or (), path, out)
+    return rule, rule is not None and transforms is not None
+
+
+def _rule_body(target: str, raw: dict[str, Any], kind: str, transforms: tuple[TransformSpec, ...],
+               path: DocPath, out: Collector) -> FieldRule | None:  # fmt: skip
     rule: dict[str, Any] = {"target": target, "source": kind, "transforms": transforms}
     if kind == "copy":
         rule["copy"] = _str(raw["copy"])
@@ -258,7 +264,8 @@ def _rule(target: str, raw: Any, path: DocPath, system: str | None, out: Collect
     return FieldRule(**rule)
 
 
-def _build(data: dict[str, Any], file: str, out: Collector) -> Mapping | None:
+def _build(data: dict[str, Any], file: str, out: Collector) -> tuple[Mapping | None, bool]:
+    """The mapping (possibly partial, for further checks) and whether every part was usable."""
     source, target = _source(data.get("source")), _target(data.get("target"))
     system = source.system if source else None
     rules: list[FieldRule] = []
@@ -266,18 +273,17 @@ def _build(data: dict[str, Any], file: str, out: Collector) -> Mapping | None:
     raw_fields = data.get("fields")
     if isinstance(raw_fields, dict):
         for tname, raw in raw_fields.items():
-            rule = _rule(str(tname), raw, ("fields", str(tname)), system, out)
-            complete &= rule is not None
+            rule, whole = _rule(str(tname), raw, ("fields", str(tname)), system, out)
+            complete &= whole
             if rule is not None:
                 rules.append(rule)
     where = check_expression(data.get("where"), ("where",), out)
     mapped = {r.target for r in rules}
     if isinstance(raw_fields, dict):
         _check_references(data, set(map(str, raw_fields)), out)
-    if source is None or target is None or not complete or not isinstance(raw_fields, dict):
-        return None
-    if "where" in data and where is None:
-        return None
+    if source is None or target is None or not isinstance(raw_fields, dict):
+        return None, False
+    complete &= "where" not in data or where is not None
     tags, sensitive = data.get("tags"), data.get("sensitive")
     return Mapping(
         name=_name(data, file, out),
@@ -293,7 +299,7 @@ def _build(data: dict[str, Any], file: str, out: Collector) -> Mapping | None:
         where=where,
         sensitive=frozenset(s for s in sensitive if s in mapped) if isinstance(sensitive, list) else frozenset(),
         raw=data,
-    )
+    ), complete
 
 
 def _check_references(data: dict[str, Any], mapped: set[str], out: Collector) -> None:

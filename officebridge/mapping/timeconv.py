@@ -35,11 +35,11 @@ def _localize(naive: datetime, tz: tzinfo) -> datetime:
     if tz is UTC:
         return naive.replace(tzinfo=UTC)
     first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        raise ValueProblem("AMBIGUOUS_TIME", f"is ambiguous in {tz} (a daylight-saving change)", naive)
     back = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
     if back != naive:
         raise ValueProblem("NONEXISTENT_TIME", f"does not exist in {tz} (a daylight-saving gap)", naive)
+    if first.utcoffset() != second.utcoffset():
+        raise ValueProblem("AMBIGUOUS_TIME", f"is ambiguous in {tz} (a daylight-saving change)", naive)
     return first
 
 

@@ -236,7 +236,7 @@ def parse_transform(item: Any, source_system: str | None = None) -> tuple[Transf
         why = param.check(params[key])
         if why:
             issues.append(((*sub, key), f"{name}.{key} {why}"))
-    if name == "phone" and not params.get("region") and not params.get("from"):
+    if name == "phone" and not issues and not params.get("region") and not params.get("from"):
         issues.append((sub, "transform 'phone' needs `region` (e.g. US) or `from` (a country field)"))
     if issues:
         return None, issues
