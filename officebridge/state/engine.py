@@ -104,7 +104,7 @@ def _tune_sqlite(engine: Engine) -> None:
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One write transaction: committed on success, rolled back on any exception."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(**{IMMEDIATE: True})
+    with engine.connect() as raw:
+        conn = raw.execution_options(**{IMMEDIATE: True})
         with conn.begin():
             yield conn

@@ -85,7 +85,8 @@ class Lock:
             )
         if result.rowcount != 1:
             raise SyncLockedError(
-                f"lock of sync {self.sync!r} held by {self.owner} was lost (it expired and another run took it)"
+                f"lock of sync {self.sync!r} held by {self.owner} was lost "
+                "(it expired and another run took it)"
             )
         self.expires_at = expires
 
@@ -103,15 +104,16 @@ def acquire(engine: Engine, sync: str, ttl: float) -> Lock:
     owner = new_owner()
     for _ in range(_ATTEMPTS):
         now = utcnow()
+        expires = now + timedelta(seconds=ttl)
         values = {
             "sync": sync,
             "owner": owner,
             "acquired_at": now,
             "heartbeat_at": now,
-            "expires_at": now + timedelta(seconds=ttl),
+            "expires_at": expires,
         }
         if _insert(engine, values) or _take_over_if_stale(engine, sync, values):
-            return Lock(sync, owner, ttl, now, values["expires_at"], engine)
+            return Lock(sync, owner, ttl, now, expires, engine)
     raise SyncLockedError(f"sync {sync!r} is locked: the lock changed hands {_ATTEMPTS} times while we tried")
 
 

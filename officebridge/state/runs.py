@@ -43,11 +43,19 @@ def start(conn: Connection, sync: str, trigger: str, detail: Mapping[str, Any], 
             sync=sync, status="running", trigger=trigger, started_at=now, detail=scrub(dict(detail))
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT into runs returns its primary key"
+    return int(key[0])
 
 
 def finish(
-    conn: Connection, run_id: int, status: str, error: str | None, detail: Mapping[str, Any] | None, now: datetime
+    conn: Connection,
+    run_id: int,
+    *,
+    status: str,
+    error: str | None,
+    detail: Mapping[str, Any] | None,
+    now: datetime,
 ) -> Run:
     if status not in RUN_STATUSES or status == "running":
         raise ValueError(f"a run finishes as succeeded, failed or partial, not {status!r}")
@@ -118,17 +126,19 @@ def summaries(conn: Connection) -> list[SyncSummary]:
     marks = dict(conn.execute(sa.select(watermarks.c.sync, watermarks.c.value)).tuples().all())
     link_counts = dict(
         conn.execute(
-            sa.select(links.c.sync, sa.func.count())
-            .where(links.c.state == "active")
-            .group_by(links.c.sync)
-        ).tuples().all()
+            sa.select(links.c.sync, sa.func.count()).where(links.c.state == "active").group_by(links.c.sync)
+        )
+        .tuples()
+        .all()
     )
     open_counts = dict(
         conn.execute(
             sa.select(dead_letters.c.sync, sa.func.count())
             .where(dead_letters.c.status == "open")
             .group_by(dead_letters.c.sync)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     return [
         SyncSummary(

@@ -13,6 +13,7 @@ kept on every backend (SQLite stores a fixed-width ISO string, PostgreSQL a
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 

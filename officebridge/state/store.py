@@ -34,6 +34,7 @@ from officebridge.state.records import (
     Run,
     SyncSummary,
 )
+from officebridge.state.schema import runs as runs_table
 
 
 class StateStore:
@@ -56,8 +57,8 @@ class StateStore:
             )
         try:
             engine = create_engine(parsed)
-        except (sa.exc.ArgumentError, ImportError) as exc:
-            raise StateError(f"cannot create an engine for state store {masked(parsed)}: {exc}") from None
+        except (sa.exc.ArgumentError, ImportError, OSError) as exc:
+            raise StateError(f"cannot open state store {masked(parsed)}: {exc}") from None
         try:
             ensure_schema(engine, migrate=migrate)
         except StateError:
@@ -171,7 +172,7 @@ class StateStore:
     ) -> Run:
         """Close a run; `detail` is merged into the detail given at start."""
         with write_transaction(self._engine) as conn:
-            return _runs.finish(conn, run_id, status, error, detail, utcnow())
+            return _runs.finish(conn, run_id, status=status, error=error, detail=detail, now=utcnow())
 
     def runs(self, sync: str | None = None, limit: int = 20) -> list[Run]:
         """Most recent runs first."""
@@ -180,7 +181,7 @@ class StateStore:
 
     def run(self, run_id: int) -> Run | None:
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(_runs.runs).where(_runs.runs.c.id == run_id)).first()
+            row = conn.execute(sa.select(runs_table).where(runs_table.c.id == run_id)).first()
             return None if row is None else _runs.to_run(row)
 
     def last_run(self, sync: str) -> Run | None:
@@ -200,7 +201,7 @@ class StateStore:
         with self._engine.connect() as conn:
             return _dead.query(conn, sync, status, limit)
 
-    def dead_letter(self, id: int) -> DeadLetter | None:  # noqa: A002 - the brief's public name
+    def dead_letter(self, id: int) -> DeadLetter | None:
         with self._engine.connect() as conn:
             return _dead.get(conn, id)
 

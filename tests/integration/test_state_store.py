@@ -211,8 +211,11 @@ def test_set_dead_letter_status(state_store: StateStore) -> None:
 def test_dead_letter_payloads_keep_odd_values_and_lose_secrets(state_store: StateStore) -> None:
     token = Secret("tok-9f8e7d6c5b4a")
     run = state_store.start_run(SYNC)
-    payload = {"Amount": Decimal("12.50"), "When": datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC),
-               "Note": f"auth {token.reveal()}"}
+    payload = {
+        "Amount": Decimal("12.50"),
+        "When": datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC),
+        "Note": f"auth {token.reveal()}",
+    }
     state_store.commit_batch(
         SYNC, run, dead_letters=[NewDeadLetter("P1", "write", "E", f"rejected {token.reveal()}", payload)]
     )
@@ -237,7 +240,13 @@ def test_runs_counts_and_summaries(state_store: StateStore) -> None:
     state_store.commit_batch(SYNC, r1, counts={"read": 4, "unchanged": 4})
     done = state_store.finish_run(r1, status="partial", detail={"quality": {"passed": 3}})
     assert done.counts == {
-        "read": 9, "created": 3, "updated": 0, "unchanged": 4, "skipped": 0, "failed": 2, "deleted": 0
+        "read": 9,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 4,
+        "skipped": 0,
+        "failed": 2,
+        "deleted": 0,
     }
     assert done.detail == {"dag_run_id": "scheduled__1", "quality": {"passed": 3}}
     assert done.finished_at is not None and done.finished_at >= done.started_at
@@ -249,7 +258,9 @@ def test_runs_counts_and_summaries(state_store: StateStore) -> None:
     r2 = state_store.start_run(SYNC)
     r3 = state_store.start_run("odoo_invoices_to_sf")
     state_store.commit_batch(
-        "odoo_invoices_to_sf", r3, dead_letters=[NewDeadLetter("9", "map", "E", "m", {})],
+        "odoo_invoices_to_sf",
+        r3,
+        dead_letters=[NewDeadLetter("9", "map", "E", "m", {})],
         watermark=datetime(2024, 3, 1, tzinfo=UTC),
     )
     assert [r.id for r in state_store.runs()] == [r3, r2, r1]
@@ -259,8 +270,13 @@ def test_runs_counts_and_summaries(state_store: StateStore) -> None:
 
     summaries = {s.sync: s for s in state_store.syncs()}
     assert set(summaries) == {SYNC, "odoo_invoices_to_sf"}
-    assert summaries[SYNC].last_run is not None and summaries[SYNC].last_run.id == r2
-    assert (summaries[SYNC].links, summaries[SYNC].open_dead_letters, summaries[SYNC].watermark) == (3, 0, None)
+    last = summaries[SYNC].last_run
+    assert last is not None and last.id == r2
+    assert (summaries[SYNC].links, summaries[SYNC].open_dead_letters, summaries[SYNC].watermark) == (
+        3,
+        0,
+        None,
+    )
     inv = summaries["odoo_invoices_to_sf"]
     assert (inv.links, inv.open_dead_letters) == (0, 1)
     assert inv.watermark == datetime(2024, 3, 1, tzinfo=UTC)

@@ -36,7 +36,9 @@ def _run(connection: Connection) -> None:
 def main() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("run state migrations through officebridge.state.migrate, which passes a connection")
+        raise RuntimeError(
+            "run state migrations through officebridge.state.migrate, which passes a connection"
+        )
     _run(connection)
 
 

@@ -64,7 +64,7 @@ def test_a_newer_revision_is_refused_with_a_clear_message(state_url: str) -> Non
     with engine.begin() as conn:
         conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '9999_from_the_future'"))
     engine.dispose()
-    with pytest.raises(StateError, match="9999_from_the_future.*does not know") as caught:
+    with pytest.raises(StateError, match=r"9999_from_the_future.*does not know") as caught:
         StateStore.open(state_url)
     assert head_revision() in str(caught.value)
 

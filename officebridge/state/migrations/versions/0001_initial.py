@@ -51,9 +51,7 @@ def upgrade() -> None:
         ],
         sa.Column("error", sa.Text, nullable=True),
         sa.Column("detail", sa.JSON, nullable=False),
-        sa.CheckConstraint(
-            "status IN ('running', 'succeeded', 'failed', 'partial')", name="ck_runs_status"
-        ),
+        sa.CheckConstraint("status IN ('running', 'succeeded', 'failed', 'partial')", name="ck_runs_status"),
         sa.PrimaryKeyConstraint("id", name="pk_runs"),
     )
     op.create_index("ix_runs_sync_id", "runs", ["sync", "id"])
