@@ -1,0 +1,125 @@
+"""The backend adapter: the only code that touches OdooRPC.
+
+It opens the client lazily, logs in (revealing the password only for that call
+and the client's own per-call credentials), and runs `execute_kw` wrapped in
+`retry_call` with every failure classified by `errors.classify`. An expired
+session is answered by logging in again before the retry; a host that never
+accepts a connection becomes `UnreachableError` once the retries are spent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import odoorpc
+
+from connectors.odoo.errors import UnreachableRetry, classify
+from officebridge.errors import ConfigError, SessionExpiredError, UnreachableError
+from officebridge.retry import DEFAULT_POLICY, RetryPolicy, retry_call
+from officebridge.secrets import Secret
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+PROTOCOLS = ("jsonrpc", "jsonrpc+ssl")
+
+
+@dataclass(frozen=True)
+class OdooSettings:
+    """Connection settings, validated all at once (see `from_connection`)."""
+
+    host: str
+    port: int
+    database: str
+    login: str
+    password: Secret
+    protocol: str = "jsonrpc"
+    timeout: float = 120.0
+
+
+class OdooAdapter:
+    def __init__(self, settings: OdooSettings, policy: RetryPolicy = DEFAULT_POLICY) -> None:
+        self.settings = settings
+        self.policy = policy
+        self._client: Any = None
+        self.uid: int | None = None
+
+    @property
+    def where(self) -> str:
+        s = self.settings
+        return f"{s.protocol}://{s.host}:{s.port}/{s.database}"
+
+    def _retry(self, call: Callable[[], T], what: str) -> T:
+        def attempt() -> T:
+            try:
+                return call()
+            except Exception as exc:  # noqa: BLE001 - classified right here, in one place
+                error = classify(exc, what)
+                if isinstance(error, SessionExpiredError):
+                    log.info("Odoo session expired during %s; logging in again", what)
+                    self._client = None
+                raise error from None
+
+        try:
+            return retry_call(attempt, policy=self.policy, what=f"Odoo {what}")
+        except UnreachableRetry as exc:
+            raise UnreachableError(f"Odoo at {self.where} is unreachable: {exc}") from None
+
+    def _connect(self) -> Any:
+        s = self.settings
+        client = odoorpc.ODOO(s.host, protocol=s.protocol, port=s.port, timeout=s.timeout)
+        client.login(s.database, s.login, s.password.reveal())
+        return client
+
+    def client(self) -> Any:
+        """The logged-in client (connecting and logging in on first use)."""
+        if self._client is None:
+            self._client = self._retry(self._connect, "login")
+            self.uid = int(self._client.env.uid)
+        return self._client
+
+    def execute_kw(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
+        what = f"{model}.{method}"
+
+        def call() -> Any:
+            if self._client is None:  # after a session expiry: log in again, then retry the call
+                self._client = self._connect()
+                self.uid = int(self._client.env.uid)
+            return self._client.execute_kw(model, method, args, kwargs or {})
+
+        self.client()
+        return self._retry(call, what)
+
+    def close(self) -> None:
+        self._client = None
+
+
+def settings_from(connection: Any) -> OdooSettings:
+    """OdooSettings from an officebridge Connection, reporting every problem together."""
+    problems = []
+    extra = dict(connection.extra or {})
+    protocol = str(extra.get("protocol") or "jsonrpc")
+    if protocol not in PROTOCOLS:
+        problems.append(f"extra.protocol must be one of {', '.join(PROTOCOLS)} (got {protocol!r})")
+    if not connection.host:
+        problems.append("host is missing")
+    if not connection.schema:
+        problems.append("schema (the Odoo database name) is missing")
+    if not connection.login:
+        problems.append("login is missing")
+    if not connection.password:
+        problems.append("password (or API key) is missing")
+    try:
+        timeout = float(extra.get("timeout") or 120)
+    except (TypeError, ValueError):
+        problems.append(f"extra.timeout must be a number of seconds (got {extra.get('timeout')!r})")
+        timeout = 120.0
+    if problems:
+        raise ConfigError(f"Odoo connection {connection.conn_id!r}: " + "; ".join(problems))
+    return OdooSettings(
+        host=str(connection.host), port=int(connection.port or (443 if protocol.endswith("ssl") else 8069)),
+        database=str(connection.schema), login=str(connection.login), password=connection.password,
+        protocol=protocol, timeout=timeout,
+    )

@@ -1,0 +1,169 @@
+"""Applying one batch of write operations to Odoo, with partial failure per record.
+
+Creates go in `create([...])` chunks; when Odoo rejects a chunk because of a
+record (it rolls the whole call back, like any Odoo transaction), the chunk is
+bisected until the bad records stand alone, so every good record commits and
+every bad one carries Odoo's own exception name and message. Updates with
+identical values share one `write` call; archive and delete go in one call
+each, falling back to one call per record to isolate a failure. Upserts look
+their keys up first, then create or update.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from connectors.odoo.errors import OdooRecordError
+from officebridge.connector import ObjectInfo, OpKind, WriteOp, WriteResult
+
+if TYPE_CHECKING:
+    from connectors.odoo.connector import OdooConnector
+
+
+def _failure(op: WriteOp, exc: OdooRecordError, target_id: str | None = None) -> WriteResult:
+    return WriteResult(ref=op.ref, ok=False, target_id=target_id or op.target_id, error_code=exc.code,
+                       message=str(exc), fields=tuple(op.values))
+
+
+class WriteBatch:
+    def __init__(self, connector: OdooConnector, model: str, info: ObjectInfo, chunk: int) -> None:
+        self.connector = connector
+        self.model = model
+        self.info = info
+        self.chunk = max(1, chunk)
+        self.results: dict[int, WriteResult] = {}
+
+    def run(self, ops: list[WriteOp]) -> list[WriteResult]:
+        creates: list[tuple[int, WriteOp]] = []
+        updates: list[tuple[int, WriteOp, int]] = []
+        archives: list[tuple[int, WriteOp]] = []
+        deletes: list[tuple[int, WriteOp]] = []
+        for index, op in enumerate(ops):
+            if op.kind in (OpKind.UPDATE, OpKind.ARCHIVE, OpKind.DELETE) and not _is_id(op.target_id):
+                self.results[index] = WriteResult(op.ref, False, op.target_id, error_code="MissingTarget",
+                                                  message=f"{op.kind} on {self.model} needs a numeric target_id")
+            elif op.kind == OpKind.CREATE:
+                creates.append((index, op))
+            elif op.kind == OpKind.UPDATE:
+                updates.append((index, op, int(str(op.target_id))))
+            elif op.kind == OpKind.ARCHIVE:
+                archives.append((index, op))
+            elif op.kind == OpKind.DELETE:
+                deletes.append((index, op))
+        later = self._upserts([(i, op) for i, op in enumerate(ops) if op.kind == OpKind.UPSERT], creates, updates)
+        for start in range(0, len(creates), self.chunk):
+            self._create(creates[start:start + self.chunk])
+        updates += [(i, op, int(self.results[first].target_id or 0)) for i, op, first in later
+                    if self._settle_duplicate(i, op, first)]
+        self._update(updates)
+        self._grouped(archives, lambda ids: self._call("write", [ids, {"active": False}]))
+        self._grouped(deletes, lambda ids: self._call("unlink", [ids]))
+        return [self.results[i] for i in range(len(ops))]
+
+    # -- calls ----------------------------------------------------------------
+
+    def _call(self, method: str, args: list[Any]) -> Any:
+        return self.connector.call(self.model, method, args)
+
+    def _values(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Ids given as strings (what lookups return) become the integers Odoo expects."""
+        out = {}
+        for name, value in values.items():
+            field = self.info.fields.get(name)
+            if field is not None and field.type == "many2one" and isinstance(value, str) and value.isdigit():
+                value = int(value)
+            elif field is not None and field.type in ("many2many", "one2many") and isinstance(value, list) \
+                    and all(isinstance(v, int | str) and str(v).isdigit() for v in value):
+                value = [[6, 0, [int(v) for v in value]]]
+            out[name] = value
+        return out
+
+    def _create(self, items: list[tuple[int, WriteOp]]) -> None:
+        if not items:
+            return
+        try:
+            ids = self._call("create", [[self._values(op.values) for _, op in items]])
+        except OdooRecordError as exc:
+            if len(items) == 1:
+                index, op = items[0]
+                self.results[index] = _failure(op, exc)
+                return
+            middle = len(items) // 2
+            self._create(items[:middle])
+            self._create(items[middle:])
+            return
+        for (index, op), new_id in zip(items, ids, strict=True):
+            self.results[index] = WriteResult(op.ref, True, str(new_id), created=True, fields=tuple(op.values))
+
+    def _update(self, updates: list[tuple[int, WriteOp, int]]) -> None:
+        groups: dict[str, list[tuple[int, WriteOp, int]]] = {}
+        for item in updates:
+            groups.setdefault(json.dumps(item[1].values, sort_keys=True, default=str), []).append(item)
+        for items in groups.values():
+            for start in range(0, len(items), self.chunk):
+                part = items[start:start + self.chunk]
+                values = self._values(part[0][1].values)
+                self._each(part, lambda ids, v=values: self._call("write", [ids, v]))
+
+    def _grouped(self, items: list[tuple[int, WriteOp]], call: Callable[[list[int]], Any]) -> None:
+        for start in range(0, len(items), self.chunk):
+            part = items[start:start + self.chunk]
+            self._each([(i, op, int(str(op.target_id))) for i, op in part], call)
+
+    def _each(self, items: list[tuple[int, WriteOp, int]], call: Callable[[list[int]], Any]) -> None:
+        """One call for all; if Odoo refuses it, one call per record to find the culprits."""
+        try:
+            call([target for _, _, target in items])
+        except OdooRecordError as exc:
+            if len(items) == 1:
+                index, op, target = items[0]
+                self.results[index] = _failure(op, exc, str(target))
+            else:
+                for item in items:
+                    self._each([item], call)
+            return
+        for index, op, target in items:
+            self.results[index] = WriteResult(op.ref, True, str(target), fields=tuple(op.values))
+
+    # -- upserts --------------------------------------------------------------
+
+    def _upserts(self, items: list[tuple[int, WriteOp]], creates: list[tuple[int, WriteOp]],
+                 updates: list[tuple[int, WriteOp, int]]) -> list[tuple[int, WriteOp, int]]:
+        """Route upserts to creates/updates; returns duplicates of a new key (update after the create)."""
+        by_field: dict[str, list[Any]] = {}
+        for index, op in items:
+            if not op.key_field or op.key_field not in op.values:
+                self.results[index] = WriteResult(op.ref, False, error_code="MissingKey",
+                                                  message=f"upsert on {self.model} needs key_field and its value")
+                continue
+            by_field.setdefault(op.key_field, []).append(op.values[op.key_field])
+        found = {name: self.connector.lookup(self.model, name, keys) for name, keys in by_field.items()}
+        first_new: dict[tuple[str, Any], int] = {}
+        later: list[tuple[int, WriteOp, int]] = []
+        for index, op in items:
+            if index in self.results:
+                continue
+            key = op.values[str(op.key_field)]
+            existing = found[str(op.key_field)].get(key)
+            if existing is not None:
+                updates.append((index, op, int(existing)))
+            elif (op.key_field, key) in first_new:
+                later.append((index, op, first_new[(str(op.key_field), key)]))
+            else:
+                first_new[(str(op.key_field), key)] = index
+                creates.append((index, op))
+        return later
+
+    def _settle_duplicate(self, index: int, op: WriteOp, first: int) -> bool:
+        """A second upsert of a key created in this batch updates that record, or shares its failure."""
+        created = self.results[first]
+        if created.ok:
+            return True
+        self.results[index] = WriteResult(op.ref, False, error_code=created.error_code, message=created.message)
+        return False
+
+
+def _is_id(value: str | None) -> bool:
+    return value is not None and str(value).isdigit()
