@@ -9,6 +9,7 @@ encodes which of the 15 characters are upper case.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
@@ -16,16 +17,18 @@ _INSTANCE = "5g0"
 ID_RE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
 
 
+@lru_cache(maxsize=65536)
+def _chunk_char(chunk: str) -> str:
+    bits = 0
+    for i, ch in enumerate(chunk):
+        if "A" <= ch <= "Z":
+            bits |= 1 << i
+    return _SUFFIX_ALPHABET[bits]
+
+
 def checksum_suffix(base15: str) -> str:
     """The real algorithm: per 5-char chunk, a 5-bit mask of upper-case positions (LSB first)."""
-    out = []
-    for chunk in range(3):
-        bits = 0
-        for i, ch in enumerate(base15[chunk * 5 : chunk * 5 + 5]):
-            if "A" <= ch <= "Z":
-                bits |= 1 << i
-        out.append(_SUFFIX_ALPHABET[bits])
-    return "".join(out)
+    return _chunk_char(base15[0:5]) + _chunk_char(base15[5:10]) + _chunk_char(base15[10:15])
 
 
 def make_id(prefix: str, counter: int) -> str:

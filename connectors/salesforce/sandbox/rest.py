@@ -200,8 +200,7 @@ class RestApi:
         except (KeyError, BadValue):
             raise SfError("MALFORMED_QUERY", "start and end must be ISO 8601 date-times with a time zone") from None
         now = datetime.now(UTC)
-        if end > now:
-            end = now.replace(second=0, microsecond=0)
+        end = min(end, now)  # nothing after "now" is covered yet
         if start >= end:
             raise SfError("INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate by more "
                           "than one minute")

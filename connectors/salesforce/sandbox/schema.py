@@ -166,7 +166,7 @@ def _load_object(name: str) -> ObjectSpec:
     return spec
 
 
-@dataclass
+@dataclass(eq=False)  # identity hash: describe bodies are cached per catalog
 class Catalog:
     """All sObjects the sandbox knows: stored ones by name, plus the global describe list."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +57,7 @@ _TITLES = ["CEO", "CFO", "Head of Procurement", "Accounts Payable", "Sales Manag
            "Geschäftsführer", None]
 
 
+@lru_cache(maxsize=1024)
 def _ascii(text: str) -> str:
     """An e-mail/host-safe ASCII form of a name (accents dropped)."""
     text = text.lower().replace("ß", "ss").replace("ł", "l").replace("ø", "o").replace("æ", "ae")

@@ -131,6 +131,11 @@ class Handler(BaseHTTPRequestHandler):
             self._route(sb, path, params, raw, limit_header)
         except SfError as exc:
             self._json(exc.status, exc.rest_body(), limit_header)
+        except Exception as exc:  # a sandbox bug: answer like Salesforce's own internal error, keep serving
+            self.log_error("internal error on %s %s: %r", self.command, path, exc)
+            body = [{"message": f"An unexpected error occurred in the sandbox: {type(exc).__name__}",
+                     "errorCode": "UNKNOWN_EXCEPTION"}]
+            self._json(500, body, limit_header)
 
     def _apply_fault(self, sb: SalesforceSandbox, fault: Any, headers: dict[str, str]) -> bool:
         """Answer with the fault, or (for timeout / expire_sessions) prepare it and go on normally."""
