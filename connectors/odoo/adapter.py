@@ -19,10 +19,14 @@ import odoorpc
 from connectors.odoo.errors import UnreachableRetry, classify
 from officebridge.errors import ConfigError, SessionExpiredError, UnreachableError
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy, retry_call
-from officebridge.secrets import Secret
+from officebridge.secrets import RedactingFilter, Secret
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# OdooRPC's debug log prints every request, and the object service carries the
+# password in its positional args (the client only hides a top-level
+# "password" param). Mask registered secrets in those records.
+logging.getLogger("odoorpc.rpc.jsonrpclib").addFilter(RedactingFilter())
 PROTOCOLS = ("jsonrpc", "jsonrpc+ssl")
 
 

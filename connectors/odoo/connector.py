@@ -116,6 +116,20 @@ class OdooConnector:
             deleted=bool(track_active and not row.get("active", True)), fields=values,
         )
 
+    def fetch(self, object_name: str, fields: Sequence[str], ids: Sequence[str]) -> list[SourceRecord]:
+        """Re-read records by id, archived ones included (deleted ones are simply absent, as in Odoo)."""
+        info = self.describe(object_name)
+        has_active = "active" in info.fields
+        wanted = list(dict.fromkeys(fields))
+        to_read = list(dict.fromkeys([*wanted, "write_date", *(["active"] if has_active else [])]))
+        numeric = [int(i) for i in dict.fromkeys(ids) if str(i).isdigit()]
+        out: list[SourceRecord] = []
+        for start in range(0, len(numeric), self.lookup_chunk):
+            rows = self.adapter.execute_kw(object_name, "read", [numeric[start:start + self.lookup_chunk], to_read],
+                                           {"load": "_classic_write", "context": {"active_test": False}})
+            out += [self._record(row, wanted, has_active) for row in rows]
+        return out
+
     def lookup(self, object_name: str, field_name: str, values: Sequence[Any]) -> dict[Any, str]:
         """value -> id of the oldest record holding it (archived records included)."""
         wanted = [v for v in dict.fromkeys(values) if v is not None and v is not False and v != ""]
