@@ -35,6 +35,7 @@ from officebridge.state.records import (
     SyncSummary,
 )
 from officebridge.state.schema import runs as runs_table
+from officebridge.state.schema import watermarks as watermarks_table
 
 
 class StateStore:
@@ -119,6 +120,16 @@ class StateStore:
     def watermark(self, sync: str) -> datetime | None:
         with self._engine.connect() as conn:
             return _runs.watermark(conn, sync)
+
+    def reset_watermark(self, sync: str) -> bool:
+        """Forget the watermark (a full resync reads everything again); True if there was one.
+
+        The only way backwards, on purpose outside `commit_batch`: links and
+        hashes stay, so the resync updates what changed and skips the rest.
+        """
+        with write_transaction(self._engine) as conn:
+            result = conn.execute(sa.delete(watermarks_table).where(watermarks_table.c.sync == sync))
+            return bool(result.rowcount)
 
     # --- the write path of a batch -----------------------------------------
 

@@ -111,6 +111,12 @@ def test_watermark_is_lossless_and_never_moves_backwards(state_store: StateStore
     assert state_store.watermark(SYNC) == t1 + timedelta(microseconds=1)
     assert state_store.watermark("other") is None
 
+    # A full resync forgets it on purpose; then any value is accepted again.
+    assert state_store.reset_watermark(SYNC) is True
+    assert state_store.watermark(SYNC) is None and state_store.reset_watermark(SYNC) is False
+    state_store.commit_batch(SYNC, run, watermark=t1 - timedelta(days=1))
+    assert state_store.watermark(SYNC) == t1 - timedelta(days=1)
+
 
 def test_naive_watermark_is_refused_and_nothing_is_written(state_store: StateStore) -> None:
     run = state_store.start_run(SYNC)

@@ -95,6 +95,7 @@ def test_concurrent_opens_of_a_fresh_database_migrate_once(state_url: str) -> No
         assert conn.execute(sa.text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar() == 1
 
 
+@pytest.mark.slow  # four interpreters importing SQLAlchemy + Alembic
 def test_concurrent_opens_from_several_processes_migrate_once(state_url: str) -> None:
     script = "import sys; from officebridge.state import StateStore; StateStore.open(sys.argv[1]).close()"
     procs = [
