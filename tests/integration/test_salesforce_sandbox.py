@@ -25,6 +25,7 @@ from simple_salesforce.exceptions import (
 from connectors.salesforce.sandbox import SalesforceSandbox
 from connectors.salesforce.sandbox.ids import checksum_suffix
 from connectors.salesforce.sandbox.schema import DESCRIBE_DIR
+from officebridge.connections import resolve_connection
 from tests.fixtures.salesforce import VerifyingSession, login
 
 
@@ -44,8 +45,13 @@ def test_login_ok_and_bad_password(sf_sandbox: SalesforceSandbox) -> None:
 def test_oauth_password_grant(sf_sandbox: SalesforceSandbox) -> None:
     s = VerifyingSession(sf_sandbox.ca_file)
     u = sf_sandbox.user
-    form = {"grant_type": "password", "client_id": "x", "client_secret": "y", "username": u.username,
-            "password": u.password + u.security_token}
+    form = {
+        "grant_type": "password",
+        "client_id": "x",
+        "client_secret": "y",
+        "username": u.username,
+        "password": u.password + u.security_token,
+    }
     ok = s.post(f"{sf_sandbox.url}/services/oauth2/token", data=form)
     assert ok.status_code == 200 and ok.json()["instance_url"] == sf_sandbox.url
     bad = s.post(f"{sf_sandbox.url}/services/oauth2/token", data={**form, "password": "nope"})
@@ -99,21 +105,29 @@ def test_query_all_includes_deleted(sf_sandbox_fresh: SalesforceSandbox, sf_clie
 
 
 def test_soql_filters(sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce) -> None:
-    a = sf_client.Account.create({"Name": "Zeta Filter", "BillingCountry": "Germany", "Industry": "Banking"})["id"]
-    b = sf_client.Account.create({"Name": "Alpha Filter", "BillingCountry": "Japan", "Industry": "Energy"})["id"]
+    a = sf_client.Account.create({"Name": "Zeta Filter", "BillingCountry": "Germany", "Industry": "Banking"})[
+        "id"
+    ]
+    b = sf_client.Account.create({"Name": "Alpha Filter", "BillingCountry": "Japan", "Industry": "Energy"})[
+        "id"
+    ]
     c = sf_client.Account.create({"Name": "Mid Filter", "BillingCountry": "France"})["id"]
     at = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
     sf_sandbox_fresh.touch("Account", [a, b], at)
     for literal in ("2031-05-06T07:08:09Z", "2031-05-06T07:08:09+00:00", "2031-05-06T09:08:09+02:00"):
-        rows = sf_client.query(f"SELECT Id FROM Account WHERE SystemModstamp = {literal} ORDER BY Name")["records"]
+        rows = sf_client.query(f"SELECT Id FROM Account WHERE SystemModstamp = {literal} ORDER BY Name")[
+            "records"
+        ]
         assert [r["Id"] for r in rows] == [b, a], literal
     rows = sf_client.query(
         "SELECT Id, Name FROM Account WHERE Name LIKE '%filter' AND (BillingCountry IN ('Germany', 'France') "
         "OR Industry = 'Energy') ORDER BY BillingCountry DESC NULLS LAST, Name LIMIT 2"
     )["records"]
     assert [r["Id"] for r in rows] == [b, a]
-    rows = sf_client.query("SELECT Id FROM Account WHERE Name LIKE '%Filter' AND Industry != 'Banking' "
-                           "ORDER BY Name DESC LIMIT 5 OFFSET 1")["records"]
+    rows = sf_client.query(
+        "SELECT Id FROM Account WHERE Name LIKE '%Filter' AND Industry != 'Banking' "
+        "ORDER BY Name DESC LIMIT 5 OFFSET 1"
+    )["records"]
     assert [r["Id"] for r in rows] == [b]  # Mid (null Industry) and Alpha match; offset skips Mid
     assert c
     stamp = sf_client.query(f"SELECT SystemModstamp FROM Account WHERE Id = '{a}'")["records"][0]
@@ -121,8 +135,12 @@ def test_soql_filters(sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce
 
 
 def test_parent_relationship_field(sf_client: Salesforce) -> None:
-    rows = sf_client.query("SELECT Id, Name, Account.Name FROM Contact WHERE AccountId != null LIMIT 3")["records"]
-    assert rows and all(r["Account"]["attributes"]["type"] == "Account" and r["Account"]["Name"] for r in rows)
+    rows = sf_client.query("SELECT Id, Name, Account.Name FROM Contact WHERE AccountId != null LIMIT 3")[
+        "records"
+    ]
+    assert rows and all(
+        r["Account"]["attributes"]["type"] == "Account" and r["Account"]["Name"] for r in rows
+    )
 
 
 @pytest.mark.parametrize(
@@ -150,7 +168,11 @@ def test_crud_status_codes_and_ids(sf_sandbox_fresh: SalesforceSandbox, sf_clien
     assert created["success"] is True and rid.startswith("001") and len(rid) == 18
     assert rid[15:] == checksum_suffix(rid[:15])
     got = sf_client.Account.get(rid[:15])  # a 15-char id works too
-    assert got["Name"] == "Crud GmbH" and got["IsDeleted"] is False and got["BillingAddress"]["country"] == "Germany"
+    assert (
+        got["Name"] == "Crud GmbH"
+        and got["IsDeleted"] is False
+        and got["BillingAddress"]["country"] == "Germany"
+    )
     before = got["SystemModstamp"]
     assert sf_client.Account.update(rid, {"Name": "Crud AG"}) == 204
     after = sf_client.Account.get(rid)
@@ -173,7 +195,9 @@ def test_crud_status_codes_and_ids(sf_sandbox_fresh: SalesforceSandbox, sf_clien
         ({"Name": "P", "Bogus__c": 1}, "INVALID_FIELD", None),
     ],
 )
-def test_account_write_validation(sf_client: Salesforce, body: dict, code: str, fields: list[str] | None) -> None:
+def test_account_write_validation(
+    sf_client: Salesforce, body: dict, code: str, fields: list[str] | None
+) -> None:
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf_client.Account.create(body)
     assert _code(exc) == code
@@ -181,8 +205,9 @@ def test_account_write_validation(sf_client: Salesforce, body: dict, code: str, 
         assert exc.value.content[0]["fields"] == fields  # type: ignore[attr-defined]
 
 
-def test_contact_email_validation_and_duplicate_external_id(sf_sandbox_fresh: SalesforceSandbox,
-                                                             sf_client: Salesforce) -> None:
+def test_contact_email_validation_and_duplicate_external_id(
+    sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce
+) -> None:
     with pytest.raises(SalesforceMalformedRequest) as exc:
         sf_client.Contact.create({"LastName": "Nowak", "Email": "not-an-email"})
     assert _code(exc) == "INVALID_EMAIL_ADDRESS"
@@ -206,8 +231,10 @@ def test_upsert_201_200_300_404(sf_sandbox_fresh: SalesforceSandbox, sf_client: 
         sf_client.Account.upsert("Name/x", {"Phone": "1"})
     assert _code(nf) == "NOT_FOUND"
     raw = sf_client.session.patch(
-        f"{sf_client.base_url}sobjects/Account/External_Id__c/E-2", json={"Name": "Raw"},
-        headers=sf_client.headers)
+        f"{sf_client.base_url}sobjects/Account/External_Id__c/E-2",
+        json={"Name": "Raw"},
+        headers=sf_client.headers,
+    )
     assert raw.status_code == 201 and raw.json()["created"] is True
 
 
@@ -216,18 +243,26 @@ def _recs(n: int, **extra: object) -> list[dict[str, object]]:
     return [{"attributes": {"type": "Account"}, "Name": f"Comp {i}", **extra} for i in range(n)]
 
 
-def test_composite_create_update_delete_partial(sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce) -> None:
+def test_composite_create_update_delete_partial(
+    sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce
+) -> None:
     recs = _recs(3)
     recs[1]["Name"] = None  # required field missing
     res = sf_client.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": recs})
     assert [r["success"] for r in res] == [True, False, True]
     assert res[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
     ids = [res[0]["id"], res[2]["id"]]
-    upd = [{"attributes": {"type": "Account"}, "id": ids[0], "Phone": "1"},
-           {"attributes": {"type": "Account"}, "id": ids[1], "Name": "y" * 300}]
+    upd = [
+        {"attributes": {"type": "Account"}, "id": ids[0], "Phone": "1"},
+        {"attributes": {"type": "Account"}, "id": ids[1], "Name": "y" * 300},
+    ]
     res = sf_client.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": upd})
-    assert [r["success"] for r in res] == [True, False] and res[1]["errors"][0]["statusCode"] == "STRING_TOO_LONG"
-    res = sf_client.restful("composite/sobjects", method="DELETE", params={"ids": ",".join(ids), "allOrNone": "false"})
+    assert [r["success"] for r in res] == [True, False] and res[1]["errors"][0][
+        "statusCode"
+    ] == "STRING_TOO_LONG"
+    res = sf_client.restful(
+        "composite/sobjects", method="DELETE", params={"ids": ",".join(ids), "allOrNone": "false"}
+    )
     assert [r["success"] for r in res] == [True, True]
     got = sf_client.restful("composite/sobjects/Account", params={"ids": ids[0], "fields": "Id,Name"})
     assert got == [None]
@@ -245,17 +280,25 @@ def test_composite_all_or_none_rolls_back(sf_sandbox_fresh: SalesforceSandbox, s
 
 def test_composite_upsert_reports_created(sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce) -> None:
     recs = [{"attributes": {"type": "Account"}, "External_Id__c": "U-1", "Name": "U1"}]
-    res = sf_client.restful("composite/sobjects/Account/External_Id__c", method="PATCH",
-                            json={"allOrNone": False, "records": recs})
+    res = sf_client.restful(
+        "composite/sobjects/Account/External_Id__c",
+        method="PATCH",
+        json={"allOrNone": False, "records": recs},
+    )
     assert res[0]["success"] and res[0]["created"] is True
-    res = sf_client.restful("composite/sobjects/Account/External_Id__c", method="PATCH",
-                            json={"allOrNone": False, "records": recs})
+    res = sf_client.restful(
+        "composite/sobjects/Account/External_Id__c",
+        method="PATCH",
+        json={"allOrNone": False, "records": recs},
+    )
     assert res[0]["success"] and res[0]["created"] is False
 
 
 def test_composite_over_200_records_rejected(sf_client: Salesforce) -> None:
     with pytest.raises(SalesforceMalformedRequest) as exc:
-        sf_client.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": _recs(201)})
+        sf_client.restful(
+            "composite/sobjects", method="POST", json={"allOrNone": False, "records": _recs(201)}
+        )
     assert _code(exc) == "EXCEEDED_ID_LIMIT"
 
 
@@ -301,13 +344,30 @@ def test_faults(sf_sandbox: SalesforceSandbox, sf_client: Salesforce) -> None:
     sf_sandbox.add_fault("timeout", delay=0.5)
     with pytest.raises(requests.exceptions.Timeout):
         sf_client.session.get(f"{sf_client.base_url}limits", headers=sf_client.headers, timeout=0.2)
-    sf_sandbox.add_fault("record_error", field="Name", value="Poison", error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                         message="No poison")
-    res = sf_client.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": [
-        {"attributes": {"type": "Account"}, "Name": "Poison"}, {"attributes": {"type": "Account"}, "Name": "Fine"}]})
+    sf_sandbox.add_fault(
+        "record_error",
+        field="Name",
+        value="Poison",
+        error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        message="No poison",
+    )
+    res = sf_client.restful(
+        "composite/sobjects",
+        method="POST",
+        json={
+            "allOrNone": False,
+            "records": [
+                {"attributes": {"type": "Account"}, "Name": "Poison"},
+                {"attributes": {"type": "Account"}, "Name": "Fine"},
+            ],
+        },
+    )
     assert [r["success"] for r in res] == [False, True]
-    assert res[0]["errors"][0] == {"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "No poison",
-                                   "fields": ["Name"]}
+    assert res[0]["errors"][0] == {
+        "statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "message": "No poison",
+        "fields": ["Name"],
+    }
     sf_sandbox.clear_faults()
     sf_sandbox.add_fault("expire_sessions")
     with pytest.raises(SalesforceExpiredSession):
@@ -336,7 +396,21 @@ def test_describe_matches_reference(sf_client: Salesforce) -> None:
     got_fields = {f["name"]: f for f in got["fields"]}
     assert set(got_fields) - set(ref_fields) == {"External_Id__c", "Legacy_Id__c"}
     for name, f in ref_fields.items():
-        for key in ("type", "length", "nillable", "createable", "updateable", "referenceTo", "picklistValues"):
+        for key in (
+            "type",
+            "length",
+            "nillable",
+            "createable",
+            "updateable",
+            "referenceTo",
+            "picklistValues",
+        ):
             assert got_fields[name][key] == f[key], (name, key)
     names = {o["name"] for o in sf_client.describe()["sobjects"]}
     assert {"Account", "Contact", "Lead", "Case", "Opportunity"} <= names
+
+
+def test_connection_value_resolves(sf_conn_env: str, sf_sandbox: SalesforceSandbox) -> None:
+    conn = resolve_connection("salesforce_default")
+    assert conn.conn_type == "salesforce" and conn.login == sf_sandbox.user.username
+    assert conn.extra["instance_url"] == sf_sandbox.url and conn.extra["ca_file"] == str(sf_sandbox.ca_file)

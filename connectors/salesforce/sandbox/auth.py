@@ -9,8 +9,8 @@ shapes so the unmodified client logs in against the sandbox.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import parse_qs
@@ -60,7 +60,9 @@ def soap_fault(code: str, message: str) -> bytes:
     ).encode()
 
 
-def soap_login(body: bytes, user: DemoUser, issue: Callable[[], str], base_url: str, version: str) -> tuple[int, bytes]:
+def soap_login(
+    body: bytes, user: DemoUser, issue: Callable[[], str], base_url: str, version: str
+) -> tuple[int, bytes]:
     username, password = _soap_login_fields(body)
     if not user.accepts(username, password):
         return 500, soap_fault("INVALID_LOGIN", INVALID_LOGIN_MESSAGE)
@@ -83,7 +85,9 @@ def soap_login(body: bytes, user: DemoUser, issue: Callable[[], str], base_url: 
     return 200, answer.encode()
 
 
-def oauth_token(body: bytes, user: DemoUser, issue: Callable[[], str], base_url: str) -> tuple[int, dict[str, str]]:
+def oauth_token(
+    body: bytes, user: DemoUser, issue: Callable[[], str], base_url: str
+) -> tuple[int, dict[str, str]]:
     form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     if form.get("grant_type") != "password":
         return 400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"}

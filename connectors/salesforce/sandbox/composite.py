@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 MAX_RECORDS = 200
 MAX_RETRIEVE = 2000
 _ROLLED_BACK = SfError(
-    "ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were valid and the request "
-    "was using AllOrNone header"
+    "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "Record rolled back because not all records were valid and the request was using AllOrNone header",
 )
 
 
@@ -34,7 +34,8 @@ class _Rollback(Exception):
 
 def _too_many() -> SfError:
     return SfError(
-        "EXCEEDED_ID_LIMIT", f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call"
+        "EXCEEDED_ID_LIMIT",
+        f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
     )
 
 
@@ -62,10 +63,14 @@ class CompositeApi:
             spec = self._spec(p[2])
             f = spec.field(p[3])
             if f is None or not f.external_id:
-                raise SfError("INVALID_FIELD", f"Field name provided, {p[3]} is not an External ID or indexed "
-                              f"field for {spec.name}")
+                raise SfError(
+                    "INVALID_FIELD",
+                    f"Field name provided, {p[3]} is not an External ID or indexed field for {spec.name}",
+                )
             body = self._body(req)
-            return 200, self._run(body, lambda rec: self._upsert(spec, f.name, rec), body.get("allOrNone"), True)
+            return 200, self._run(
+                body, lambda rec: self._upsert(spec, f.name, rec), body.get("allOrNone"), True
+            )
         raise not_found()
 
     def _spec(self, name: str) -> ObjectSpec:
@@ -114,8 +119,12 @@ class CompositeApi:
         try:
             rid, created = self.writer.upsert(spec, field_name, str(key), fields)
         except MultipleMatches as exc:
-            raise SfError("DUPLICATE_EXTERNAL_ID", f"The record you are attempting to edit, or one of its related "
-                          f"records, has been specified more than once: {', '.join(exc.ids)}", [field_name]) from None
+            raise SfError(
+                "DUPLICATE_EXTERNAL_ID",
+                f"The record you are attempting to edit, or one of its related "
+                f"records, has been specified more than once: {', '.join(exc.ids)}",
+                [field_name],
+            ) from None
         return rid, {"created": created}
 
     def _delete(self, raw_id: Any) -> tuple[str | None, dict[str, Any]]:
@@ -127,7 +136,9 @@ class CompositeApi:
         return rid, {}
 
     # -- the batch ----------------------------------------------------------------------------
-    def _run(self, body: dict[str, Any], op: Any, all_or_none: Any, upsert: bool = False) -> list[dict[str, Any]]:
+    def _run(
+        self, body: dict[str, Any], op: Any, all_or_none: Any, upsert: bool = False
+    ) -> list[dict[str, Any]]:
         records = body["records"]
         results: list[dict[str, Any]] = []
         failed = False
@@ -146,9 +157,14 @@ class CompositeApi:
                     raise _Rollback
         except _Rollback:
             return [
-                r if not r["success"] else
-                {"id": None, "success": False, "errors": [_ROLLED_BACK.record_body()],
-                 **({"created": False} if upsert else {})}
+                r
+                if not r["success"]
+                else {
+                    "id": None,
+                    "success": False,
+                    "errors": [_ROLLED_BACK.record_body()],
+                    **({"created": False} if upsert else {}),
+                }
                 for r in results
             ]
         return results

@@ -116,7 +116,9 @@ class QueryEngine:
 
     def _record(self, plan: Plan, row: dict[str, Any], version: str) -> dict[str, Any]:
         base_id = row["_base_id"]
-        out: dict[str, Any] = {"attributes": {"type": plan.spec.name, "url": record_url(plan.spec, base_id, version)}}
+        out: dict[str, Any] = {
+            "attributes": {"type": plan.spec.name, "url": record_url(plan.spec, base_id, version)}
+        }
         for col in plan.columns:
             value = _column_value(col, row)
             if col.relationship is None:
@@ -129,7 +131,9 @@ class QueryEngine:
                 continue
             parent = out.get(rel_name)
             if parent is None:
-                parent = {"attributes": {"type": col.spec.name, "url": record_url(col.spec, parent_id, version)}}
+                parent = {
+                    "attributes": {"type": col.spec.name, "url": record_url(col.spec, parent_id, version)}
+                }
                 out[rel_name] = parent
             parent[col.field.name] = value
         return out
@@ -139,7 +143,16 @@ def _column_value(col: Any, row: dict[str, Any]) -> Any:
     if col.field.type == "address":
         prefix = col.field.name[: -len("Address")]
         parts = {}
-        for p in ("Street", "City", "State", "PostalCode", "Country", "Latitude", "Longitude", "GeocodeAccuracy"):
+        for p in (
+            "Street",
+            "City",
+            "State",
+            "PostalCode",
+            "Country",
+            "Latitude",
+            "Longitude",
+            "GeocodeAccuracy",
+        ):
             parts[p[0].lower() + p[1:]] = row.get(f"{col.alias}_{prefix}{p}")
         return parts if any(v is not None for v in parts.values()) else None
     return from_storage(col.field, row.get(col.label))

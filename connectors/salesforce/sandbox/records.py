@@ -19,7 +19,9 @@ from connectors.salesforce.sandbox.schema import FieldSpec, ObjectSpec
 from connectors.salesforce.sandbox.store import DELETED_AT, DEMO_USER_ID, Store
 from connectors.salesforce.sandbox.values import BadValue, to_storage
 
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+)
 _SYSTEM_REFS = ("OwnerId", "CreatedById", "LastModifiedById")
 FaultCheck = Callable[[ObjectSpec, dict[str, Any]], SfError | None]
 
@@ -57,7 +59,11 @@ class Writer:
             stamp = self.store.stamp()
             changes = {k: merged[k] for k in values}
             for name in ("Name",):
-                if name in spec.fields and not spec.fields[name].createable and merged.get(name) != current.get(name):
+                if (
+                    name in spec.fields
+                    and not spec.fields[name].createable
+                    and merged.get(name) != current.get(name)
+                ):
                     changes[name] = merged[name]
             changes.update(LastModifiedDate=stamp, SystemModstamp=stamp, LastModifiedById=DEMO_USER_ID)
             self.store.update_row(spec, current["Id"], changes)
@@ -151,7 +157,9 @@ class Writer:
         try:
             value = to_storage(f, raw)
         except BadValue:
-            kind = {"int": "int", "double": "double", "currency": "double", "percent": "double"}.get(f.type, f.type)
+            kind = {"int": "int", "double": "double", "currency": "double", "percent": "double"}.get(
+                f.type, f.type
+            )
             raise SfError(
                 "JSON_PARSER_ERROR",
                 f"Cannot deserialize instance of {kind} from {type(raw).__name__} value {raw!s} "
@@ -160,9 +168,16 @@ class Writer:
             ) from None
         if value is None:
             return None
-        if isinstance(value, str) and f.length and len(value) > f.length and f.type not in ("reference", "id"):
+        if (
+            isinstance(value, str)
+            and f.length
+            and len(value) > f.length
+            and f.type not in ("reference", "id")
+        ):
             raise SfError(
-                "STRING_TOO_LONG", f"{f.label}: data value too large: {value} (max length={f.length})", [f.name]
+                "STRING_TOO_LONG",
+                f"{f.label}: data value too large: {value} (max length={f.length})",
+                [f.name],
             )
         if f.type == "email" and not _EMAIL_RE.match(value):
             raise SfError("INVALID_EMAIL_ADDRESS", f"{f.label}: invalid email address: {value}", [f.name])
@@ -189,7 +204,9 @@ class Writer:
             return rid
         target = next((t for t in targets if t.key_prefix == rid[:3]), None)
         if target is None:
-            raise SfError("FIELD_INTEGRITY_EXCEPTION", f"{f.label}: id value of incorrect type: {value}", [f.name])
+            raise SfError(
+                "FIELD_INTEGRITY_EXCEPTION", f"{f.label}: id value of incorrect type: {value}", [f.name]
+            )
         row = self.store.get_row(target, rid)
         if row is None or row["IsDeleted"]:
             raise SfError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name])
@@ -208,13 +225,17 @@ class Writer:
             if f.required and row.get(f.name) is None and (only is None or f.name in only)
         ]
         if names:
-            raise SfError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(names)}]", names)
+            raise SfError(
+                "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(names)}]", names
+            )
 
     def _check_unique(self, spec: ObjectSpec, row: dict[str, Any], own_id: str | None) -> None:
         for f in spec.fields.values():
             if not (f.unique and f.external_id and f.stored) or row.get(f.name) is None:
                 continue
-            others = [i for i in self.store.find_ids(spec, f.name, row[f.name], include_deleted=True) if i != own_id]
+            others = [
+                i for i in self.store.find_ids(spec, f.name, row[f.name], include_deleted=True) if i != own_id
+            ]
             if others:
                 raise SfError(
                     "DUPLICATE_VALUE",
@@ -233,6 +254,8 @@ class MultipleMatches(SfError):
     """Upsert key matched several records: HTTP 300 with the list of their URLs."""
 
     def __init__(self, spec: ObjectSpec, ids: list[str]) -> None:
-        super().__init__("MULTIPLE_CHOICES", f"More than one record found for external id on {spec.name}", status=300)
+        super().__init__(
+            "MULTIPLE_CHOICES", f"More than one record found for external id on {spec.name}", status=300
+        )
         self.spec = spec
         self.ids = ids

@@ -68,7 +68,7 @@ class RestApi:
         self.queries = queries
         self.composite = CompositeApi(store, writer)
 
-    def handle(self, req: Request) -> Response:  # noqa: PLR0911
+    def handle(self, req: Request) -> Response:
         p, m = req.parts, req.method
         if not p:
             return 200, self._resources(req.version)
@@ -105,11 +105,13 @@ class RestApi:
             raise SfError("NOT_FOUND", "The requested resource does not exist", status=404)
         return spec
 
-    def _sobjects(self, req: Request) -> Response:  # noqa: PLR0911, PLR0912
+    def _sobjects(self, req: Request) -> Response:  # noqa: PLR0911
         p, m = req.parts, req.method
         if len(p) == 1:
             if m != "GET":
-                raise SfError("METHOD_NOT_ALLOWED", f"HTTP Method '{m}' not allowed. Allowed are GET", status=405)
+                raise SfError(
+                    "METHOD_NOT_ALLOWED", f"HTTP Method '{m}' not allowed. Allowed are GET", status=405
+                )
             return 200, _global(self.catalog, req.version)
         spec = self.spec(p[1])
         if len(p) == 2:
@@ -117,11 +119,31 @@ class RestApi:
                 return 201, {"id": self.writer.create(spec, self._body(req)), "success": True, "errors": []}
             if m == "GET":
                 d = _describe(self.catalog, spec.name, req.version)
-                keys = ("activateable", "createable", "custom", "customSetting", "deletable", "keyPrefix", "label",
-                        "labelPlural", "layoutable", "mergeable", "name", "queryable", "replicateable",
-                        "retrieveable", "searchable", "triggerable", "undeletable", "updateable", "urls")
+                keys = (
+                    "activateable",
+                    "createable",
+                    "custom",
+                    "customSetting",
+                    "deletable",
+                    "keyPrefix",
+                    "label",
+                    "labelPlural",
+                    "layoutable",
+                    "mergeable",
+                    "name",
+                    "queryable",
+                    "replicateable",
+                    "retrieveable",
+                    "searchable",
+                    "triggerable",
+                    "undeletable",
+                    "updateable",
+                    "urls",
+                )
                 return 200, {"objectDescribe": {k: d.get(k) for k in keys}, "recentItems": []}
-            raise SfError("METHOD_NOT_ALLOWED", f"HTTP Method '{m}' not allowed. Allowed are GET,POST", status=405)
+            raise SfError(
+                "METHOD_NOT_ALLOWED", f"HTTP Method '{m}' not allowed. Allowed are GET,POST", status=405
+            )
         sub = p[2]
         if len(p) == 3 and sub == "describe" and m == "GET":
             return 200, _describe(self.catalog, spec.name, req.version)
@@ -136,8 +158,11 @@ class RestApi:
             if m == "DELETE":
                 self.writer.delete(spec, sub)
                 return 204, None
-            raise SfError("METHOD_NOT_ALLOWED", f"HTTP Method '{m}' not allowed. Allowed are GET,PATCH,DELETE",
-                          status=405)
+            raise SfError(
+                "METHOD_NOT_ALLOWED",
+                f"HTTP Method '{m}' not allowed. Allowed are GET,PATCH,DELETE",
+                status=405,
+            )
         if len(p) == 4:
             return self._by_external_id(spec, p[2], unquote(p[3]), req)
         raise not_found()
@@ -198,21 +223,25 @@ class RestApi:
             start = parse_datetime_text(req.params["start"]).astimezone(UTC).replace(second=0, microsecond=0)
             end = parse_datetime_text(req.params["end"]).astimezone(UTC).replace(second=0, microsecond=0)
         except (KeyError, BadValue):
-            raise SfError("MALFORMED_QUERY", "start and end must be ISO 8601 date-times with a time zone") from None
+            raise SfError(
+                "MALFORMED_QUERY", "start and end must be ISO 8601 date-times with a time zone"
+            ) from None
         now = datetime.now(UTC)
         end = min(end, now)  # nothing after "now" is covered yet
         if start >= end:
-            raise SfError("INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate by more "
-                          "than one minute")
+            raise SfError(
+                "INVALID_REPLICATION_DATE",
+                "startDate must chronologically precede endDate by more than one minute",
+            )
         window = UPDATED_WINDOW if kind == "updated" else DELETED_WINDOW
         if start < now - window:
-            raise SfError("INVALID_REPLICATION_DATE", "startDate cannot be more than "
-                          f"{window.days} days ago")
+            raise SfError("INVALID_REPLICATION_DATE", f"startDate cannot be more than {window.days} days ago")
         lo, hi = format_datetime(start), format_datetime(end)
         table = f'"{spec.name}"'
         if kind == "updated":
             rows = self.store.query(
-                f'SELECT "Id" FROM {table} WHERE "SystemModstamp" >= ? AND "SystemModstamp" < ? AND "IsDeleted" = 0 '
+                f'SELECT "Id" FROM {table} WHERE "SystemModstamp" >= ? AND "SystemModstamp" < ? '
+                'AND "IsDeleted" = 0 '
                 'ORDER BY "SystemModstamp", "Id"',
                 (lo, hi),
             )

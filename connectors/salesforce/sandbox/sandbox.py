@@ -31,7 +31,9 @@ from connectors.salesforce.sandbox.values import parse_datetime_text
 class SalesforceSandbox:
     """A local Salesforce REST API over HTTPS, backed by `<home>/salesforce.sqlite`."""
 
-    def __init__(self, home: Path, host: str = "127.0.0.1", port: int = 0, user: DemoUser | None = None) -> None:
+    def __init__(
+        self, home: Path, host: str = "127.0.0.1", port: int = 0, user: DemoUser | None = None
+    ) -> None:
         self.home = Path(home)
         self.home.mkdir(parents=True, exist_ok=True)
         self.host = host
@@ -60,13 +62,6 @@ class SalesforceSandbox:
                 )
                 self._thread.start()
         return self
-
-    def serve_forever(self) -> None:
-        """Run in the foreground (the CLI)."""
-        with self._lock:
-            self._server = make_server(self.host, self.port, server_context(self.home), self)
-            self.port = self._server.server_address[1]
-        self._server.serve_forever()
 
     def stop(self) -> None:
         with self._lock:
@@ -109,7 +104,9 @@ class SalesforceSandbox:
         """Remove records entirely (as emptying the recycle bin does): even queryAll no longer sees them."""
         spec = self._spec(object_name)
         full = [normalize_id(i) for i in ids]
-        return self.store.execute(f'DELETE FROM {q(spec.name)} WHERE "Id" IN ({", ".join("?" for _ in full)})', full)
+        return self.store.execute(
+            f'DELETE FROM {q(spec.name)} WHERE "Id" IN ({", ".join("?" for _ in full)})', full
+        )
 
     def _spec(self, name: str) -> ObjectSpec:
         spec = self.store.catalog.get(name)

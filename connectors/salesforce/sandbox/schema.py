@@ -28,7 +28,17 @@ API_VERSION = "59.0"
 # Field types with no column of their own (compound fields are views over their parts).
 COMPOUND_TYPES = frozenset({"address", "location"})
 TEXT_TYPES = frozenset(
-    {"string", "textarea", "phone", "url", "email", "picklist", "multipicklist", "combobox", "encryptedstring"}
+    {
+        "string",
+        "textarea",
+        "phone",
+        "url",
+        "email",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "encryptedstring",
+    }
 )
 INT_TYPES = frozenset({"int"})
 REAL_TYPES = frozenset({"double", "currency", "percent"})

@@ -67,9 +67,11 @@ class _TLSServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave together; no delayed-ACK stalls on keep-alive
+    wbufsize = 64 * 1024
     server: _TLSServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:
@@ -95,7 +97,9 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = do_GET
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         if status != 204:
             self.send_header("Content-Type", content_type)
@@ -133,8 +137,12 @@ class Handler(BaseHTTPRequestHandler):
             self._json(exc.status, exc.rest_body(), limit_header)
         except Exception as exc:  # a sandbox bug: answer like Salesforce's own internal error, keep serving
             self.log_error("internal error on %s %s: %r", self.command, path, exc)
-            body = [{"message": f"An unexpected error occurred in the sandbox: {type(exc).__name__}",
-                     "errorCode": "UNKNOWN_EXCEPTION"}]
+            body = [
+                {
+                    "message": f"An unexpected error occurred in the sandbox: {type(exc).__name__}",
+                    "errorCode": "UNKNOWN_EXCEPTION",
+                }
+            ]
             self._json(500, body, limit_header)
 
     def _apply_fault(self, sb: SalesforceSandbox, fault: Any, headers: dict[str, str]) -> bool:
@@ -148,24 +156,36 @@ class Handler(BaseHTTPRequestHandler):
             return False
         if kind == "rate_limit":
             retry = str(p.get("retry_after", 1))
-            body = [{"message": "Too many requests. Retry after the period in Retry-After.",
-                     "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+            body = [
+                {
+                    "message": "Too many requests. Retry after the period in Retry-After.",
+                    "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                }
+            ]
             self._json(429, body, {**headers, "Retry-After": retry})
             return True
         if kind == "request_limit":
-            self._json(403, [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
-                       headers)
+            self._json(
+                403,
+                [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+                headers,
+            )
             return True
         if kind == "server_error":
             status = int(p.get("status", 503))
-            body = [{"message": p.get("message", "Server temporarily unavailable. Please retry later."),
-                     "errorCode": p.get("error_code", "SERVER_UNAVAILABLE")}]
+            body = [
+                {
+                    "message": p.get("message", "Server temporarily unavailable. Please retry later."),
+                    "errorCode": p.get("error_code", "SERVER_UNAVAILABLE"),
+                }
+            ]
             self._json(status, body, headers)
             return True
         return False
 
-    def _route(self, sb: SalesforceSandbox, path: str, params: dict[str, str], raw: bytes,
-               headers: dict[str, str]) -> None:
+    def _route(
+        self, sb: SalesforceSandbox, path: str, params: dict[str, str], raw: bytes, headers: dict[str, str]
+    ) -> None:
         m = _SOAP_RE.match(path)
         if m and self.command == "POST":
             status, body = soap_login(raw, sb.user, sb.sessions.issue, sb.url, m.group(1))
@@ -192,10 +212,19 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 body = json.loads(raw)
             except ValueError:
-                raise SfError("JSON_PARSER_ERROR", "Unexpected character in the request body: not JSON") from None
+                raise SfError(
+                    "JSON_PARSER_ERROR", "Unexpected character in the request body: not JSON"
+                ) from None
         parts = [x for x in (m.group(2) or "").split("/") if x]
-        req = Request(self.command, parts, params, body, {k.lower(): v for k, v in self.headers.items()},
-                      m.group(1), path)
+        req = Request(
+            self.command,
+            parts,
+            params,
+            body,
+            {k.lower(): v for k, v in self.headers.items()},
+            m.group(1),
+            path,
+        )
         status, payload = sb.rest.handle(req)
         self._json(status, payload, headers)
 

@@ -28,8 +28,29 @@ _TOKEN_RE = re.compile(
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "'": "'", '"': '"', "\\": "\\"}
 KEYWORDS = frozenset(
-    {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "LIKE", "ORDER", "BY", "ASC", "DESC",
-     "NULLS", "FIRST", "LAST", "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE", "COUNT"}
+    {
+        "SELECT",
+        "FROM",
+        "WHERE",
+        "AND",
+        "OR",
+        "NOT",
+        "IN",
+        "LIKE",
+        "ORDER",
+        "BY",
+        "ASC",
+        "DESC",
+        "NULLS",
+        "FIRST",
+        "LAST",
+        "LIMIT",
+        "OFFSET",
+        "NULL",
+        "TRUE",
+        "FALSE",
+        "COUNT",
+    }
 )
 
 
@@ -152,7 +173,9 @@ class Parser:
 
     def _fail(self, tok: Token | None = None) -> SfError:
         tok = tok or self.tok
-        return malformed(self.text, tok.pos, f"unexpected token: {tok.text if tok.kind != 'eof' else '<EOF>'}")
+        return malformed(
+            self.text, tok.pos, f"unexpected token: {tok.text if tok.kind != 'eof' else '<EOF>'}"
+        )
 
     def _accept(self, *words: str) -> Token | None:
         if self.tok.kind == "keyword" and self.tok.upper in words:

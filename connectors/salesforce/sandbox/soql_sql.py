@@ -15,11 +15,28 @@ from typing import Any
 from connectors.salesforce.sandbox.errors import SfError
 from connectors.salesforce.sandbox.ids import normalize_id
 from connectors.salesforce.sandbox.schema import INT_TYPES, REAL_TYPES, Catalog, FieldSpec, ObjectSpec
-from connectors.salesforce.sandbox.soql import BoolOp, Comparison, FieldRef, Literal, Not, Query, located_error
+from connectors.salesforce.sandbox.soql import (
+    BoolOp,
+    Comparison,
+    FieldRef,
+    Literal,
+    Not,
+    Query,
+    located_error,
+)
 from connectors.salesforce.sandbox.store import format_datetime, q
 from connectors.salesforce.sandbox.values import BadValue, parse_datetime_text
 
-_ADDRESS_PARTS = ("Street", "City", "State", "PostalCode", "Country", "Latitude", "Longitude", "GeocodeAccuracy")
+_ADDRESS_PARTS = (
+    "Street",
+    "City",
+    "State",
+    "PostalCode",
+    "Country",
+    "Latitude",
+    "Longitude",
+    "GeocodeAccuracy",
+)
 MAX_OFFSET = 2000
 
 
@@ -58,14 +75,15 @@ class Plan:
         for c in self.columns:
             if c.field.type == "address":
                 prefix = c.field.name[: -len("Address")]
-                cols += [f"{c.alias}.{q(prefix + p)} AS {q(c.alias + '_' + prefix + p)}" for p in _ADDRESS_PARTS]
+                cols += [
+                    f"{c.alias}.{q(prefix + p)} AS {q(c.alias + '_' + prefix + p)}" for p in _ADDRESS_PARTS
+                ]
             else:
                 cols.append(f"{c.sql} AS {q(c.label)}")
         for alias in self.joins:
             cols.append(f'{alias}."Id" AS {q(alias + "__Id")}')
-        return (
-            f"SELECT {', '.join(cols)} FROM {self._from()} WHERE t0.rowid IN ({', '.join('?' for _ in range(n))})"
-        )
+        marks = ", ".join("?" for _ in range(n))
+        return f"SELECT {', '.join(cols)} FROM {self._from()} WHERE t0.rowid IN ({marks})"
 
     def _from(self) -> str:
         parts = [f"{q(self.spec.name)} t0"]
@@ -100,7 +118,9 @@ class Translator:
             col = self.resolve(ref)
             key = col.label.lower()
             if key in seen:
-                raise located_error("MALFORMED_QUERY", qy.text, ref.pos, f"duplicate field selected: {ref.dotted}")
+                raise located_error(
+                    "MALFORMED_QUERY", qy.text, ref.pos, f"duplicate field selected: {ref.dotted}"
+                )
             seen.add(key)
             self.plan.columns.append(col)
         where = [] if self.include_deleted else ['t0."IsDeleted" = 0']
@@ -133,7 +153,11 @@ class Translator:
 
     def resolve(self, ref: FieldRef) -> Column:
         path = list(ref.path)
-        if len(path) > 1 and path[0].lower() == self.spec.name.lower() and self.spec.relationship(path[0]) is None:
+        if (
+            len(path) > 1
+            and path[0].lower() == self.spec.name.lower()
+            and self.spec.relationship(path[0]) is None
+        ):
             path = path[1:]
         if len(path) == 1:
             f = self.spec.field(path[0])
@@ -144,13 +168,16 @@ class Translator:
             rel = self.spec.relationship(path[0])
             target = None
             if rel is not None:
-                target = next((self.catalog.objects[t] for t in rel.reference_to if t in self.catalog.objects), None)
+                target = next(
+                    (self.catalog.objects[t] for t in rel.reference_to if t in self.catalog.objects), None
+                )
             if rel is None or target is None:
                 raise located_error(
                     "INVALID_FIELD",
                     self.query.text,
                     ref.pos,
-                    f"Didn't understand relationship '{path[0]}' in field path. If you are attempting to use a "
+                    f"Didn't understand relationship '{path[0]}' in field path. "
+                    "If you are attempting to use a "
                     "custom relationship, be sure to append the '__r' after the custom relationship name. "
                     "Please reference your WSDL or the describe call for the appropriate names.",
                 )
@@ -178,11 +205,13 @@ class Translator:
         assert isinstance(node, Comparison)
         return self.comparison(node)
 
-    def comparison(self, node: Comparison) -> str:
+    def comparison(self, node: Comparison) -> str:  # noqa: PLR0911 - one return per SOQL operator shape
         col = self.resolve(node.field)
         if col.field.type in ("address", "location"):
             raise located_error(
-                "INVALID_FIELD", self.query.text, node.field.pos,
+                "INVALID_FIELD",
+                self.query.text,
+                node.field.pos,
                 f"field '{col.field.name}' can not be filtered in a query call",
             )
         if node.op in ("IN", "NOTIN"):
@@ -199,9 +228,15 @@ class Translator:
             return f"({sql} AND {col.sql} IS NOT NULL)" if has_null else sql
         assert isinstance(node.value, Literal)
         if node.op == "LIKE":
-            if node.value.kind != "string" or col.field.type in INT_TYPES | REAL_TYPES | {"boolean", "date", "datetime"}:
+            if node.value.kind != "string" or col.field.type in INT_TYPES | REAL_TYPES | {
+                "boolean",
+                "date",
+                "datetime",
+            }:
                 raise located_error(
-                    "INVALID_QUERY_FILTER_OPERATOR", self.query.text, node.field.pos,
+                    "INVALID_QUERY_FILTER_OPERATOR",
+                    self.query.text,
+                    node.field.pos,
                     f"invalid operator on {col.field.type} field: LIKE",
                 )
             self.params.append(node.value.value)
@@ -218,7 +253,7 @@ class Translator:
             return f"{col.sql} IS NOT ?"
         return f"{col.sql} {node.op} ?"
 
-    def value(self, col: Column, lit: Literal) -> Any:  # noqa: PLR0911
+    def value(self, col: Column, lit: Literal) -> Any:  # noqa: PLR0911, PLR0912 - a dispatch on field type
         """Check the literal against the field type and convert it to the stored form."""
         f = col.field
         if lit.kind == "null":
@@ -245,7 +280,9 @@ class Translator:
             return lit.value
         if lit.kind != "string":
             raise located_error(
-                "INVALID_FIELD", self.query.text, lit.pos,
+                "INVALID_FIELD",
+                self.query.text,
+                lit.pos,
                 f"value of filter criterion for field '{f.name}' must be of type {t} and should be enclosed "
                 "in quotes",
             )
@@ -253,14 +290,19 @@ class Translator:
             full = normalize_id(lit.value)
             if full is None:
                 raise located_error(
-                    "INVALID_QUERY_FILTER_OPERATOR", self.query.text, lit.pos, f"invalid ID field: {lit.value}"
+                    "INVALID_QUERY_FILTER_OPERATOR",
+                    self.query.text,
+                    lit.pos,
+                    f"invalid ID field: {lit.value}",
                 )
             return full
         return lit.value
 
     def _type_error(self, f: FieldSpec, lit: Literal, expected: str) -> SfError:
         return located_error(
-            "INVALID_FIELD", self.query.text, lit.pos,
+            "INVALID_FIELD",
+            self.query.text,
+            lit.pos,
             f"value of filter criterion for field '{f.name}' must be of type {expected} and should not be "
             "enclosed in quotes",
         )

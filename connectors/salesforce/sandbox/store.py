@@ -69,9 +69,7 @@ class Store:
                             f'CREATE INDEX IF NOT EXISTS "{spec.name}_{f.name}" ON {table} ({q(f.name)})'
                         )
                 if "AccountId" in spec.fields:
-                    self._db.execute(
-                        f'CREATE INDEX IF NOT EXISTS "{spec.name}_acc" ON {table} ("AccountId")'
-                    )
+                    self._db.execute(f'CREATE INDEX IF NOT EXISTS "{spec.name}_acc" ON {table} ("AccountId")')
 
     def reset(self) -> None:
         with self.lock:

@@ -8,7 +8,7 @@ rebuilt from their parts). Keeping both directions here keeps them consistent.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from connectors.salesforce.sandbox.schema import INT_TYPES, REAL_TYPES, FieldSpec, ObjectSpec
@@ -17,7 +17,16 @@ from connectors.salesforce.sandbox.store import DELETED_AT, format_datetime
 _DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
-_ADDRESS_PARTS = ("Street", "City", "State", "PostalCode", "Country", "Latitude", "Longitude", "GeocodeAccuracy")
+_ADDRESS_PARTS = (
+    "Street",
+    "City",
+    "State",
+    "PostalCode",
+    "Country",
+    "Latitude",
+    "Longitude",
+    "GeocodeAccuracy",
+)
 
 
 class BadValue(ValueError):
@@ -34,8 +43,6 @@ def parse_datetime_text(text: str) -> datetime:
     if tz and tz != "Z":
         sign = 1 if tz[0] == "+" else -1
         digits = tz[1:].replace(":", "")
-        from datetime import timedelta, timezone
-
         tzinfo = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     try:
         return datetime(int(year), int(month), int(day), int(hour), int(minute), int(sec or 0), micro, tzinfo)
@@ -43,7 +50,7 @@ def parse_datetime_text(text: str) -> datetime:
         raise BadValue(text) from exc
 
 
-def to_storage(f: FieldSpec, value: Any) -> Any:  # noqa: PLR0911
+def to_storage(f: FieldSpec, value: Any) -> Any:  # noqa: PLR0911, PLR0912 - a dispatch on field type
     """JSON value -> stored value; raises BadValue when the type is wrong."""
     if value is None:
         return None
@@ -84,7 +91,11 @@ def to_storage(f: FieldSpec, value: Any) -> Any:  # noqa: PLR0911
         return format_datetime(parse_datetime_text(value))
     if isinstance(value, dict | list):
         raise BadValue(value)
-    text = value if isinstance(value, str) else ("true" if value is True else "false" if value is False else str(value))
+    text = (
+        value
+        if isinstance(value, str)
+        else ("true" if value is True else "false" if value is False else str(value))
+    )
     return text if text != "" else None
 
 
