@@ -59,7 +59,7 @@ class OdooAdapter:
         def attempt() -> T:
             try:
                 return call()
-            except Exception as exc:  # noqa: BLE001 - classified right here, in one place
+            except Exception as exc:
                 error = classify(exc, what)
                 if isinstance(error, SessionExpiredError):
                     log.info("Odoo session expired during %s; logging in again", what)
@@ -84,7 +84,9 @@ class OdooAdapter:
             self.uid = int(self._client.env.uid)
         return self._client
 
-    def execute_kw(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
+    def execute_kw(
+        self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None
+    ) -> Any:
         what = f"{model}.{method}"
 
         def call() -> Any:
@@ -123,7 +125,11 @@ def settings_from(connection: Any) -> OdooSettings:
     if problems:
         raise ConfigError(f"Odoo connection {connection.conn_id!r}: " + "; ".join(problems))
     return OdooSettings(
-        host=str(connection.host), port=int(connection.port or (443 if protocol.endswith("ssl") else 8069)),
-        database=str(connection.schema), login=str(connection.login), password=connection.password,
-        protocol=protocol, timeout=timeout,
+        host=str(connection.host),
+        port=int(connection.port or (443 if protocol.endswith("ssl") else 8069)),
+        database=str(connection.schema),
+        login=str(connection.login),
+        password=connection.password,
+        protocol=protocol,
+        timeout=timeout,
     )

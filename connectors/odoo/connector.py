@@ -62,10 +62,14 @@ class OdooConnector:
         if object_name in self._described:
             return self._described[object_name]
         try:
-            models = self.adapter.execute_kw("ir.model", "search_read", [[["model", "=", object_name]]],
-                                             {"fields": ["name"], "limit": 1})
-            raw = self.adapter.execute_kw(object_name, "fields_get", [],
-                                          {"attributes": DESCRIBE_ATTRIBUTES}) if models else None
+            models = self.adapter.execute_kw(
+                "ir.model", "search_read", [[["model", "=", object_name]]], {"fields": ["name"], "limit": 1}
+            )
+            raw = (
+                self.adapter.execute_kw(object_name, "fields_get", [], {"attributes": DESCRIBE_ATTRIBUTES})
+                if models
+                else None
+            )
         except OdooRecordError as exc:
             raise ConfigError(f"Odoo model {object_name!r}: {exc}") from None
         if not models or raw is None:
@@ -75,8 +79,16 @@ class OdooConnector:
         self._described[object_name] = info
         return info
 
-    def read(self, object_name: str, fields: Sequence[str], *, since: datetime | None = None, where: Any = None,
-             include_deleted: bool = False, batch_size: int = 2000) -> Iterator[list[SourceRecord]]:
+    def read(
+        self,
+        object_name: str,
+        fields: Sequence[str],
+        *,
+        since: datetime | None = None,
+        where: Any = None,
+        include_deleted: bool = False,
+        batch_size: int = 2000,
+    ) -> Iterator[list[SourceRecord]]:
         """Batches ordered by (write_date, id), write_date >= since; keyset paging."""
         info = self.describe(object_name)
         has_active = "active" in info.fields
@@ -92,13 +104,27 @@ class OdooConnector:
         while True:
             domain = list(base)
             if last is not None:
-                domain += [["write_date", ">=", last[0]], "|", ["write_date", ">", last[0]], ["id", ">", last[1]]]
+                domain += [
+                    ["write_date", ">=", last[0]],
+                    "|",
+                    ["write_date", ">", last[0]],
+                    ["id", ">", last[1]],
+                ]
             elif start is not None:
                 domain.append(["write_date", ">=", start])
             try:
-                rows = self.adapter.execute_kw(object_name, "search_read", [domain], {
-                    "fields": to_read, "limit": batch_size, "order": "write_date asc, id asc",
-                    "load": "_classic_write", "context": context})
+                rows = self.adapter.execute_kw(
+                    object_name,
+                    "search_read",
+                    [domain],
+                    {
+                        "fields": to_read,
+                        "limit": batch_size,
+                        "order": "write_date asc, id asc",
+                        "load": "_classic_write",
+                        "context": context,
+                    },
+                )
             except OdooRecordError as exc:
                 raise ConfigError(f"Odoo read of {object_name!r} rejected: {exc}") from None
             if not rows:
@@ -112,8 +138,10 @@ class OdooConnector:
     def _record(row: dict[str, Any], wanted: list[str], track_active: bool) -> SourceRecord:
         values = {f: _plain(row.get(f)) for f in wanted}
         return SourceRecord(
-            id=str(row["id"]), cursor=from_odoo_datetime(row.get("write_date")),
-            deleted=bool(track_active and not row.get("active", True)), fields=values,
+            id=str(row["id"]),
+            cursor=from_odoo_datetime(row.get("write_date")),
+            deleted=bool(track_active and not row.get("active", True)),
+            fields=values,
         )
 
     def fetch(self, object_name: str, fields: Sequence[str], ids: Sequence[str]) -> list[SourceRecord]:
@@ -125,8 +153,12 @@ class OdooConnector:
         numeric = [int(i) for i in dict.fromkeys(ids) if str(i).isdigit()]
         out: list[SourceRecord] = []
         for start in range(0, len(numeric), self.lookup_chunk):
-            rows = self.adapter.execute_kw(object_name, "read", [numeric[start:start + self.lookup_chunk], to_read],
-                                           {"load": "_classic_write", "context": {"active_test": False}})
+            rows = self.adapter.execute_kw(
+                object_name,
+                "read",
+                [numeric[start : start + self.lookup_chunk], to_read],
+                {"load": "_classic_write", "context": {"active_test": False}},
+            )
             out += [self._record(row, wanted, has_active) for row in rows]
         return out
 
@@ -135,10 +167,18 @@ class OdooConnector:
         wanted = [v for v in dict.fromkeys(values) if v is not None and v is not False and v != ""]
         found: dict[Any, str] = {}
         for start in range(0, len(wanted), self.lookup_chunk):
-            chunk = wanted[start:start + self.lookup_chunk]
-            rows = self.adapter.execute_kw(object_name, "search_read", [[[field_name, "in", chunk]]], {
-                "fields": [field_name], "order": "id asc", "load": "_classic_write",
-                "context": {"active_test": False}})
+            chunk = wanted[start : start + self.lookup_chunk]
+            rows = self.adapter.execute_kw(
+                object_name,
+                "search_read",
+                [[[field_name, "in", chunk]]],
+                {
+                    "fields": [field_name],
+                    "order": "id asc",
+                    "load": "_classic_write",
+                    "context": {"active_test": False},
+                },
+            )
             for row in rows:
                 value = _plain(row.get(field_name))
                 if value not in (None, False) and value not in found:
@@ -149,7 +189,9 @@ class OdooConnector:
         info = self.describe(object_name)
         return WriteBatch(self, object_name, info, self.max_write_batch).run(list(ops))
 
-    def call(self, object_name: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
+    def call(
+        self, object_name: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None
+    ) -> Any:
         """One raw `execute_kw` through the adapter (retries and classification included)."""
         return self.adapter.execute_kw(object_name, method, args, kwargs)
 
@@ -161,7 +203,12 @@ def _plain(value: Any) -> Any:
     """JSON-able value: many2one pairs become the bare id, Odoo's false for empty becomes None."""
     if value is False:
         return None
-    if isinstance(value, list) and len(value) == 2 and isinstance(value[0], int) and isinstance(value[1], str):
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], int)
+        and isinstance(value[1], str)
+    ):
         return value[0]
     return value
 
@@ -171,9 +218,13 @@ def _field_info(name: str, desc: dict[str, Any]) -> FieldInfo:
     choices = tuple(str(item[0]) for item in selection) if isinstance(selection, list) else ()
     relation = desc.get("relation")
     return FieldInfo(
-        name=name, type=str(desc.get("type", "")), label=str(desc.get("string") or name),
-        required=bool(desc.get("required")), readonly=bool(desc.get("readonly")),
-        length=int(desc["size"]) if desc.get("size") else None, choices=choices,
+        name=name,
+        type=str(desc.get("type", "")),
+        label=str(desc.get("string") or name),
+        required=bool(desc.get("required")),
+        readonly=bool(desc.get("readonly")),
+        length=int(desc["size"]) if desc.get("size") else None,
+        choices=choices,
         reference_to=(str(relation),) if relation else (),
     )
 

@@ -31,11 +31,20 @@ from officebridge.secrets import redact
 
 RETRIABLE_STATUSES = frozenset({429, 502, 503, 504})
 # Odoo exceptions that concern the records sent, not the connection or the server.
-RECORD_LEVEL = frozenset({
-    "odoo.exceptions.ValidationError", "odoo.exceptions.UserError", "odoo.exceptions.MissingError",
-    "odoo.exceptions.AccessError", "odoo.exceptions.RedirectWarning", "builtins.ValueError",
-    "builtins.TypeError", "builtins.KeyError", "psycopg2.IntegrityError", "psycopg2.errors.NotNullViolation",
-})
+RECORD_LEVEL = frozenset(
+    {
+        "odoo.exceptions.ValidationError",
+        "odoo.exceptions.UserError",
+        "odoo.exceptions.MissingError",
+        "odoo.exceptions.AccessError",
+        "odoo.exceptions.RedirectWarning",
+        "builtins.ValueError",
+        "builtins.TypeError",
+        "builtins.KeyError",
+        "psycopg2.IntegrityError",
+        "psycopg2.errors.NotNullViolation",
+    }
+)
 
 
 class UnreachableRetry(RetriableError):
@@ -58,7 +67,7 @@ def _retry_after(headers: Message | None) -> float | None:
         return None  # an HTTP date: let the backoff decide
 
 
-def classify(exc: BaseException, what: str) -> OfficeBridgeError:
+def classify(exc: BaseException, what: str) -> OfficeBridgeError:  # noqa: PLR0911 - one branch per failure kind, kept in one place on purpose
     """The officebridge error for a failure of `what` (e.g. "res.partner.create")."""
     if isinstance(exc, OfficeBridgeError):
         return exc

@@ -23,8 +23,14 @@ if TYPE_CHECKING:
 
 
 def _failure(op: WriteOp, exc: OdooRecordError, target_id: str | None = None) -> WriteResult:
-    return WriteResult(ref=op.ref, ok=False, target_id=target_id or op.target_id, error_code=exc.code,
-                       message=str(exc), fields=tuple(op.values))
+    return WriteResult(
+        ref=op.ref,
+        ok=False,
+        target_id=target_id or op.target_id,
+        error_code=exc.code,
+        message=str(exc),
+        fields=tuple(op.values),
+    )
 
 
 class WriteBatch:
@@ -42,8 +48,13 @@ class WriteBatch:
         deletes: list[tuple[int, WriteOp]] = []
         for index, op in enumerate(ops):
             if op.kind in (OpKind.UPDATE, OpKind.ARCHIVE, OpKind.DELETE) and not _is_id(op.target_id):
-                self.results[index] = WriteResult(op.ref, False, op.target_id, error_code="MissingTarget",
-                                                  message=f"{op.kind} on {self.model} needs a numeric target_id")
+                self.results[index] = WriteResult(
+                    op.ref,
+                    False,
+                    op.target_id,
+                    error_code="MissingTarget",
+                    message=f"{op.kind} on {self.model} needs a numeric target_id",
+                )
             elif op.kind == OpKind.CREATE:
                 creates.append((index, op))
             elif op.kind == OpKind.UPDATE:
@@ -52,11 +63,16 @@ class WriteBatch:
                 archives.append((index, op))
             elif op.kind == OpKind.DELETE:
                 deletes.append((index, op))
-        later = self._upserts([(i, op) for i, op in enumerate(ops) if op.kind == OpKind.UPSERT], creates, updates)
+        later = self._upserts(
+            [(i, op) for i, op in enumerate(ops) if op.kind == OpKind.UPSERT], creates, updates
+        )
         for start in range(0, len(creates), self.chunk):
-            self._create(creates[start:start + self.chunk])
-        updates += [(i, op, int(self.results[first].target_id or 0)) for i, op, first in later
-                    if self._settle_duplicate(i, op, first)]
+            self._create(creates[start : start + self.chunk])
+        updates += [
+            (i, op, int(self.results[first].target_id or 0))
+            for i, op, first in later
+            if self._settle_duplicate(i, op, first)
+        ]
         self._update(updates)
         self._grouped(archives, lambda ids: self._call("write", [ids, {"active": False}]))
         self._grouped(deletes, lambda ids: self._call("unlink", [ids]))
@@ -70,12 +86,17 @@ class WriteBatch:
     def _values(self, values: dict[str, Any]) -> dict[str, Any]:
         """Ids given as strings (what lookups return) become the integers Odoo expects."""
         out = {}
-        for name, value in values.items():
+        for name, given in values.items():
             field = self.info.fields.get(name)
+            value = given
             if field is not None and field.type == "many2one" and isinstance(value, str) and value.isdigit():
                 value = int(value)
-            elif field is not None and field.type in ("many2many", "one2many") and isinstance(value, list) \
-                    and all(isinstance(v, int | str) and str(v).isdigit() for v in value):
+            elif (
+                field is not None
+                and field.type in ("many2many", "one2many")
+                and isinstance(value, list)
+                and all(isinstance(v, int | str) and str(v).isdigit() for v in value)
+            ):
                 value = [[6, 0, [int(v) for v in value]]]
             out[name] = value
         return out
@@ -95,7 +116,9 @@ class WriteBatch:
             self._create(items[middle:])
             return
         for (index, op), new_id in zip(items, ids, strict=True):
-            self.results[index] = WriteResult(op.ref, True, str(new_id), created=True, fields=tuple(op.values))
+            self.results[index] = WriteResult(
+                op.ref, True, str(new_id), created=True, fields=tuple(op.values)
+            )
 
     def _update(self, updates: list[tuple[int, WriteOp, int]]) -> None:
         groups: dict[str, list[tuple[int, WriteOp, int]]] = {}
@@ -103,13 +126,13 @@ class WriteBatch:
             groups.setdefault(json.dumps(item[1].values, sort_keys=True, default=str), []).append(item)
         for items in groups.values():
             for start in range(0, len(items), self.chunk):
-                part = items[start:start + self.chunk]
+                part = items[start : start + self.chunk]
                 values = self._values(part[0][1].values)
                 self._each(part, lambda ids, v=values: self._call("write", [ids, v]))
 
     def _grouped(self, items: list[tuple[int, WriteOp]], call: Callable[[list[int]], Any]) -> None:
         for start in range(0, len(items), self.chunk):
-            part = items[start:start + self.chunk]
+            part = items[start : start + self.chunk]
             self._each([(i, op, int(str(op.target_id))) for i, op in part], call)
 
     def _each(self, items: list[tuple[int, WriteOp, int]], call: Callable[[list[int]], Any]) -> None:
@@ -129,14 +152,22 @@ class WriteBatch:
 
     # -- upserts --------------------------------------------------------------
 
-    def _upserts(self, items: list[tuple[int, WriteOp]], creates: list[tuple[int, WriteOp]],
-                 updates: list[tuple[int, WriteOp, int]]) -> list[tuple[int, WriteOp, int]]:
+    def _upserts(
+        self,
+        items: list[tuple[int, WriteOp]],
+        creates: list[tuple[int, WriteOp]],
+        updates: list[tuple[int, WriteOp, int]],
+    ) -> list[tuple[int, WriteOp, int]]:
         """Route upserts to creates/updates; returns duplicates of a new key (update after the create)."""
         by_field: dict[str, list[Any]] = {}
         for index, op in items:
             if not op.key_field or op.key_field not in op.values:
-                self.results[index] = WriteResult(op.ref, False, error_code="MissingKey",
-                                                  message=f"upsert on {self.model} needs key_field and its value")
+                self.results[index] = WriteResult(
+                    op.ref,
+                    False,
+                    error_code="MissingKey",
+                    message=f"upsert on {self.model} needs key_field and its value",
+                )
                 continue
             by_field.setdefault(op.key_field, []).append(op.values[op.key_field])
         found = {name: self.connector.lookup(self.model, name, keys) for name, keys in by_field.items()}
@@ -161,7 +192,9 @@ class WriteBatch:
         created = self.results[first]
         if created.ok:
             return True
-        self.results[index] = WriteResult(op.ref, False, error_code=created.error_code, message=created.message)
+        self.results[index] = WriteResult(
+            op.ref, False, error_code=created.error_code, message=created.message
+        )
         return False
 
 

@@ -22,8 +22,15 @@ FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
 def connector(conn_id: str = "odoo_default", **changes: Any) -> OdooConnector:
     connection = resolve_connection(conn_id)
     if changes:
-        data = {"conn_type": "odoo", "host": connection.host, "port": connection.port, "login": connection.login,
-                "password": connection.password.reveal(), "schema": connection.schema, "extra": connection.extra}
+        data = {
+            "conn_type": "odoo",
+            "host": connection.host,
+            "port": connection.port,
+            "login": connection.login,
+            "password": connection.password.reveal(),
+            "schema": connection.schema,
+            "extra": connection.extra,
+        }
         data.update(changes)
         connection = parse_connection(conn_id, json.dumps(data))
     return OdooConnector(connection, retry_policy=FAST)
@@ -78,8 +85,9 @@ def test_read_pages_through_shared_write_dates(odoo_fresh: OdooSandbox, odoo_con
     # 25 records share one stamp, so page boundaries (batch 7) fall inside the tie
     odoo_fresh.set_write_date("res.partner", ids[:25], "2030-01-01 00:00:00")
     since = datetime(2030, 1, 1, tzinfo=UTC)
-    batches = list(conn.read("res.partner", ["name", "parent_id"], since=since, batch_size=7,
-                             include_deleted=True))
+    batches = list(
+        conn.read("res.partner", ["name", "parent_id"], since=since, batch_size=7, include_deleted=True)
+    )
     seen = [r.id for batch in batches for r in batch]
     assert sorted(seen, key=int) == sorted(map(str, ids[:25]), key=int)
     assert len(seen) == len(set(seen)) and len(batches) == 4
@@ -91,8 +99,11 @@ def test_read_pages_through_shared_write_dates(odoo_fresh: OdooSandbox, odoo_con
 
 def test_read_values_where_and_deleted(odoo_conn_env: str) -> None:
     conn = connector(odoo_conn_env)
-    rows = [r for b in conn.read("res.partner", ["name", "parent_id", "phone"], where=[["parent_id", "!=", False]])
-            for r in b]
+    rows = [
+        r
+        for b in conn.read("res.partner", ["name", "parent_id", "phone"], where=[["parent_id", "!=", False]])
+        for r in b
+    ]
     assert rows and all(isinstance(r.fields["parent_id"], int) for r in rows)
     assert all(r.cursor is not None and r.cursor.tzinfo is not None for r in rows)
     json.dumps([r.fields for r in rows])
@@ -116,8 +127,10 @@ def test_lookup(odoo_conn_env: str) -> None:
 def test_write_batch_isolates_failing_record(odoo_fresh: OdooSandbox, odoo_conn_env: str) -> None:
     conn = connector(odoo_conn_env)
     odoo_fresh.add_fault("record_error", field="email", value="bad@example.com", message="Invalid email")
-    ops = [WriteOp(OpKind.CREATE, f"s{i}", {"name": f"Ünïcode {i}", "email": f"p{i}@example.com"})
-           for i in range(12)]
+    ops = [
+        WriteOp(OpKind.CREATE, f"s{i}", {"name": f"Ünïcode {i}", "email": f"p{i}@example.com"})
+        for i in range(12)
+    ]
     ops[7] = WriteOp(OpKind.CREATE, "s7", {"name": "Bad", "email": "bad@example.com"})
     results = conn.write("res.partner", ops)
     assert [r.ref for r in results] == [op.ref for op in ops]
@@ -134,25 +147,35 @@ def test_updates_archive_delete_upsert(odoo_conn_env: str) -> None:
     made = conn.write("res.partner", [WriteOp(OpKind.CREATE, f"c{i}", {"name": f"P{i}"}) for i in range(4)])
     a, b, c, d = (r.target_id for r in made)
     country = conn.lookup("res.country", "code", ["PL"])["PL"]
-    results = conn.write("res.partner", [
-        WriteOp(OpKind.UPDATE, "u1", {"city": "Kraków", "country_id": country}, target_id=a),
-        WriteOp(OpKind.UPDATE, "u2", {"city": "Kraków", "country_id": country}, target_id=b),
-        WriteOp(OpKind.ARCHIVE, "ar", target_id=c),
-        WriteOp(OpKind.DELETE, "de", target_id=d),
-        WriteOp(OpKind.UPDATE, "gone", {"city": "x"}, target_id="99999999"),
-        WriteOp(OpKind.UPSERT, "up-old", {"ref": "C00001", "comment": "<p>seen</p>"}, key_field="ref"),
-        WriteOp(OpKind.UPSERT, "up-new", {"ref": "NEW-1", "name": "Neu GmbH"}, key_field="ref"),
-        WriteOp(OpKind.UPSERT, "up-new-again", {"ref": "NEW-1", "name": "Neu GmbH 2"}, key_field="ref"),
-    ])
+    results = conn.write(
+        "res.partner",
+        [
+            WriteOp(OpKind.UPDATE, "u1", {"city": "Kraków", "country_id": country}, target_id=a),
+            WriteOp(OpKind.UPDATE, "u2", {"city": "Kraków", "country_id": country}, target_id=b),
+            WriteOp(OpKind.ARCHIVE, "ar", target_id=c),
+            WriteOp(OpKind.DELETE, "de", target_id=d),
+            WriteOp(OpKind.UPDATE, "gone", {"city": "x"}, target_id="99999999"),
+            WriteOp(OpKind.UPSERT, "up-old", {"ref": "C00001", "comment": "<p>seen</p>"}, key_field="ref"),
+            WriteOp(OpKind.UPSERT, "up-new", {"ref": "NEW-1", "name": "Neu GmbH"}, key_field="ref"),
+            WriteOp(OpKind.UPSERT, "up-new-again", {"ref": "NEW-1", "name": "Neu GmbH 2"}, key_field="ref"),
+        ],
+    )
     assert [r.ok for r in results] == [True, True, True, True, False, True, True, True]
     assert results[4].error_code == "MissingError"
     assert results[6].created and not results[5].created and results[7].target_id == results[6].target_id
-    rows = conn.call("res.partner", "read", [[int(a), int(b), int(c), int(d)], ["city", "country_id", "active"]],
-                     {"load": "_classic_write"})
+    rows = conn.call(
+        "res.partner",
+        "read",
+        [[int(a), int(b), int(c), int(d)], ["city", "country_id", "active"]],
+        {"load": "_classic_write"},
+    )
     assert [(r["city"], r["country_id"]) for r in rows[:2]] == [("Kraków", int(country))] * 2
     assert rows[2]["active"] is False and len(rows) == 3
     assert conn.lookup("res.partner", "ref", ["NEW-1"]) == {"NEW-1": results[6].target_id}
-    assert conn.call("res.partner", "read", [[int(results[6].target_id or 0)], ["name"]])[0]["name"] == "Neu GmbH 2"
+    assert (
+        conn.call("res.partner", "read", [[int(results[6].target_id or 0)], ["name"]])[0]["name"]
+        == "Neu GmbH 2"
+    )
 
 
 def test_retries_on_503_and_429(odoo_fresh: OdooSandbox, odoo_conn_env: str) -> None:
@@ -164,7 +187,9 @@ def test_retries_on_503_and_429(odoo_fresh: OdooSandbox, odoo_conn_env: str) -> 
     assert conn.lookup("res.country", "code", ["DE"])
     stats = odoo_fresh.stats()
     assert stats["by_method"]["res.country.search_read"] == 3 and stats["faults"] == {
-        "server_error": 1, "rate_limit": 1}
+        "server_error": 1,
+        "rate_limit": 1,
+    }
 
 
 def test_retry_after_is_honoured(odoo_fresh: OdooSandbox, odoo_conn_env: str) -> None:
@@ -197,9 +222,13 @@ def test_password_never_logged(odoo_conn_env: str, caplog: pytest.LogCaptureFixt
 
 def test_fetch_by_id_includes_archived(odoo_conn_env: str) -> None:
     conn = connector(odoo_conn_env)
-    made = conn.write("res.partner", [WriteOp(OpKind.CREATE, "a", {"name": "Alpha"}),
-                                      WriteOp(OpKind.CREATE, "b", {"name": "Beta"})])
+    made = conn.write(
+        "res.partner",
+        [WriteOp(OpKind.CREATE, "a", {"name": "Alpha"}), WriteOp(OpKind.CREATE, "b", {"name": "Beta"})],
+    )
     a, b = (r.target_id or "" for r in made)
-    conn.write("res.partner", [WriteOp(OpKind.ARCHIVE, "b", target_id=b), WriteOp(OpKind.DELETE, "a", target_id=a)])
+    conn.write(
+        "res.partner", [WriteOp(OpKind.ARCHIVE, "b", target_id=b), WriteOp(OpKind.DELETE, "a", target_id=a)]
+    )
     records = conn.fetch("res.partner", ["name"], [a, b])
     assert [(r.id, r.deleted, r.fields["name"]) for r in records] == [(b, True, "Beta")]

@@ -37,8 +37,16 @@ def test_bad_password_refused_like_odoo(odoo_fresh: OdooSandbox, odoo_client: An
     with pytest.raises(RPCError, match="Wrong login ID or password"):
         client.login("officebridge", "admin", "wrong")
     # a valid session whose password no longer matches gets AccessDenied on the object service
-    info = rpc_error(lambda: odoo_client.json("/jsonrpc", {"service": "object", "method": "execute_kw", "args": [
-        "officebridge", 2, "wrong", "res.partner", "search", [[]], {}]}))
+    info = rpc_error(
+        lambda: odoo_client.json(
+            "/jsonrpc",
+            {
+                "service": "object",
+                "method": "execute_kw",
+                "args": ["officebridge", 2, "wrong", "res.partner", "search", [[]], {}],
+            },
+        )
+    )
     assert info["code"] == 200 and info["message"] == "Odoo Server Error"
     assert info["data"]["name"] == "odoo.exceptions.AccessDenied"
     assert info["data"]["message"] == "Access Denied"
@@ -56,7 +64,9 @@ def test_error_payload_shape(odoo_client: Any) -> None:
     assert info["data"]["message"] == "Invalid field 'nope' on model 'res.partner'"
     info = rpc_error(lambda: odoo_client.execute_kw("res.partner", "_compute_display_name", [[1]]))
     assert info["data"]["name"] == "odoo.exceptions.AccessError"
-    info = rpc_error(lambda: odoo_client.execute_kw("res.partner", "create", [{"name": "x", "type": "bogus"}]))
+    info = rpc_error(
+        lambda: odoo_client.execute_kw("res.partner", "create", [{"name": "x", "type": "bogus"}])
+    )
     assert info["data"]["message"] == "Wrong value for res.partner.type: 'bogus'"
 
 
@@ -87,7 +97,9 @@ def test_active_test_order_offset_limit(odoo_client: Any) -> None:
     active = partner.search_count([])
     archived = partner.search_count([["active", "=", False]])
     assert archived > 0
-    all_of_them = odoo_client.execute_kw("res.partner", "search_count", [[]], {"context": {"active_test": False}})
+    all_of_them = odoo_client.execute_kw(
+        "res.partner", "search_count", [[]], {"context": {"active_test": False}}
+    )
     assert all_of_them == active + archived
     ordered = partner.search([], order="write_date asc, id asc")
     assert partner.search([], order="write_date asc, id asc", offset=5, limit=10) == ordered[5:15]
@@ -100,17 +112,26 @@ def test_active_test_order_offset_limit(odoo_client: Any) -> None:
 
 def test_create_write_unlink_read_semantics(odoo_client: Any) -> None:
     partner = odoo_client.env["res.partner"]
-    company = partner.create({"name": "Ørsted Vind A/S", "is_company": True, "country_id": 17, "vat": "DK123"})
-    contacts = odoo_client.execute_kw("res.partner", "create", [[
-        {"name": "Søren", "parent_id": company}, {"name": "Zoë", "parent_id": company}]])
+    company = partner.create(
+        {"name": "Ørsted Vind A/S", "is_company": True, "country_id": 17, "vat": "DK123"}
+    )
+    contacts = odoo_client.execute_kw(
+        "res.partner",
+        "create",
+        [[{"name": "Søren", "parent_id": company}, {"name": "Zoë", "parent_id": company}]],
+    )
     assert isinstance(company, int) and len(contacts) == 2
-    rows = partner.read(contacts, ["display_name", "parent_id", "vat", "country_id", "create_date", "write_date"])
+    rows = partner.read(
+        contacts, ["display_name", "parent_id", "vat", "country_id", "create_date", "write_date"]
+    )
     assert rows[0]["display_name"] == "Ørsted Vind A/S, Søren"
     assert rows[0]["parent_id"] == [company, "Ørsted Vind A/S"]
     assert rows[0]["vat"] == "DK123" and rows[0]["country_id"][0] == 17  # commercial and address sync
     assert rows[0]["write_date"] == rows[1]["write_date"]  # one transaction, one timestamp
     assert partner.read([company], ["child_ids"])[0]["child_ids"] == contacts
-    classic = odoo_client.execute_kw("res.partner", "read", [contacts[:1], ["parent_id"]], {"load": "_classic_write"})
+    classic = odoo_client.execute_kw(
+        "res.partner", "read", [contacts[:1], ["parent_id"]], {"load": "_classic_write"}
+    )
     assert classic[0]["parent_id"] == company
     assert partner.write([company], {"name": "Ørsted"}) is True
     assert partner.read(contacts[:1], ["display_name"])[0]["display_name"] == "Ørsted, Søren"
@@ -126,9 +147,16 @@ def test_create_write_unlink_read_semantics(odoo_client: Any) -> None:
 def test_list_create_is_atomic_and_record_error(odoo_fresh: OdooSandbox, odoo_client: Any) -> None:
     partner = odoo_client.env["res.partner"]
     before = partner.search_count([])
-    odoo_fresh.add_fault("record_error", field="email", value="bad@example.com", message="Invalid email address")
-    info = rpc_error(lambda: odoo_client.execute_kw("res.partner", "create", [[
-        {"name": "Good", "email": "good@example.com"}, {"name": "Bad", "email": "bad@example.com"}]]))
+    odoo_fresh.add_fault(
+        "record_error", field="email", value="bad@example.com", message="Invalid email address"
+    )
+    info = rpc_error(
+        lambda: odoo_client.execute_kw(
+            "res.partner",
+            "create",
+            [[{"name": "Good", "email": "good@example.com"}, {"name": "Bad", "email": "bad@example.com"}]],
+        )
+    )
     assert info["data"]["name"] == "odoo.exceptions.ValidationError"
     assert info["data"]["message"] == "Invalid email address"
     assert partner.search_count([]) == before
@@ -152,8 +180,9 @@ def test_archive_and_xmlids(odoo_client: Any) -> None:
     assert odoo_client.execute_kw("res.partner", "action_archive", [[pid]]) is True
     assert pid not in partner.search([["name", "=", "Archive me"]])
     assert partner.read([pid], ["active"])[0]["active"] is False
-    odoo_client.execute_kw("ir.model.data", "create", [{"module": "ob", "name": "p1", "model": "res.partner",
-                                                        "res_id": pid}])
+    odoo_client.execute_kw(
+        "ir.model.data", "create", [{"module": "ob", "name": "p1", "model": "res.partner", "res_id": pid}]
+    )
     assert odoo_client.execute("ir.model.data", "check_object_reference", "ob", "p1") == ["res.partner", pid]
     info = rpc_error(lambda: odoo_client.execute("ir.model.data", "check_object_reference", "ob", "zz"))
     assert info["data"]["message"] == "External ID not found in the system: ob.zz"
@@ -168,7 +197,9 @@ def test_fields_get_from_catalogue(odoo_client: Any) -> None:
 
 
 def _post(url: str, body: dict[str, Any]) -> urllib.request.Request:
-    return urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    return urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
 
 
 def test_http_faults_and_stats(odoo_fresh: OdooSandbox, odoo_client: Any) -> None:
@@ -204,25 +235,48 @@ def test_expire_sessions_answers_code_100(odoo_fresh: OdooSandbox, odoo_client: 
 
 def test_admin_http_control(odoo_fresh: OdooSandbox) -> None:
     url = odoo_fresh.url
-    urllib.request.urlopen(_post(url + "/_sandbox/faults", {"kind": "server_error", "times": 1, "status": 502}))
+    urllib.request.urlopen(
+        _post(url + "/_sandbox/faults", {"kind": "server_error", "times": 1, "status": 502})
+    )
     with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(_post(url + "/jsonrpc", {"jsonrpc": "2.0", "method": "call", "id": 1,
-                                                        "params": {"service": "db", "method": "list", "args": []}}))
+        urllib.request.urlopen(
+            _post(
+                url + "/jsonrpc",
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "id": 1,
+                    "params": {"service": "db", "method": "list", "args": []},
+                },
+            )
+        )
     assert caught.value.code == 502
     with urllib.request.urlopen(urllib.request.Request(url + "/_sandbox/stats")) as answer:
         assert json.load(answer)["requests"] == 1
     with urllib.request.urlopen(_post(url + "/_sandbox/seed", {"accounts": 5, "seed": 1})) as answer:
         assert json.load(answer)["companies"] == 5
-    with urllib.request.urlopen(_post(url + "/jsonrpc", {"jsonrpc": "2.0", "method": "call", "id": 77,
-                                                         "params": {"service": "db", "method": "list",
-                                                                    "args": []}})) as answer:
+    with urllib.request.urlopen(
+        _post(
+            url + "/jsonrpc",
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "id": 77,
+                "params": {"service": "db", "method": "list", "args": []},
+            },
+        )
+    ) as answer:
         assert json.load(answer) == {"jsonrpc": "2.0", "id": 77, "result": ["officebridge"]}
 
 
 def test_seed_is_deterministic_and_fast(odoo_fresh: OdooSandbox, odoo_client: Any) -> None:
-    first = odoo_client.execute_kw("res.partner", "search_read", [[]], {"fields": ["name", "email"], "order": "id"})
+    first = odoo_client.execute_kw(
+        "res.partner", "search_read", [[]], {"fields": ["name", "email"], "order": "id"}
+    )
     odoo_fresh.seed(accounts=30, seed=7)
-    again = odoo_client.execute_kw("res.partner", "search_read", [[]], {"fields": ["name", "email"], "order": "id"})
+    again = odoo_client.execute_kw(
+        "res.partner", "search_read", [[]], {"fields": ["name", "email"], "order": "id"}
+    )
     assert first == again
     assert any(any(ord(ch) > 127 for ch in r["name"]) for r in first)
     assert odoo_client.execute_kw("res.country", "search_count", [[]]) >= 60

@@ -24,14 +24,22 @@ __all__ = ["DATABASE", "LOGIN", "PASSWORD", "OdooSandbox"]
 
 DATABASE = "officebridge"
 LOGIN = "admin"
-PASSWORD = "sandbox-pass"  # noqa: S105 - the sandbox's documented demo password, not a secret
+PASSWORD = "sandbox-pass"
 
 
 class OdooSandbox:
     """One emulated Odoo server: SQLite file `<home>/odoo.sqlite`, HTTP on a loopback port."""
 
-    def __init__(self, home: Path, host: str = "127.0.0.1", port: int = 0, database: str = DATABASE,
-                 login: str = LOGIN, password: str = PASSWORD) -> None:
+    def __init__(
+        self,
+        home: Path,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        database: str = DATABASE,
+        login: str = LOGIN,
+        password: str = PASSWORD,
+    ) -> None:
         self.home = Path(home)
         self.host = host
         self.port = port
@@ -91,14 +99,22 @@ class OdooSandbox:
 
         with self.store.transaction() as conn:
             marks = ",".join("?" * len(ids))
-            conn.execute(f'UPDATE "{table_of(model)}" SET write_date = ? WHERE id IN ({marks})', [value, *ids])
+            conn.execute(
+                f'UPDATE "{table_of(model)}" SET write_date = ? WHERE id IN ({marks})', [value, *ids]
+            )
 
     def connection_value(self) -> str:
-        return json.dumps({
-            "conn_type": "odoo", "host": self.host, "port": self.port, "login": self.credentials.login,
-            "password": self.credentials.password, "schema": self.credentials.database,
-            "extra": {"protocol": "jsonrpc"},
-        })
+        return json.dumps(
+            {
+                "conn_type": "odoo",
+                "host": self.host,
+                "port": self.port,
+                "login": self.credentials.login,
+                "password": self.credentials.password,
+                "schema": self.credentials.database,
+                "extra": {"protocol": "jsonrpc"},
+            }
+        )
 
     # -- faults and statistics ----------------------------------------------------
 

@@ -24,8 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed is not None:
         counts = sandbox.seed(accounts=args.seed)
         print(f"seeded: {counts}", flush=True)
-    print(f"Odoo sandbox listening on http://{args.host}:{args.port} (database {sandbox.credentials.database}, "
-          f"login {sandbox.credentials.login})", flush=True)
+    print(
+        f"Odoo sandbox listening on http://{args.host}:{args.port} (database {sandbox.credentials.database}, "
+        f"login {sandbox.credentials.login})",
+        flush=True,
+    )
     try:
         sandbox.serve_forever()
     except KeyboardInterrupt:

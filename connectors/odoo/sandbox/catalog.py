@@ -19,12 +19,28 @@ from typing import Any
 FIELDS_DIR = Path(__file__).with_name("fields")
 
 SCALAR_TYPES = frozenset(
-    {"char", "text", "html", "integer", "float", "monetary", "boolean", "date", "datetime", "selection",
-     "binary", "json", "properties"}
+    {
+        "char",
+        "text",
+        "html",
+        "integer",
+        "float",
+        "monetary",
+        "boolean",
+        "date",
+        "datetime",
+        "selection",
+        "binary",
+        "json",
+        "properties",
+    }
 )
 SQL_TYPES = {
-    "integer": "INTEGER", "many2one": "INTEGER", "boolean": "INTEGER",
-    "float": "REAL", "monetary": "REAL",
+    "integer": "INTEGER",
+    "many2one": "INTEGER",
+    "boolean": "INTEGER",
+    "float": "REAL",
+    "monetary": "REAL",
 }
 # Attributes of a catalogue entry that `fields_get` does not report.
 NON_FIELDS_GET_KEYS = ("note", "module")
@@ -75,10 +91,24 @@ def table_of(model: str) -> str:
 
 # name -> (description, default order, rec_name, parent field, defaults on create)
 _MODELS: dict[str, tuple[str, str, str, str | None, dict[str, Any]]] = {
-    "res.partner": ("Contact", "complete_name ASC, id DESC", "complete_name", "parent_id",
-                    {"active": True, "type": "contact", "is_company": False, "lang": "en_US",
-                     "customer_rank": 0, "supplier_rank": 0, "color": 0, "trust": "normal",
-                     "invoice_warn": "no-message", "company_id": 1}),
+    "res.partner": (
+        "Contact",
+        "complete_name ASC, id DESC",
+        "complete_name",
+        "parent_id",
+        {
+            "active": True,
+            "type": "contact",
+            "is_company": False,
+            "lang": "en_US",
+            "customer_rank": 0,
+            "supplier_rank": 0,
+            "color": 0,
+            "trust": "normal",
+            "invoice_warn": "no-message",
+            "company_id": 1,
+        },
+    ),
     "res.country": ("Country", "name", "name", None, {"name_position": "before"}),
     "res.country.state": ("Country state", "code", "name", None, {}),
     "res.partner.industry": ("Industry", "name", "name", None, {"active": True}),
@@ -111,7 +141,11 @@ def registry() -> dict[str, ModelSpec]:
     for name, (description, order, rec_name, parent, defaults) in _MODELS.items():
         spec = ModelSpec(name, description, order, rec_name, parent, dict(defaults), _load(name))
         for fname, desc in spec.fields.items():
-            if fname != "id" and _is_column(desc) and not (desc.get("related") and fname.startswith("image_")):
+            if (
+                fname != "id"
+                and _is_column(desc)
+                and not (desc.get("related") and fname.startswith("image_"))
+            ):
                 spec.columns[fname] = desc["type"]
         specs[name] = spec
     for spec in specs.values():
@@ -131,13 +165,20 @@ def registry() -> dict[str, ModelSpec]:
 
 
 def _guess_inverse(comodel: ModelSpec, model: str) -> str | None:
-    hits = [f for f, d in comodel.fields.items() if d["type"] == "many2one" and d.get("relation") == model
-            and f in comodel.columns and f not in ("create_uid", "write_uid")]
+    hits = [
+        f
+        for f, d in comodel.fields.items()
+        if d["type"] == "many2one"
+        and d.get("relation") == model
+        and f in comodel.columns
+        and f not in ("create_uid", "write_uid")
+    ]
     return hits[0] if len(hits) == 1 else None
 
 
-def fields_get_view(spec: ModelSpec, allfields: list[str] | None, attributes: list[str] | None
-                    ) -> dict[str, dict[str, Any]]:
+def fields_get_view(
+    spec: ModelSpec, allfields: list[str] | None, attributes: list[str] | None
+) -> dict[str, dict[str, Any]]:
     """The `fields_get` answer: catalogue entries minus keys Odoo does not report."""
     out: dict[str, dict[str, Any]] = {}
     for fname, desc in spec.fields.items():
@@ -157,5 +198,7 @@ def dynamic_selection(model: str, fname: str) -> list[list[str]]:
     if fname == "lang":
         return [["en_US", "English (US)"], ["de_DE", "German / Deutsch"], ["fr_FR", "French / Français"]]
     if fname == "tz":
-        return [[tz, tz] for tz in ("Europe/Berlin", "Europe/Brussels", "Europe/Paris", "UTC", "America/New_York")]
+        return [
+            [tz, tz] for tz in ("Europe/Berlin", "Europe/Brussels", "Europe/Paris", "UTC", "America/New_York")
+        ]
     return []

@@ -28,10 +28,15 @@ def display_names(env: Env, spec: ModelSpec, ids: list[int]) -> dict[int, str]:
         return {}
     if spec.name == "res.country.state":
         rows = env.rows(spec, ids, ["name", "country_id"])
-        countries = env.rows(registry()["res.country"], [r["country_id"] for r in rows.values() if r["country_id"]],
-                             ["code"])
-        return {i: f"{r['name']} ({countries[r['country_id']]['code']})" if r["country_id"] in countries
-                else str(r["name"] or "") for i, r in rows.items()}
+        countries = env.rows(
+            registry()["res.country"], [r["country_id"] for r in rows.values() if r["country_id"]], ["code"]
+        )
+        return {
+            i: f"{r['name']} ({countries[r['country_id']]['code']})"
+            if r["country_id"] in countries
+            else str(r["name"] or "")
+            for i, r in rows.items()
+        }
     if spec.name == "ir.model.data":
         rows = env.rows(spec, ids, ["module", "name"])
         return {i: f"{r['module']}.{r['name']}" for i, r in rows.items()}
@@ -46,7 +51,7 @@ def display_names(env: Env, spec: ModelSpec, ids: list[int]) -> dict[int, str]:
     return out
 
 
-def virtual_value(env: Env, spec: ModelSpec, fname: str, row: dict[str, Any], names: dict[int, str]) -> Any:
+def virtual_value(env: Env, spec: ModelSpec, fname: str, row: dict[str, Any], names: dict[int, str]) -> Any:  # noqa: PLR0911 - one branch per computed field
     """Value of a non-stored field for one row; None means "Odoo's empty value"."""
     if fname == "display_name":
         return names.get(row["id"], False)
@@ -80,7 +85,8 @@ def prepare_partner_values(env: Env, vals: dict[str, Any], current: dict[str, An
     if parent is None:
         return
     commercial = env.rows(spec, [parent["commercial_partner_id"] or parent_id]).get(
-        parent["commercial_partner_id"] or parent_id, parent)
+        parent["commercial_partner_id"] or parent_id, parent
+    )
     is_company = vals.get("is_company", current.get("is_company") if current else False)
     if not is_company:
         for f in COMMERCIAL_FIELDS:
@@ -115,11 +121,15 @@ def recompute_partners(env: Env, ids: list[int], changed: set[str]) -> None:
                 env.conn.execute(f"UPDATE res_partner SET {sets} WHERE id = ?", [*changed_cols.values(), pid])
         if push_down and batch:
             marks = ",".join("?" * len(batch))
-            todo = [r[0] for r in env.conn.execute(
-                f"SELECT id FROM res_partner WHERE parent_id IN ({marks})", batch)]
+            todo = [
+                r[0]
+                for r in env.conn.execute(f"SELECT id FROM res_partner WHERE parent_id IN ({marks})", batch)
+            ]
 
 
-def _downstream(row: dict[str, Any], parent: dict[str, Any] | None, env: Env, spec: ModelSpec) -> dict[str, Any]:
+def _downstream(
+    row: dict[str, Any], parent: dict[str, Any] | None, env: Env, spec: ModelSpec
+) -> dict[str, Any]:
     if parent is None:
         return {}
     out: dict[str, Any] = {}
@@ -132,13 +142,16 @@ def _downstream(row: dict[str, Any], parent: dict[str, Any] | None, env: Env, sp
     return out
 
 
-def _partner_computes(env: Env, spec: ModelSpec, row: dict[str, Any], parent: dict[str, Any] | None
-                      ) -> dict[str, Any]:
+def _partner_computes(
+    env: Env, spec: ModelSpec, row: dict[str, Any], parent: dict[str, Any] | None
+) -> dict[str, Any]:
     if row["is_company"] or parent is None:
         commercial_id = row["id"]
     else:
         commercial_id = parent["commercial_partner_id"] or parent["id"]
-    commercial = row if commercial_id == row["id"] else env.rows(spec, [commercial_id]).get(commercial_id, row)
+    commercial = (
+        row if commercial_id == row["id"] else env.rows(spec, [commercial_id]).get(commercial_id, row)
+    )
     company_name = commercial["name"] if commercial.get("is_company") else row.get("company_name")
     name = row["name"] or ""
     if row.get("company_name") or parent is not None:

@@ -17,8 +17,28 @@ from connectors.odoo.sandbox.catalog import ModelSpec, registry
 from connectors.odoo.sandbox.exceptions import PyValueError, UserError
 
 TERM_OPERATORS = frozenset(
-    {"=", "!=", "<>", ">", ">=", "<", "<=", "=?", "like", "not like", "ilike", "not ilike", "=like", "=ilike",
-     "in", "not in", "child_of", "parent_of", "any", "not any"}
+    {
+        "=",
+        "!=",
+        "<>",
+        ">",
+        ">=",
+        "<",
+        "<=",
+        "=?",
+        "like",
+        "not like",
+        "ilike",
+        "not ilike",
+        "=like",
+        "=ilike",
+        "in",
+        "not in",
+        "child_of",
+        "parent_of",
+        "any",
+        "not any",
+    }
 )
 TEXT_TYPES = frozenset({"char", "text", "html", "selection"})
 NEGATIVE = frozenset({"!=", "<>", "not like", "not ilike", "not in"})
@@ -100,7 +120,7 @@ class DomainCompiler:
 
     # -- one term -----------------------------------------------------------
 
-    def term(self, path: str, op: str, value: Any, leaf: Any) -> str:
+    def term(self, path: str, op: str, value: Any, leaf: Any) -> str:  # noqa: PLR0911 - one branch per kind of leaf
         spec = self.spec
         head, _, rest = path.partition(".")
         alias = SEARCH_ALIASES.get((spec.name, head))
@@ -162,16 +182,21 @@ class DomainCompiler:
         if head in spec.one2many:
             _, inverse = spec.one2many[head]
             inner = build(self._sub(comodel, active_test=True))
-            return f'id IN (SELECT "{inverse}" FROM "{sub_model.table}" WHERE "{inverse}" IS NOT NULL AND {inner})'
+            table = sub_model.table
+            return f'id IN (SELECT "{inverse}" FROM "{table}" WHERE "{inverse}" IS NOT NULL AND {inner})'
         if head in spec.many2many:
             m2m = spec.many2many[head]
             inner = build(self._sub(comodel, active_test=True))
-            return (f'id IN (SELECT "{m2m.column}" FROM "{m2m.table}" WHERE "{m2m.other}" IN '
-                    f'(SELECT id FROM "{sub_model.table}" WHERE {inner}))')
+            return (
+                f'id IN (SELECT "{m2m.column}" FROM "{m2m.table}" WHERE "{m2m.other}" IN '
+                f'(SELECT id FROM "{sub_model.table}" WHERE {inner}))'
+            )
         raise PyValueError(f"Non-stored field {spec.name}.{head} cannot be searched.")
 
     def _x2many(self, head: str, op: str, value: Any, leaf: Any) -> str:
-        comodel = registry()[str(self.spec.relation(head))] if self.spec.relation(head) in registry() else None
+        comodel = (
+            registry()[str(self.spec.relation(head))] if self.spec.relation(head) in registry() else None
+        )
         if comodel is None:
             raise PyValueError(f"Non-stored field {self.spec.name}.{head} cannot be searched.")
         if _has_names(value):
@@ -183,7 +208,7 @@ class DomainCompiler:
         if op in ("=", "in"):
             return self._related(head, lambda sub: sub._column("id", "integer", "in", ids), leaf)
         if op in ("!=", "not in"):
-            return f'(NOT {self._related(head, lambda sub: sub._column("id", "integer", "in", ids), leaf)})'
+            return f"(NOT {self._related(head, lambda sub: sub._column('id', 'integer', 'in', ids), leaf)})"
         raise PyValueError(f"Invalid leaf {leaf_repr(leaf)}")
 
     def _hierarchy(self, head: str, op: str, value: Any, leaf: Any) -> str:
@@ -192,8 +217,9 @@ class DomainCompiler:
             raise PyValueError(f"Invalid leaf {leaf_repr(leaf)}: {head} is not hierarchical")
         if _has_names(value):
             names = value if isinstance(value, list | tuple) else [value]
-            seeds = (f'SELECT id FROM "{target.table}" WHERE "{target.rec_name}" IN '
-                     f'({",".join("?" * len(names))})')
+            seeds = (
+                f'SELECT id FROM "{target.table}" WHERE "{target.rec_name}" IN ({",".join("?" * len(names))})'
+            )
             self.params.extend(names)
         else:
             ids = [v for v in (value if isinstance(value, list | tuple) else [value]) if not _is_false(v)]
@@ -202,15 +228,22 @@ class DomainCompiler:
             seeds = f'SELECT id FROM "{target.table}" WHERE id IN ({",".join("?" * len(ids))})'
             self.params.extend(int(i) for i in ids)
         parent, table = target.parent_name, target.table
-        step = (f'SELECT c.id FROM "{table}" c JOIN tree ON c."{parent}" = tree.id' if op == "child_of"
-                else f'SELECT p."{parent}" FROM "{table}" p JOIN tree ON p.id = tree.id WHERE p."{parent}" IS NOT NULL')
+        step = (
+            f'SELECT c.id FROM "{table}" c JOIN tree ON c."{parent}" = tree.id'
+            if op == "child_of"
+            else f'SELECT p."{parent}" FROM "{table}" p JOIN tree ON p.id = tree.id '
+            f'WHERE p."{parent}" IS NOT NULL'
+        )
         column = "id" if head == "id" else f'"{head}"'
         return f"{column} IN (WITH RECURSIVE tree(id) AS ({seeds} UNION {step}) SELECT id FROM tree)"
 
-    def _column(self, col: str, ftype: str, op: str, value: Any) -> str:
+    def _column(self, col: str, ftype: str, op: str, value: Any) -> str:  # noqa: PLR0911 - one branch per operator family
         c = "id" if col == "id" else f'"{col}"'
-        empty = f"({c} IS NULL OR {c} = '')" if ftype in TEXT_TYPES else (
-            f"({c} IS NULL OR {c} = 0)" if ftype == "boolean" else f"{c} IS NULL")
+        empty = (
+            f"({c} IS NULL OR {c} = '')"
+            if ftype in TEXT_TYPES
+            else (f"({c} IS NULL OR {c} = 0)" if ftype == "boolean" else f"{c} IS NULL")
+        )
         if op == "=?":
             if _is_false(value):
                 return TRUE_SQL
@@ -285,7 +318,8 @@ def order_by(spec: ModelSpec, order: str | None) -> str:
             fname = spec.rec_name
         if not match or (fname != "id" and fname not in spec.columns):
             raise UserError(
-                f'Invalid "order" specified ({word.strip()}). A valid "order" specification is a comma-separated '
+                f'Invalid "order" specified ({word.strip()}). '
+                'A valid "order" specification is a comma-separated '
                 "list of valid field names (optionally followed by asc/desc for the direction)"
             )
         direction = (match.group(2) or "asc").upper()

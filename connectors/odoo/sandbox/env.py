@@ -41,15 +41,16 @@ class Env:
     def spec(self, model: str) -> ModelSpec:
         return registry()[model]
 
-    def rows(self, spec: ModelSpec, ids: Iterable[int], columns: Iterable[str] | None = None
-             ) -> dict[int, dict[str, Any]]:
+    def rows(
+        self, spec: ModelSpec, ids: Iterable[int], columns: Iterable[str] | None = None
+    ) -> dict[int, dict[str, Any]]:
         """Rows by id (missing ids simply absent), chunked under SQLite's variable limit."""
         cols = ["id", *(columns if columns is not None else spec.columns)]
         select = ", ".join("id" if c == "id" else f'"{c}"' for c in dict.fromkeys(cols))
         out: dict[int, dict[str, Any]] = {}
         id_list = list(dict.fromkeys(int(i) for i in ids))
         for start in range(0, len(id_list), 900):
-            chunk = id_list[start:start + 900]
+            chunk = id_list[start : start + 900]
             cur = self.conn.execute(
                 f'SELECT {select} FROM "{spec.table}" WHERE id IN ({",".join("?" * len(chunk))})', chunk
             )

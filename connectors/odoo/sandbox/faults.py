@@ -95,8 +95,12 @@ class FaultBook:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"requests": self._requests, "by_route": dict(self._routes),
-                    "by_method": dict(self._methods), "faults": dict(self._faults_served)}
+            return {
+                "requests": self._requests,
+                "by_route": dict(self._routes),
+                "by_method": dict(self._methods),
+                "faults": dict(self._faults_served),
+            }
 
     def reset_stats(self) -> None:
         with self._lock:

@@ -23,13 +23,23 @@ def _check_fields(spec: ModelSpec, fields: list[str]) -> None:
             raise PyValueError(f"Invalid field {fname!r} on model {spec.name!r}")
 
 
-def search(env: Env, spec: ModelSpec, domain: Any = None, offset: int = 0, limit: int | None = None,
-           order: str | None = None, count: bool = False) -> list[int] | int:
+def search(  # noqa: PLR0917 - Odoo's RPC signature, called positionally
+    env: Env,
+    spec: ModelSpec,
+    domain: Any = None,
+    offset: int = 0,
+    limit: int | None = None,
+    order: str | None = None,
+    count: bool = False,
+) -> list[int] | int:
     compiler = DomainCompiler(spec, env.active_test)
     where = compiler.compile(domain)
     if count:
-        return int(env.conn.execute(f'SELECT COUNT(*) FROM "{spec.table}" WHERE {where}', compiler.params)
-                   .fetchone()[0])
+        return int(
+            env.conn.execute(
+                f'SELECT COUNT(*) FROM "{spec.table}" WHERE {where}', compiler.params
+            ).fetchone()[0]
+        )
     sql = f'SELECT id FROM "{spec.table}" WHERE {where} ORDER BY {order_by(spec, order)}'
     params = list(compiler.params)
     if limit or offset:
@@ -44,8 +54,9 @@ def search_count(env: Env, spec: ModelSpec, domain: Any = None, limit: int | Non
     return min(total, limit) if limit else total
 
 
-def read(env: Env, spec: ModelSpec, ids: Any, fields: list[str] | None = None,
-         load: str = "_classic_read") -> list[dict[str, Any]]:
+def read(
+    env: Env, spec: ModelSpec, ids: Any, fields: list[str] | None = None, load: str = "_classic_read"
+) -> list[dict[str, Any]]:
     id_list = as_ids(ids)
     names = list(fields) if fields else [f for f in spec.fields if f != "id"]
     _check_fields(spec, names)
@@ -55,8 +66,11 @@ def read(env: Env, spec: ModelSpec, ids: Any, fields: list[str] | None = None,
     need_names = "display_name" in names or any(f in spec.one2many for f in names)
     own_names = display_names(env, spec, [r["id"] for r in ordered]) if need_names else {}
     m2o_names = _many2one_names(env, spec, names, ordered) if load != "_classic_write" else {}
-    x2many = {f: _x2many_ids(env, spec, f, [r["id"] for r in ordered]) for f in names
-              if spec.fields[f]["type"] in ("one2many", "many2many")}
+    x2many = {
+        f: _x2many_ids(env, spec, f, [r["id"] for r in ordered])
+        for f in names
+        if spec.fields[f]["type"] in ("one2many", "many2many")
+    }
     out = []
     for row in ordered:
         record: dict[str, Any] = {"id": row["id"]}
@@ -81,8 +95,9 @@ def read(env: Env, spec: ModelSpec, ids: Any, fields: list[str] | None = None,
     return out
 
 
-def _many2one_names(env: Env, spec: ModelSpec, names: list[str], rows: list[dict[str, Any]]
-                    ) -> dict[str, dict[int, str]]:
+def _many2one_names(
+    env: Env, spec: ModelSpec, names: list[str], rows: list[dict[str, Any]]
+) -> dict[str, dict[int, str]]:
     out: dict[str, dict[int, str]] = {}
     for fname in names:
         comodel = spec.relation(fname)
@@ -104,8 +119,10 @@ def _x2many_ids(env: Env, spec: ModelSpec, fname: str, ids: list[int]) -> dict[i
         comodel, inverse = spec.one2many[fname]
         co = registry()[comodel]
         active = ' AND "active" = 1' if co.has_active and env.active_test else ""
-        sql = (f'SELECT "{inverse}", id FROM "{co.table}" WHERE "{inverse}" IN ({marks}){active} '
-               f"ORDER BY {order_by(co, None)}")
+        sql = (
+            f'SELECT "{inverse}", id FROM "{co.table}" WHERE "{inverse}" IN ({marks}){active} '
+            f"ORDER BY {order_by(co, None)}"
+        )
     elif fname in spec.many2many:
         m2m = spec.many2many[fname]
         sql = f'SELECT "{m2m.column}", "{m2m.other}" FROM "{m2m.table}" WHERE "{m2m.column}" IN ({marks})'
@@ -116,9 +133,16 @@ def _x2many_ids(env: Env, spec: ModelSpec, fname: str, ids: list[int]) -> dict[i
     return out
 
 
-def search_read(env: Env, spec: ModelSpec, domain: Any = None, fields: list[str] | None = None,
-                offset: int = 0, limit: int | None = None, order: str | None = None,
-                load: str = "_classic_read") -> list[dict[str, Any]]:
+def search_read(  # noqa: PLR0917 - Odoo's RPC signature, called positionally
+    env: Env,
+    spec: ModelSpec,
+    domain: Any = None,
+    fields: list[str] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    order: str | None = None,
+    load: str = "_classic_read",
+) -> list[dict[str, Any]]:
     if fields:
         _check_fields(spec, list(fields))
     ids = search(env, spec, domain, offset, limit, order)
@@ -126,8 +150,14 @@ def search_read(env: Env, spec: ModelSpec, domain: Any = None, fields: list[str]
     return read(env, spec, ids, fields, load) if ids else []
 
 
-def name_search(env: Env, spec: ModelSpec, name: str = "", args: Any = None, operator: str = "ilike",
-                limit: int | None = 100) -> list[list[Any]]:
+def name_search(  # noqa: PLR0917 - Odoo's RPC signature, called positionally
+    env: Env,
+    spec: ModelSpec,
+    name: str = "",
+    args: Any = None,
+    operator: str = "ilike",
+    limit: int | None = 100,
+) -> list[list[Any]]:
     domain = list(args or [])
     if name:
         if spec.name == "res.partner":

@@ -51,8 +51,9 @@ class Credentials:
     uid: int = 2
 
 
-def _fields_get(env: Env, spec: ModelSpec, allfields: list[str] | None = None,
-                attributes: list[str] | None = None) -> dict[str, Any]:
+def _fields_get(
+    env: Env, spec: ModelSpec, allfields: list[str] | None = None, attributes: list[str] | None = None
+) -> dict[str, Any]:
     return fields_get_view(spec, allfields, attributes)
 
 
@@ -62,14 +63,19 @@ def _default_get(env: Env, spec: ModelSpec, fields_list: list[str]) -> dict[str,
 
 def _context_get(env: Env, spec: ModelSpec) -> dict[str, Any]:
     row = env.conn.execute("SELECT lang, tz FROM res_users WHERE id = ?", [env.uid]).fetchone()
-    return {"lang": (row[0] if row else None) or "en_US", "tz": (row[1] if row else None) or "Europe/Brussels",
-            "uid": env.uid}
+    return {
+        "lang": (row[0] if row else None) or "en_US",
+        "tz": (row[1] if row else None) or "Europe/Brussels",
+        "uid": env.uid,
+    }
 
 
-def _check_object_reference(env: Env, spec: ModelSpec, module: str, xml_id: str,
-                            raise_on_access_error: bool = False) -> list[Any]:
-    row = env.conn.execute("SELECT model, res_id FROM ir_model_data WHERE module = ? AND name = ?",
-                           [module, xml_id]).fetchone()
+def _check_object_reference(
+    env: Env, spec: ModelSpec, module: str, xml_id: str, raise_on_access_error: bool = False
+) -> list[Any]:
+    row = env.conn.execute(
+        "SELECT model, res_id FROM ir_model_data WHERE module = ? AND name = ?", [module, xml_id]
+    ).fetchone()
     if row is None:
         raise PyValueError(f"External ID not found in the system: {module}.{xml_id}")
     return [row[0], row[1]]

@@ -21,20 +21,112 @@ from connectors.odoo.sandbox.store import Store
 
 DATA = json.loads((Path(__file__).with_name("data") / "reference.json").read_text(encoding="utf-8"))
 BASE_TIME = "2024-01-01 08:00:00"
-COMPANY_WORDS = ["Müller", "Société Générale d'Import", "Łódź Logistics", "Ørsted Vind", "Ñandú Alimentos",
-                 "Çelik Makina", "Šebek Stavby", "Nakamura Seiki", "Gärtner", "Björk & Söner", "Café Olé",
-                 "Nordwind", "Atlas", "Meridian", "Pinewood", "Helios", "Azur", "Kestrel", "Blue Harbor",
-                 "Żółw Software", "Fjällräven Trading", "São Bento Têxtil", "Dvořák Audio", "Ålesund Fisk"]
-COMPANY_SUFFIX = {"DE": "GmbH", "FR": "SAS", "GB": "Ltd", "US": "Inc.", "ES": "S.L.", "PL": "Sp. z o.o.",
-                  "IT": "S.r.l.", "NL": "B.V.", "BR": "Ltda.", "JP": "K.K.", "SE": "AB", "CH": "AG"}
-FIRST = ["Anna", "Jürgen", "Zoë", "François", "Łukasz", "Søren", "Inés", "José", "Ayşe", "Hiroshi", "Émilie",
-         "Björn", "Chloé", "Miloš", "Renée", "Noël", "Grace", "Liam", "Priya", "Wei", "Olga", "Tomás"]
-LAST = ["Schröder", "Dubois", "Kowalski", "Jørgensen", "García", "Yılmaz", "Tanaka", "Lefèvre", "Novák",
-        "Öberg", "Smith", "O'Brien", "Núñez", "Weiß", "Kim", "Rossi", "Andersson", "Müller", "Żak"]
-CITIES = {"DE": "München", "FR": "Besançon", "GB": "London", "US": "San José", "ES": "Málaga", "PL": "Kraków",
-          "IT": "Torino", "NL": "Den Haag", "BR": "São Paulo", "JP": "Tōkyō", "SE": "Göteborg", "CH": "Zürich",
-          "CA": "Montréal", "AU": "Sydney", "IN": "Bengaluru", "CN": "Shanghai", "MX": "Querétaro",
-          "BE": "Liège"}
+COMPANY_WORDS = [
+    "Müller",
+    "Société Générale d'Import",
+    "Łódź Logistics",
+    "Ørsted Vind",
+    "Ñandú Alimentos",
+    "Çelik Makina",
+    "Šebek Stavby",
+    "Nakamura Seiki",
+    "Gärtner",
+    "Björk & Söner",
+    "Café Olé",
+    "Nordwind",
+    "Atlas",
+    "Meridian",
+    "Pinewood",
+    "Helios",
+    "Azur",
+    "Kestrel",
+    "Blue Harbor",
+    "Żółw Software",
+    "Fjällräven Trading",
+    "São Bento Têxtil",
+    "Dvořák Audio",
+    "Ålesund Fisk",
+]
+COMPANY_SUFFIX = {
+    "DE": "GmbH",
+    "FR": "SAS",
+    "GB": "Ltd",
+    "US": "Inc.",
+    "ES": "S.L.",
+    "PL": "Sp. z o.o.",
+    "IT": "S.r.l.",
+    "NL": "B.V.",
+    "BR": "Ltda.",
+    "JP": "K.K.",
+    "SE": "AB",
+    "CH": "AG",
+}
+FIRST = [
+    "Anna",
+    "Jürgen",
+    "Zoë",
+    "François",
+    "Łukasz",
+    "Søren",
+    "Inés",
+    "José",
+    "Ayşe",
+    "Hiroshi",
+    "Émilie",
+    "Björn",
+    "Chloé",
+    "Miloš",
+    "Renée",
+    "Noël",
+    "Grace",
+    "Liam",
+    "Priya",
+    "Wei",
+    "Olga",
+    "Tomás",
+]
+LAST = [
+    "Schröder",
+    "Dubois",
+    "Kowalski",
+    "Jørgensen",
+    "García",
+    "Yılmaz",  # noqa: RUF001 - a Turkish surname, dotless i intended
+    "Tanaka",
+    "Lefèvre",
+    "Novák",
+    "Öberg",
+    "Smith",
+    "O'Brien",
+    "Núñez",
+    "Weiß",
+    "Kim",
+    "Rossi",
+    "Andersson",
+    "Müller",
+    "Żak",
+]
+CITIES = {
+    "DE": "München",
+    "FR": "Besançon",
+    "GB": "London",
+    "US": "San José",
+    "ES": "Málaga",
+    "PL": "Kraków",
+    "IT": "Torino",
+    "NL": "Den Haag",
+    "BR": "São Paulo",
+    "JP": "Tōkyō",
+    "SE": "Göteborg",
+    "CH": "Zürich",
+    "CA": "Montréal",
+    "AU": "Sydney",
+    "IN": "Bengaluru",
+    "CN": "Shanghai",
+    "MX": "Querétaro",
+    "BE": "Liège",
+}
+STREETS = ["Hauptstraße", "Rue de la Paix", "High Street", "Calle Mayor", "ul. Długa"]
 FUNCTIONS = ["CEO", "Buyer", "Accountant", "Sales Manager", "CFO", "Office Manager", "Head of IT", False]
 
 
@@ -51,8 +143,7 @@ def _insert(store: Store, model: str, rows: list[dict[str, Any]]) -> None:
     spec = registry()[model]
     cols = list(rows[0])
     names = ", ".join(f'"{c}"' for c in cols)
-    sql = (f'INSERT INTO "{spec.table}" ({names}) '
-           f'VALUES ({",".join("?" * len(cols))})')
+    sql = f'INSERT INTO "{spec.table}" ({names}) VALUES ({",".join("?" * len(cols))})'
     store.conn.executemany(sql, [[r.get(c) for c in cols] for r in rows])
 
 
@@ -65,17 +156,42 @@ def load_base(store: Store) -> None:
     with store.transaction():
         if store.conn.execute("SELECT COUNT(*) FROM res_country").fetchone()[0]:
             return
-        countries = [_stamp({"id": i, "code": c["code"], "name": c["name"], "phone_code": c["phone_code"],
-                             "name_position": "before"}) for i, c in enumerate(DATA["countries"], start=1)]
+        countries = [
+            _stamp(
+                {
+                    "id": i,
+                    "code": c["code"],
+                    "name": c["name"],
+                    "phone_code": c["phone_code"],
+                    "name_position": "before",
+                }
+            )
+            for i, c in enumerate(DATA["countries"], start=1)
+        ]
         _insert(store, "res.country", countries)
         by_code = {c["code"]: c["id"] for c in countries}
-        states = [_stamp({"country_id": by_code[cc], "code": code, "name": name})
-                  for cc, items in DATA["states"].items() for code, name in items]
+        states = [
+            _stamp({"country_id": by_code[cc], "code": code, "name": name})
+            for cc, items in DATA["states"].items()
+            for code, name in items
+        ]
         _insert(store, "res.country.state", states)
-        _insert(store, "res.partner.industry", [_stamp({"id": i, "name": n, "full_name": f, "active": 1})
-                                                for i, (n, f) in enumerate(DATA["industries"], start=1)])
-        _insert(store, "ir.model", [_stamp({"id": i, "model": s.name, "name": s.description, "state": "base",
-                                            "transient": 0}) for i, s in enumerate(registry().values(), start=1)])
+        _insert(
+            store,
+            "res.partner.industry",
+            [
+                _stamp({"id": i, "name": n, "full_name": f, "active": 1})
+                for i, (n, f) in enumerate(DATA["industries"], start=1)
+            ],
+        )
+        _insert(
+            store,
+            "ir.model",
+            [
+                _stamp({"id": i, "model": s.name, "name": s.description, "state": "base", "transient": 0})
+                for i, s in enumerate(registry().values(), start=1)
+            ],
+        )
     reset_base(store)
 
 
@@ -85,27 +201,96 @@ def reset_base(store: Store) -> None:
         if store.conn.execute("SELECT COUNT(*) FROM res_partner WHERE id IN (1, 2, 3)").fetchone()[0]:
             return
         be = store.conn.execute("SELECT id FROM res_country WHERE code = 'BE'").fetchone()[0]
-        _insert(store, "res.partner", [
-            _stamp({"id": 1, "name": "YourCompany", "complete_name": "YourCompany", "is_company": 1, "active": 1,
-                    "type": "contact", "commercial_partner_id": 1, "country_id": be, "city": "Bruxelles",
-                    "email": "info@yourcompany.example.com", "lang": "en_US", "company_id": 1,
-                    "customer_rank": 0, "supplier_rank": 0}),
-            _stamp({"id": 2, "name": "OdooBot", "complete_name": "OdooBot", "is_company": 0, "active": 0,
-                    "type": "contact", "commercial_partner_id": 2, "email": "odoobot@example.com",
-                    "lang": "en_US", "customer_rank": 0, "supplier_rank": 0}),
-            _stamp({"id": 3, "name": "Mitchell Admin", "complete_name": "YourCompany, Mitchell Admin",
-                    "is_company": 0, "active": 1, "type": "contact", "parent_id": 1, "commercial_partner_id": 1,
-                    "commercial_company_name": "YourCompany", "email": "admin@yourcompany.example.com",
-                    "email_normalized": "admin@yourcompany.example.com", "lang": "en_US", "company_id": 1,
-                    "customer_rank": 0, "supplier_rank": 0}),
-        ])
+        _insert(
+            store,
+            "res.partner",
+            [
+                _stamp(
+                    {
+                        "id": 1,
+                        "name": "YourCompany",
+                        "complete_name": "YourCompany",
+                        "is_company": 1,
+                        "active": 1,
+                        "type": "contact",
+                        "commercial_partner_id": 1,
+                        "country_id": be,
+                        "city": "Bruxelles",
+                        "email": "info@yourcompany.example.com",
+                        "lang": "en_US",
+                        "company_id": 1,
+                        "customer_rank": 0,
+                        "supplier_rank": 0,
+                    }
+                ),
+                _stamp(
+                    {
+                        "id": 2,
+                        "name": "OdooBot",
+                        "complete_name": "OdooBot",
+                        "is_company": 0,
+                        "active": 0,
+                        "type": "contact",
+                        "commercial_partner_id": 2,
+                        "email": "odoobot@example.com",
+                        "lang": "en_US",
+                        "customer_rank": 0,
+                        "supplier_rank": 0,
+                    }
+                ),
+                _stamp(
+                    {
+                        "id": 3,
+                        "name": "Mitchell Admin",
+                        "complete_name": "YourCompany, Mitchell Admin",
+                        "is_company": 0,
+                        "active": 1,
+                        "type": "contact",
+                        "parent_id": 1,
+                        "commercial_partner_id": 1,
+                        "commercial_company_name": "YourCompany",
+                        "email": "admin@yourcompany.example.com",
+                        "email_normalized": "admin@yourcompany.example.com",
+                        "lang": "en_US",
+                        "company_id": 1,
+                        "customer_rank": 0,
+                        "supplier_rank": 0,
+                    }
+                ),
+            ],
+        )
         if not store.conn.execute("SELECT COUNT(*) FROM res_users").fetchone()[0]:
-            _insert(store, "res.users", [
-                _stamp({"id": 1, "login": "__system__", "name": "OdooBot", "partner_id": 2, "active": 0,
-                        "company_id": 1, "share": 0, "lang": "en_US"}),
-                _stamp({"id": 2, "login": "admin", "name": "Mitchell Admin", "partner_id": 3, "active": 1,
-                        "company_id": 1, "share": 0, "lang": "en_US", "tz": "Europe/Brussels"}),
-            ])
+            _insert(
+                store,
+                "res.users",
+                [
+                    _stamp(
+                        {
+                            "id": 1,
+                            "login": "__system__",
+                            "name": "OdooBot",
+                            "partner_id": 2,
+                            "active": 0,
+                            "company_id": 1,
+                            "share": 0,
+                            "lang": "en_US",
+                        }
+                    ),
+                    _stamp(
+                        {
+                            "id": 2,
+                            "login": "admin",
+                            "name": "Mitchell Admin",
+                            "partner_id": 3,
+                            "active": 1,
+                            "company_id": 1,
+                            "share": 0,
+                            "lang": "en_US",
+                            "tz": "Europe/Brussels",
+                        }
+                    ),
+                ],
+            )
 
 
 def seed_demo(store: Store, accounts: int = 300, seed: int = 7) -> dict[str, int]:
@@ -134,20 +319,42 @@ def seed_demo(store: Store, accounts: int = 300, seed: int = 7) -> dict[str, int
         domain = _ascii(name.split(" ")[0]) + f"{n}.example.com"
         active = 0 if rng.random() < 0.05 else 1
         n_archived += not active
-        company = _stamp({
-            "id": next_id, "name": name, "complete_name": name, "is_company": 1, "active": active,
-            "type": "contact", "commercial_partner_id": next_id, "ref": f"C{n + 1:05d}",
-            "email": f"info@{domain}", "email_normalized": f"info@{domain}", "phone": f"+{rng.randint(1, 99)} "
-            f"{rng.randint(100, 999)} {rng.randint(1000, 9999)}", "mobile": None,
-            "street": f"{rng.randint(1, 200)} {rng.choice(['Hauptstraße', 'Rue de la Paix', 'High Street', 'Calle Mayor', 'ul. Długa'])}",
-            "street2": None, "city": CITIES[code], "zip": f"{rng.randint(10000, 99999)}",
-            "state_id": rng.choice(states[cid]) if cid in states else None, "country_id": cid,
-            "website": f"https://www.{domain}", "vat": f"{code}{rng.randint(100000000, 999999999)}",
-            "function": None, "comment": None, "lang": "en_US", "credit_limit": float(rng.choice((0, 5000, 20000))),
-            "trust": rng.choice(("good", "normal", "normal", "bad")), "customer_rank": rng.randint(0, 5),
-            "supplier_rank": rng.choice((0, 0, 1)), "industry_id": rng.choice(industries), "company_id": 1,
-            "commercial_company_name": name, "parent_id": None,
-        }, when)
+        company = _stamp(
+            {
+                "id": next_id,
+                "name": name,
+                "complete_name": name,
+                "is_company": 1,
+                "active": active,
+                "type": "contact",
+                "commercial_partner_id": next_id,
+                "ref": f"C{n + 1:05d}",
+                "email": f"info@{domain}",
+                "email_normalized": f"info@{domain}",
+                "phone": f"+{rng.randint(1, 99)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+                "mobile": None,
+                "street": f"{rng.randint(1, 200)} {rng.choice(STREETS)}",
+                "street2": None,
+                "city": CITIES[code],
+                "zip": f"{rng.randint(10000, 99999)}",
+                "state_id": rng.choice(states[cid]) if cid in states else None,
+                "country_id": cid,
+                "website": f"https://www.{domain}",
+                "vat": f"{code}{rng.randint(100000000, 999999999)}",
+                "function": None,
+                "comment": None,
+                "lang": "en_US",
+                "credit_limit": float(rng.choice((0, 5000, 20000))),
+                "trust": rng.choice(("good", "normal", "normal", "bad")),
+                "customer_rank": rng.randint(0, 5),
+                "supplier_rank": rng.choice((0, 0, 1)),
+                "industry_id": rng.choice(industries),
+                "company_id": 1,
+                "commercial_company_name": name,
+                "parent_id": None,
+            },
+            when,
+        )
         rows.append(company)
         parent_id = next_id
         next_id += 1
@@ -155,16 +362,37 @@ def seed_demo(store: Store, accounts: int = 300, seed: int = 7) -> dict[str, int
             first, last = rng.choice(FIRST), rng.choice(LAST)
             person = f"{first} {last}"
             email = f"{_ascii(first)}.{_ascii(last)}@{domain}"
-            rows.append(_stamp({
-                **company, "id": next_id, "name": person, "complete_name": f"{name}, {person}", "is_company": 0,
-                "active": active if rng.random() > 0.05 else 0, "commercial_partner_id": parent_id,
-                "ref": None, "email": email, "email_normalized": email, "parent_id": parent_id,
-                "mobile": f"+{rng.randint(1, 99)} 7{rng.randint(10000000, 99999999)}", "website": None,
-                "function": rng.choice(FUNCTIONS) or None, "customer_rank": 0, "supplier_rank": 0,
-            }, when))
+            rows.append(
+                _stamp(
+                    {
+                        **company,
+                        "id": next_id,
+                        "name": person,
+                        "complete_name": f"{name}, {person}",
+                        "is_company": 0,
+                        "active": active if rng.random() > 0.05 else 0,
+                        "commercial_partner_id": parent_id,
+                        "ref": None,
+                        "email": email,
+                        "email_normalized": email,
+                        "parent_id": parent_id,
+                        "mobile": f"+{rng.randint(1, 99)} 7{rng.randint(10000000, 99999999)}",
+                        "website": None,
+                        "function": rng.choice(FUNCTIONS) or None,
+                        "customer_rank": 0,
+                        "supplier_rank": 0,
+                    },
+                    when,
+                )
+            )
             next_id += 1
             n_contacts += 1
     with store.transaction():
         _insert(store, "res.partner", rows)
-    return {"res.partner": len(rows), "companies": accounts, "contacts": n_contacts, "archived_companies": n_archived,
-            "res.country": len(countries)}
+    return {
+        "res.partner": len(rows),
+        "companies": accounts,
+        "contacts": n_contacts,
+        "archived_companies": n_archived,
+        "res.country": len(countries),
+    }

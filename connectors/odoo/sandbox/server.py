@@ -25,8 +25,10 @@ from connectors.odoo.sandbox.faults import HTTP_KINDS, FaultBook
 from connectors.odoo.sandbox.rpc import VERSION_INFO, Dispatcher
 
 log = logging.getLogger(__name__)
-UNAVAILABLE_HTML = (b"<html><head><title>503 Service Unavailable</title></head><body><center>"
-                    b"<h1>503 Service Unavailable</h1></center><hr><center>nginx</center></body></html>")
+UNAVAILABLE_HTML = (
+    b"<html><head><title>503 Service Unavailable</title></head><body><center>"
+    b"<h1>503 Service Unavailable</h1></center><hr><center>nginx</center></body></html>"
+)
 
 
 class Sessions:
@@ -57,9 +59,17 @@ def error_payload(exc: BaseException, tb: str) -> dict[str, Any]:
     if isinstance(exc, OdooServerError):
         name, message, code, rpc_message = exc.odoo_name, exc.message, exc.code, exc.rpc_message
     else:
-        name, message, code, rpc_message = f"builtins.{type(exc).__name__}", str(exc), 200, "Odoo Server Error"
-    return {"code": code, "message": rpc_message,
-            "data": {"name": name, "message": message, "arguments": [message], "context": {}, "debug": tb}}
+        name, message, code, rpc_message = (
+            f"builtins.{type(exc).__name__}",
+            str(exc),
+            200,
+            "Odoo Server Error",
+        )
+    return {
+        "code": code,
+        "message": rpc_message,
+        "data": {"name": name, "message": message, "arguments": [message], "context": {}, "debug": tb},
+    }
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -68,7 +78,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "Werkzeug/3.0.1"
     sys_version = "Python/3.11"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("odoo sandbox: " + format, *args)
 
     # -- plumbing -------------------------------------------------------------
@@ -77,8 +87,13 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json",
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -96,18 +111,18 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- verbs ----------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         if self.path.startswith("/_sandbox/"):
             return self._admin("GET", {})
         self.server.book.count(self.path.split("?")[0])
         return self._send(404, b"<h1>Not Found</h1>", "text/html")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         if self.path.startswith("/_sandbox/"):
             return self._admin("DELETE", {})
         return self._send(405, b"")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         raw = self._body()
         path = self.path.split("?")[0]
         if path.startswith("/_sandbox/"):
@@ -155,13 +170,28 @@ class Handler(BaseHTTPRequestHandler):
             elif path == "/jsonrpc":
                 result = self._jsonrpc(params, headers)
             else:
-                return self._json(404, {"jsonrpc": "2.0", "id": req_id, "error": {
-                    "code": 404, "message": "404: Not Found", "data": {
-                        "name": "werkzeug.exceptions.NotFound", "message": "404: Not Found",
-                        "arguments": [], "context": {}, "debug": ""}}})
-        except Exception as exc:  # noqa: BLE001 - every server error becomes Odoo's error payload
-            return self._json(200, {"jsonrpc": "2.0", "id": req_id,
-                                    "error": error_payload(exc, traceback.format_exc())})
+                return self._json(
+                    404,
+                    {
+                        "jsonrpc": "2.0",
+                        "id": req_id,
+                        "error": {
+                            "code": 404,
+                            "message": "404: Not Found",
+                            "data": {
+                                "name": "werkzeug.exceptions.NotFound",
+                                "message": "404: Not Found",
+                                "arguments": [],
+                                "context": {},
+                                "debug": "",
+                            },
+                        },
+                    },
+                )
+        except Exception as exc:
+            return self._json(
+                200, {"jsonrpc": "2.0", "id": req_id, "error": error_payload(exc, traceback.format_exc())}
+            )
         return self._json(200, {"jsonrpc": "2.0", "id": req_id, "result": result}, headers)
 
     def _jsonrpc(self, params: dict[str, Any], headers: dict[str, str]) -> Any:
@@ -173,20 +203,24 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.sessions.expire_all()
             if self.server.sessions.is_expired(self._session_id()):
                 raise SessionExpired()
-        result = self.server.dispatcher.dispatch(str(service), str(method), args, self.server.book.record_check)
+        result = self.server.dispatcher.dispatch(
+            str(service), str(method), args, self.server.book.record_check
+        )
         if service == "common" and method in ("login", "authenticate") and result:
             headers["Set-Cookie"] = f"session_id={self.server.sessions.new()}; HttpOnly; Path=/; SameSite=Lax"
         return result
 
     # -- control plane ----------------------------------------------------------
 
-    def _admin(self, verb: str, body: dict[str, Any]) -> None:
+    def _admin(self, verb: str, body: dict[str, Any]) -> None:  # noqa: PLR0911 - one branch per admin route
         sandbox = self.server.sandbox
         route = self.path.split("?")[0]
         try:
             if route == "/_sandbox/faults" and verb == "POST":
                 params = dict(body)
-                sandbox.add_fault(params.pop("kind"), params.pop("times", None), params.pop("path", None), **params)
+                sandbox.add_fault(
+                    params.pop("kind"), params.pop("times", None), params.pop("path", None), **params
+                )
                 return self._json(200, {"ok": True})
             if route == "/_sandbox/faults" and verb == "DELETE":
                 sandbox.clear_faults()

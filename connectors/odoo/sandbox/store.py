@@ -43,9 +43,13 @@ class Store:
         with self.lock:
             for spec in registry().values():
                 cols = ", ".join(f'"{c}" {SQL_TYPES.get(t, "TEXT")}' for c, t in spec.columns.items())
-                self.conn.execute(f'CREATE TABLE IF NOT EXISTS "{spec.table}" (id INTEGER PRIMARY KEY AUTOINCREMENT, {cols})')
                 self.conn.execute(
-                    f'CREATE INDEX IF NOT EXISTS "{spec.table}__write_date_id" ON "{spec.table}" (write_date, id)'
+                    f'CREATE TABLE IF NOT EXISTS "{spec.table}" '
+                    f"(id INTEGER PRIMARY KEY AUTOINCREMENT, {cols})"
+                )
+                self.conn.execute(
+                    f'CREATE INDEX IF NOT EXISTS "{spec.table}__write_date_id" '
+                    f'ON "{spec.table}" (write_date, id)'
                 )
                 for col, odoo_type in spec.columns.items():
                     if odoo_type == "many2one" and col not in ("create_uid", "write_uid"):

@@ -52,7 +52,7 @@ def _parse_datetime(text: str, fmt: str) -> datetime:
         raise PyValueError(str(exc)) from None
 
 
-def column_value(env: Env, spec: ModelSpec, fname: str, value: Any) -> Any:
+def column_value(env: Env, spec: ModelSpec, fname: str, value: Any) -> Any:  # noqa: PLR0911 - one branch per field type
     """The SQLite value for writing `value` into column `fname`."""
     ftype = spec.columns[fname]
     if ftype == "boolean":

@@ -21,8 +21,9 @@ from connectors.odoo.sandbox.values import column_value
 LOG_ACCESS = ("create_uid", "create_date", "write_uid", "write_date")
 
 
-def _split(env: Env, spec: ModelSpec, vals: Any, current: dict[str, Any] | None
-           ) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split(
+    env: Env, spec: ModelSpec, vals: Any, current: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(column values, x2many commands) from one vals dict, validated."""
     if not isinstance(vals, dict):
         raise PyValueError(f"Invalid values for {spec.name}: {vals!r} (a dictionary is expected)")
@@ -47,11 +48,16 @@ def _split(env: Env, spec: ModelSpec, vals: Any, current: dict[str, Any] | None
 
 def _constraints(spec: ModelSpec, row: dict[str, Any]) -> None:
     for fname, desc in spec.fields.items():
-        if (desc.get("required") and fname in spec.columns and not desc.get("company_dependent")
-                and row.get(fname) in (None, "")):
+        if (
+            desc.get("required")
+            and fname in spec.columns
+            and not desc.get("company_dependent")
+            and row.get(fname) in (None, "")
+        ):
             raise ValidationError(
                 "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n"
-                "- Delete: another model requires the record being deleted. If possible, archive it instead.\n\n"
+                "- Delete: another model requires the record being deleted. "
+                "If possible, archive it instead.\n\n"
                 f"Model: {spec.description} ({spec.name})\nField: {desc.get('string', fname)} ({fname})"
             )
     if spec.name == "res.partner" and (row.get("type") or "contact") == "contact" and not row.get("name"):
@@ -64,7 +70,8 @@ def _integrity(spec: ModelSpec, exc: sqlite3.IntegrityError) -> ValidationError:
     if spec.name == "ir.model.data":
         return ValidationError(
             "The operation cannot be completed: You cannot have multiple records with the same external ID "
-            "in the same module!")
+            "in the same module!"
+        )
     return ValidationError(f"The operation cannot be completed: {exc}")
 
 
@@ -75,15 +82,19 @@ def create(env: Env, spec: ModelSpec, vals_list: Any) -> int | list[int]:
     for vals in items:
         columns, x2many = _split(env, spec, vals, None)
         row = {**{k: v for k, v in spec.defaults.items() if k in spec.columns}, **columns}
-        row = {k: column_value(env, spec, k, v) if k in spec.defaults and k not in columns else v
-               for k, v in row.items()}
+        row = {
+            k: column_value(env, spec, k, v) if k in spec.defaults and k not in columns else v
+            for k, v in row.items()
+        }
         row.update(create_uid=env.uid, write_uid=env.uid, create_date=env.now, write_date=env.now)
         _constraints(spec, row)
         env.check_record(spec.name, {**vals, **row})
         names = ", ".join(f'"{k}"' for k in row)
         try:
-            cur = env.conn.execute(f'INSERT INTO "{spec.table}" ({names}) VALUES ({",".join("?" * len(row))})',
-                                   list(row.values()))
+            cur = env.conn.execute(
+                f'INSERT INTO "{spec.table}" ({names}) VALUES ({",".join("?" * len(row))})',
+                list(row.values()),
+            )
         except sqlite3.IntegrityError as exc:
             raise _integrity(spec, exc) from None
         new_id = int(cur.lastrowid or 0)
@@ -123,20 +134,32 @@ def unlink(env: Env, spec: ModelSpec, ids: Any) -> bool:
         return True
     marks = ",".join("?" * len(id_list))
     if spec.name == "res.partner":
-        users = env.conn.execute(f"SELECT 1 FROM res_users WHERE partner_id IN ({marks}) AND active = 1", id_list)
+        users = env.conn.execute(
+            f"SELECT 1 FROM res_users WHERE partner_id IN ({marks}) AND active = 1", id_list
+        )
         if users.fetchone():
-            raise ValidationError("You cannot delete contacts linked to an active user.\n"
-                                  "Ask an administrator to archive their accounts first.")
+            raise ValidationError(
+                "You cannot delete contacts linked to an active user.\n"
+                "Ask an administrator to archive their accounts first."
+            )
     for other in registry().values():
         for col, ftype in other.columns.items():
-            if ftype == "many2one" and other.relation(col) == spec.name and col not in ("create_uid", "write_uid"):
-                env.conn.execute(f'UPDATE "{other.table}" SET "{col}" = NULL WHERE "{col}" IN ({marks})', id_list)
+            if (
+                ftype == "many2one"
+                and other.relation(col) == spec.name
+                and col not in ("create_uid", "write_uid")
+            ):
+                env.conn.execute(
+                    f'UPDATE "{other.table}" SET "{col}" = NULL WHERE "{col}" IN ({marks})', id_list
+                )
         for m2m in other.many2many.values():
             if other.name == spec.name:
                 env.conn.execute(f'DELETE FROM "{m2m.table}" WHERE "{m2m.column}" IN ({marks})', id_list)
             elif m2m.comodel == spec.name:
                 env.conn.execute(f'DELETE FROM "{m2m.table}" WHERE "{m2m.other}" IN ({marks})', id_list)
-    env.conn.execute(f'DELETE FROM ir_model_data WHERE model = ? AND res_id IN ({marks})', [spec.name, *id_list])
+    env.conn.execute(
+        f"DELETE FROM ir_model_data WHERE model = ? AND res_id IN ({marks})", [spec.name, *id_list]
+    )
     env.conn.execute(f'DELETE FROM "{spec.table}" WHERE id IN ({marks})', id_list)
     return True
 
@@ -192,7 +215,10 @@ def _link(env: Env, spec: ModelSpec, rid: int, fname: str, ids: list[int]) -> No
     else:
         m2m = spec.many2many[fname]
         env.existing(registry()[m2m.comodel], ids)
-        env.conn.executemany(f'INSERT OR IGNORE INTO "{m2m.table}" ("{m2m.column}", "{m2m.other}") VALUES (?, ?)', [(rid, i) for i in ids])
+        env.conn.executemany(
+            f'INSERT OR IGNORE INTO "{m2m.table}" ("{m2m.column}", "{m2m.other}") VALUES (?, ?)',
+            [(rid, i) for i in ids],
+        )
 
 
 def _unlink_rel(env: Env, spec: ModelSpec, rid: int, fname: str, ids: list[int] | None) -> None:
@@ -200,7 +226,9 @@ def _unlink_rel(env: Env, spec: ModelSpec, rid: int, fname: str, ids: list[int] 
         comodel, inverse = spec.one2many[fname]
         co = registry()[comodel]
         if ids is None:
-            ids = [r[0] for r in env.conn.execute(f'SELECT id FROM "{co.table}" WHERE "{inverse}" = ?', [rid])]
+            ids = [
+                r[0] for r in env.conn.execute(f'SELECT id FROM "{co.table}" WHERE "{inverse}" = ?', [rid])
+            ]
         if ids:
             write(env, co, ids, {inverse: False})
         return
@@ -208,5 +236,7 @@ def _unlink_rel(env: Env, spec: ModelSpec, rid: int, fname: str, ids: list[int] 
     if ids is None:
         env.conn.execute(f'DELETE FROM "{m2m.table}" WHERE "{m2m.column}" = ?', [rid])
     else:
-        env.conn.executemany(f'DELETE FROM "{m2m.table}" WHERE "{m2m.column}" = ? AND "{m2m.other}" = ?',
-                             [(rid, i) for i in ids])
+        env.conn.executemany(
+            f'DELETE FROM "{m2m.table}" WHERE "{m2m.column}" = ? AND "{m2m.other}" = ?',
+            [(rid, i) for i in ids],
+        )
