@@ -94,7 +94,10 @@ def hand_written(r: dict[str, Any]) -> dict[str, Any]:
 
 def records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     rnd = random.Random(seed)
-    firsts, lasts = ["ada", "grace", " alan ", "edsger", "barbara"], ["lovelace", "hopper", "turing ", "dijkstra"]
+    firsts, lasts = (
+        ["ada", "grace", " alan ", "edsger", "barbara"],
+        ["lovelace", "hopper", "turing ", "dijkstra"],
+    )
     sources = ["Web", "Phone Inquiry", "Partner Referral", "Trade Show", None]
     out = []
     for i in range(n):

@@ -1,8 +1,8 @@
 """Mapping files: load and validate YAML, compile a mapping to a Python function.
 
-    mapping = load_mapping("mappings/salesforce_account_to_odoo.yaml", describe=...)
-    compiled = compile_mapping(mapping)
-    values = compiled.map(record_fields)   # None when `where` filters the record out
+mapping = load_mapping("mappings/salesforce_account_to_odoo.yaml", describe=...)
+compiled = compile_mapping(mapping)
+values = compiled.map(record_fields)   # None when `where` filters the record out
 """
 
 from __future__ import annotations

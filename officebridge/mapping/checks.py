@@ -84,7 +84,12 @@ def check_against_systems(mapping: Mapping, describe: Describe, out: Collector) 
         where = label(src.system, src.object)
         for name, path, offset in source_reads(mapping):
             if name not in source_info.fields:
-                out.add(path, f"unknown field {name!r} on {where}{suggestion(name, known)}", rank=RANK, offset=offset)
+                out.add(
+                    path,
+                    f"unknown field {name!r} on {where}{suggestion(name, known)}",
+                    rank=RANK,
+                    offset=offset,
+                )
     target_info = describe(tgt.system, tgt.connection, tgt.object)
     if target_info is not None:
         _check_targets(mapping, target_info, out)

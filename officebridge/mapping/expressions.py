@@ -35,6 +35,7 @@ _BINOPS: dict[type[ast.operator], str | None] = {
 _UNARY = (ast.Not, ast.USub, ast.UAdd)
 _COMPARE = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot)
 _CONSTANTS = (str, int, float, bool, type(None))
+_YAML_WORDS: dict[str, bool | None] = {"true": True, "false": False, "null": None}
 
 _WHY_NOT: dict[type[ast.AST], str] = {
     ast.Attribute: "attribute access (.name) is not allowed; use a function such as lower(x)",
@@ -117,6 +118,8 @@ class _Checker(ast.NodeTransformer):
 
     def _Name(self, node: ast.Name, d: int) -> ast.AST:
         name = node.id
+        if name in _YAML_WORDS:  # analysts write YAML all day: true/false/null mean what they say
+            return ast.copy_location(ast.Constant(_YAML_WORDS[name]), node)
         if name.startswith("_"):
             raise self.fail(node, f"names starting with '_' are not allowed: {name!r}")
         if name in FUNCTIONS:
@@ -133,9 +136,10 @@ class _Checker(ast.NodeTransformer):
         if type(node.op) not in _BINOPS:
             raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
         left, right = self.check(node.left, d), self.check(node.right, d)
+        assert isinstance(left, ast.expr) and isinstance(right, ast.expr)
         guard = _BINOPS[type(node.op)]
         if guard is None:
-            return ast.copy_location(ast.BinOp(left=left, op=node.op, right=right), node)  # type: ignore[arg-type]
+            return ast.copy_location(ast.BinOp(left=left, op=node.op, right=right), node)
         call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[left, right], keywords=[])
         return ast.copy_location(call, node)
 
@@ -167,7 +171,7 @@ class _Checker(ast.NodeTransformer):
         node.elts = [self.check(e, d) for e in node.elts]  # type: ignore[misc]
         return node
 
-    _Tuple = _List  # type: ignore[assignment]
+    _Tuple = _List
 
     def _Subscript(self, node: ast.Subscript, d: int) -> ast.AST:
         node.value = self.check(node.value, d)  # type: ignore[assignment]
@@ -196,7 +200,9 @@ class _Checker(ast.NodeTransformer):
         fewest, most = ARITY[name]
         n = len(node.args)
         if n < fewest or (most is not None and n > most):
-            want = f"{fewest}" if fewest == most else f"{fewest} or more" if most is None else f"{fewest}-{most}"
+            want = (
+                f"{fewest}" if fewest == most else f"{fewest} or more" if most is None else f"{fewest}-{most}"
+            )
             raise self.fail(node, f"{name}() takes {want} argument(s), got {n}")
         args = [self.check(a, d) for a in node.args]
         call = ast.Call(func=ast.Name(id="f_" + name, ctx=ast.Load()), args=args, keywords=[])  # type: ignore[arg-type]
@@ -232,8 +238,8 @@ def compile_expression(text: str, fields: frozenset[str] | set[str] | None = Non
 def _try_constant(compiled: CompiledExpression) -> None:
     """An expression without fields is evaluated now, so its errors show at load time."""
     try:
-        eval(compile(compiled.source, "<expression>", "eval"), expression_globals())  # noqa: S307 - checked tree
-    except Exception as exc:  # noqa: BLE001 - any failure is the author's to fix
+        eval(compile(compiled.source, "<expression>", "eval"), expression_globals())
+    except Exception as exc:
         raise ExpressionError(compiled.text, f"expression fails: {exc}", 1) from None
 
 
@@ -243,6 +249,6 @@ def evaluator(compiled: CompiledExpression) -> Callable[[dict[str, Any]], Any]:
     lines += [f"    {local_name(n)} = _get({n!r})" for n in compiled.names]
     lines.append(f"    return {compiled.source}")
     ns = expression_globals()
-    exec(compile("\n".join(lines), f"<expression {compiled.text!r}>", "exec"), ns)  # noqa: S102
+    exec(compile("\n".join(lines), f"<expression {compiled.text!r}>", "exec"), ns)
     fn: Callable[[dict[str, Any]], Any] = ns["_expr"]
     return fn

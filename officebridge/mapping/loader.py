@@ -32,7 +32,8 @@ from officebridge.mapping.spec import (
     TransformSpec,
 )
 from officebridge.mapping.transforms import parse_transform
-from officebridge.mapping.yamldoc import Document, Path as DocPath, YamlSyntaxError, format_path, parse
+from officebridge.mapping.yamldoc import Document, YamlSyntaxError, format_path, parse
+from officebridge.mapping.yamldoc import Path as DocPath
 
 Describe = Callable[[str, str, str], ObjectInfo | None]
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
@@ -62,7 +63,7 @@ class Collector:
     def problems(self) -> list[Problem]:
         seen: set[tuple[Any, ...]] = set()
         out = []
-        for rank, p in sorted(self.found, key=lambda rp: (rp[0], rp[1].line or 0, rp[1].column or 0)):
+        for _rank, p in sorted(self.found, key=lambda rp: (rp[0], rp[1].line or 0, rp[1].column or 0)):
             key = (p.line, p.column, p.message)
             if key not in seen:
                 seen.add(key)
@@ -76,7 +77,9 @@ def load_mapping(path: str | Path, *, describe: Describe | None = None) -> Mappi
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise MappingError([Problem(str(file), None, None, f"cannot read mapping file: {exc.strerror}")]) from None
+        raise MappingError(
+            [Problem(str(file), None, None, f"cannot read mapping file: {exc.strerror}")]
+        ) from None
     return parse_mapping(text, str(file), describe=describe)
 
 
@@ -92,7 +95,9 @@ def load_mappings(paths: Iterable[str | Path], *, describe: Describe | None = No
     by_name: dict[str, str] = {}
     for m in loaded:
         if m.name in by_name:
-            problems.append(Problem(m.file, None, None, f"sync name {m.name!r} is also used by {by_name[m.name]}", "name"))
+            problems.append(
+                Problem(m.file, None, None, f"sync name {m.name!r} is also used by {by_name[m.name]}", "name")
+            )
         by_name.setdefault(m.name, m.file)
     if problems:
         raise MappingError(problems)
@@ -192,7 +197,9 @@ def _key_from(raw: Any, path: DocPath, out: Collector) -> KeyFrom | None:
     return None
 
 
-def _transforms(raw: Any, path: DocPath, system: str | None, out: Collector) -> tuple[TransformSpec, ...] | None:
+def _transforms(
+    raw: Any, path: DocPath, system: str | None, out: Collector
+) -> tuple[TransformSpec, ...] | None:
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -207,7 +214,9 @@ def _transforms(raw: Any, path: DocPath, system: str | None, out: Collector) -> 
     return tuple(steps) if len(steps) == len(raw) else None
 
 
-def _rule(target: str, raw: Any, path: DocPath, system: str | None, out: Collector) -> tuple[FieldRule | None, bool]:
+def _rule(
+    target: str, raw: Any, path: DocPath, system: str | None, out: Collector
+) -> tuple[FieldRule | None, bool]:
     """The rule (built without its bad transforms, so name checks still run) and whether it is whole."""
     if isinstance(raw, str):
         return FieldRule(target=target, source="copy", copy=raw), True
@@ -217,51 +226,58 @@ def _rule(target: str, raw: Any, path: DocPath, system: str | None, out: Collect
     transforms = _transforms(raw.get("transforms"), (*path, "transforms"), system, out)
     if len(present) != 1:
         return None, False
-    rule = _rule_body(target, raw, present[0], transforms or (), path, out)
+    rule = _rule_body(target, raw, present[0], transforms or (), path=path, out=out)
     return rule, rule is not None and transforms is not None
 
 
-def _rule_body(target: str, raw: dict[str, Any], kind: str, transforms: tuple[TransformSpec, ...],
-               path: DocPath, out: Collector) -> FieldRule | None:  # fmt: skip
-    rule: dict[str, Any] = {"target": target, "source": kind, "transforms": transforms}
-    if kind == "copy":
-        rule["copy"] = _str(raw["copy"])
-        if rule["copy"] is None:
-            return None
-    elif kind == "constant":
-        rule["constant"] = raw["constant"]
-    elif kind == "expr":
-        rule["expr"] = check_expression(raw["expr"], (*path, "expr"), out)
-        if rule["expr"] is None:
-            return None
-    else:
-        spec = raw[kind]
-        if not isinstance(spec, dict):
-            return None
-        key = _key_from(spec.get("from"), (*path, kind, "from"), out)
-        if key is None:
-            return None
-        if kind == "lookup":
-            if not (_str(spec.get("object")) and _str(spec.get("field"))):
-                return None
-            rule["lookup"] = LookupSpec(object=spec["object"], field=spec["field"], key=key)
-        else:
-            if not _str(spec.get("sync")):
-                return None
-            rule["link"] = LinkSpec(sync=spec["sync"], key=key)
-        missing = raw.get("missing", "error")
-        rule["missing"] = "null" if missing in (None, "null") else "error"
-    if isinstance(raw.get("map"), dict):
-        rule["value_map"] = tuple(raw["map"].items())
-    unmapped = raw.get("unmapped", "keep")
-    rule["unmapped"] = "null" if unmapped is None else unmapped if unmapped in ("keep", "null", "error") else "keep"
-    if "default" in raw:
-        rule["default"], rule["has_default"] = raw["default"], True
-    rule["required"] = raw.get("required") is True
+def _value_of(raw: dict[str, Any], kind: str, path: DocPath, out: Collector) -> dict[str, Any] | None:
+    """The source-of-value part of a rule (None when it is unusable, already reported)."""
+    if kind == "constant":
+        return {"constant": raw["constant"]}
+    if kind in ("copy", "expr"):
+        value = _str(raw[kind]) if kind == "copy" else check_expression(raw["expr"], (*path, "expr"), out)
+        return {kind: value} if value is not None else None
+    spec = raw[kind]
+    if not isinstance(spec, dict):
+        return None
+    key = _key_from(spec.get("from"), (*path, kind, "from"), out)
+    missing = "null" if raw.get("missing", "error") in (None, "null") else "error"
+    if key is None:
+        return None
+    if kind == "lookup" and _str(spec.get("object")) and _str(spec.get("field")):
+        return {"lookup": LookupSpec(object=spec["object"], field=spec["field"], key=key), "missing": missing}
+    if kind == "link" and _str(spec.get("sync")):
+        return {"link": LinkSpec(sync=spec["sync"], key=key), "missing": missing}
+    return None
+
+
+def _rule_body(
+    target: str,
+    raw: dict[str, Any],
+    kind: str,
+    transforms: tuple[TransformSpec, ...],
+    *,
+    path: DocPath,
+    out: Collector,
+) -> FieldRule | None:
+    value = _value_of(raw, kind, path, out)
     if kind not in ("lookup", "link") and "missing" in raw:
         out.add((*path, "missing"), f"`missing` applies only to lookup and link (field {target!r} uses {kind})",
                 at_key=True)  # fmt: skip
-    return FieldRule(**rule)
+    if value is None:
+        return None
+    unmapped = raw.get("unmapped", "keep")
+    return FieldRule(
+        target=target,
+        source=kind,  # type: ignore[arg-type]
+        transforms=transforms,
+        value_map=tuple(raw["map"].items()) if isinstance(raw.get("map"), dict) else None,
+        unmapped="null" if unmapped in (None, "null") else "error" if unmapped == "error" else "keep",
+        default=raw.get("default"),
+        has_default="default" in raw,
+        required=raw.get("required") is True,
+        **value,
+    )
 
 
 def _build(data: dict[str, Any], file: str, out: Collector) -> tuple[Mapping | None, bool]:
@@ -297,7 +313,9 @@ def _build(data: dict[str, Any], file: str, out: Collector) -> tuple[Mapping | N
         target=target,
         fields=tuple(rules),
         where=where,
-        sensitive=frozenset(s for s in sensitive if s in mapped) if isinstance(sensitive, list) else frozenset(),
+        sensitive=frozenset(s for s in sensitive if s in mapped)
+        if isinstance(sensitive, list)
+        else frozenset(),
         raw=data,
     ), complete
 
@@ -308,9 +326,15 @@ def _check_references(data: dict[str, Any], mapped: set[str], out: Collector) ->
     if isinstance(target, dict):
         match, mode = target.get("match"), target.get("mode", "upsert")
         if isinstance(match, str) and match not in mapped:
-            out.add(("target", "match"), f"target.match {match!r} is not one of the mapped fields; add it to `fields`")
+            out.add(
+                ("target", "match"),
+                f"target.match {match!r} is not one of the mapped fields; add it to `fields`",
+            )
         if match is None and mode in ("update", "upsert"):
-            out.add(("target",), f"target.match is needed for mode {mode!r}: name the field that identifies a record")
+            out.add(
+                ("target",),
+                f"target.match is needed for mode {mode!r}: name the field that identifies a record",
+            )
     sensitive = data.get("sensitive")
     if isinstance(sensitive, list):
         for i, name in enumerate(sensitive):

@@ -5,6 +5,10 @@ region is fixed in the mapping (`region: US`) or taken per record from a
 source field holding the country (`from: BillingCountry`), given either as an
 ISO code (US, FR) or an English country name ("United States", "France"),
 the names coming from phonenumbers' own locale data.
+
+phonenumbers is imported on first use: its metadata costs most of a second to
+import, and loading mappings (as Airflow does when it parses DAG files) must
+stay cheap.
 """
 
 from __future__ import annotations
@@ -12,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from typing import Any
-
-import phonenumbers
 
 from officebridge.mapping.values import ValueProblem
 
@@ -24,12 +26,14 @@ _ALIASES = {
 
 
 def is_region(code: Any) -> bool:
+    import phonenumbers  # noqa: PLC0415 - lazy, see module docstring
+
     return isinstance(code, str) and code.upper() in phonenumbers.SUPPORTED_REGIONS
 
 
 @cache
 def _names() -> dict[str, str]:
-    from phonenumbers.geodata.locale import LOCALE_DATA
+    from phonenumbers.geodata.locale import LOCALE_DATA  # noqa: PLC0415 - lazy, see module docstring
 
     table = dict(_ALIASES)
     for region, names in LOCALE_DATA.items():
@@ -44,6 +48,8 @@ def _names() -> dict[str, str]:
 
 def region_of(country: Any) -> str | None:
     """ISO region code for a country code or English name, else None."""
+    import phonenumbers  # noqa: PLC0415 - lazy, see module docstring
+
     if not isinstance(country, str) or not country.strip():
         return None
     text = country.strip().upper()
@@ -54,6 +60,8 @@ def region_of(country: Any) -> str | None:
 
 def phone_converter(region: str | None, from_field: str | None) -> Callable[..., Any]:
     """Return fn(value, country=None) -> E.164 text; invalid numbers are ValueProblems."""
+    import phonenumbers  # noqa: PLC0415 - lazy, see module docstring
+
     fixed = region.upper() if region else None
 
     def convert(value: Any, country: Any = None) -> Any:

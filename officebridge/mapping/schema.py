@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import jsonschema
 
+from officebridge.mapping.yamldoc import format_path
+
 SCHEMA_NAME = "mapping.schema.json"
+SCHEDULE_HELP = "a cron expression (5 fields) or a preset such as @hourly"
 SOURCES = ("copy", "constant", "expr", "lookup", "link")
 _TYPE_WORDS = {
     "string": "text", "object": "a mapping (key: value pairs)", "array": "a list", "integer": "a whole number",
@@ -44,7 +47,7 @@ def load_schema() -> dict[str, Any]:
 @cache
 def _validator() -> jsonschema.protocols.Validator:
     cls = jsonschema.validators.validator_for(load_schema())
-    return cls(load_schema())  # type: ignore[no-any-return]
+    return cls(load_schema())
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +66,6 @@ def _type_name(value: Any) -> str:
 
 
 def _where(path: tuple[str | int, ...]) -> str:
-    from officebridge.mapping.yamldoc import format_path
-
     return format_path(path) or "the top level"
 
 
@@ -72,57 +73,93 @@ def _inside_transform_item(path: tuple[str | int, ...]) -> bool:
     return any(p == "transforms" and i + 1 < len(path) for i, p in enumerate(path))
 
 
-def _describe(err: jsonschema.ValidationError, path: tuple[str | int, ...]) -> list[SchemaIssue]:
-    kind, inst, schema = err.validator, err.instance, err.schema
-    name = _where(path)
-    if kind == "additionalProperties" and isinstance(inst, dict) and isinstance(schema, dict):
-        known = sorted(schema.get("properties", {}))
-        out = []
-        for key in inst:
-            if key in schema.get("properties", {}):
-                continue
-            hint = get_close_matches(str(key), known, n=1)
-            extra = f"; did you mean {hint[0]!r}?" if hint else f" (allowed: {', '.join(known)})"
-            out.append(SchemaIssue((*path, str(key)), f"unknown key {key!r} in {name}{extra}", at_key=True))
-        return out
-    if kind == "required":
-        missing = str(err.validator_value[0]) if len(err.validator_value) == 1 else err.message
-        for key in err.validator_value:
-            if isinstance(inst, dict) and key not in inst:
-                missing = key
-                break
-        return [SchemaIssue(path, f"{name} is missing the required key {missing!r}")]
-    if kind == "type":
-        want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in want)
-        return [SchemaIssue(path, f"{name} must be {words}, not {_type_name(inst)}")]
-    if kind in ("enum", "const"):
-        choices = err.validator_value if kind == "enum" else [err.validator_value]
-        shown = ", ".join("null" if c is None else str(c) for c in choices)
-        hint = get_close_matches(str(inst), [str(c) for c in choices if c is not None], n=1)
-        extra = f"; did you mean {hint[0]!r}?" if hint else ""
-        return [SchemaIssue(path, f"{name} must be {shown} (got {inst!r}){extra}")]
-    if kind == "pattern":
-        return [SchemaIssue(path, f"{name} must use only lower-case letters, digits and _ (got {inst!r})")]
-    if kind == "oneOf" and isinstance(inst, dict):
-        found = [s for s in SOURCES if s in inst]
-        if found:
-            msg = f"field {path[-1]!r} has {' and '.join(found)}; give exactly one source of value"
-        else:
-            msg = f"field {path[-1]!r} needs one source of value: {', '.join(SOURCES)}"
-        return [SchemaIssue(path, msg)]
-    if kind == "anyOf" and path and path[-1] == "schedule":
-        return [SchemaIssue(path, f"schedule must be a cron expression (5 fields) or a preset such as @hourly (got {inst!r})")]
-    if kind == "anyOf" and path and path[-1] == "from":
-        return [SchemaIssue(path, f"{name} must be a source field name or {{expr: ...}}")]
-    if kind == "minProperties" and path == ("fields",):
+Err: TypeAlias = jsonschema.ValidationError
+DocPath = tuple[str | int, ...]
+
+
+def _unknown_keys(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
+    props = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+    known = sorted(props)
+    out = []
+    for key in err.instance if isinstance(err.instance, dict) else ():
+        if key in props:
+            continue
+        hint = get_close_matches(str(key), known, n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else f" (allowed: {', '.join(known)})"
+        out.append(SchemaIssue((*path, str(key)), f"unknown key {key!r} in {name}{extra}", at_key=True))
+    return out
+
+
+def _required(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
+    inst = err.instance if isinstance(err.instance, dict) else {}
+    missing = next((k for k in err.validator_value if k not in inst), err.validator_value[0])
+    return [SchemaIssue(path, f"{name} is missing the required key {missing!r}")]
+
+
+def _type(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
+    want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+    words = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in want)
+    return [SchemaIssue(path, f"{name} must be {words}, not {_type_name(err.instance)}")]
+
+
+def _choice(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
+    choices = err.validator_value if err.validator == "enum" else [err.validator_value]
+    shown = ", ".join(str(c) if c is not None else "null" for c in choices)
+    hint = get_close_matches(str(err.instance), [str(c) for c in choices if c is not None], n=1)
+    extra = f"; did you mean {hint[0]!r}?" if hint else ""
+    return [SchemaIssue(path, f"{name} must be {shown} (got {err.instance!r}){extra}")]
+
+
+def _pattern(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
+    return [
+        SchemaIssue(path, f"{name} must use only lower-case letters, digits and _ (got {err.instance!r})")
+    ]
+
+
+def _one_source(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
+    found = [s for s in SOURCES if isinstance(err.instance, dict) and s in err.instance]
+    if found:
+        return [
+            SchemaIssue(
+                path, f"field {path[-1]!r} has {' and '.join(found)}; give exactly one source of value"
+            )
+        ]
+    return [SchemaIssue(path, f"field {path[-1]!r} needs one source of value: {', '.join(SOURCES)}")]
+
+
+def _any_of(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
+    last = path[-1] if path else ""
+    if last == "schedule":
+        msg = f"schedule must be {SCHEDULE_HELP} (got {err.instance!r})"
+    elif last == "from":
+        msg = f"{name} must be a source field name or {{expr: ...}}"
+    else:
+        msg = f"{name}: {err.message}"
+    return [SchemaIssue(path, msg)]
+
+
+def _bound(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
+    if err.validator == "minProperties" and path == ("fields",):
         return [SchemaIssue(path, "fields must list at least one target field")]
-    if kind == "uniqueItems":
+    if err.validator == "uniqueItems":
         return [SchemaIssue(path, f"{name} lists the same value twice")]
-    if kind in ("minimum", "maximum"):
-        word = "at least" if kind == "minimum" else "at most"
-        return [SchemaIssue(path, f"{name} must be {word} {err.validator_value} (got {inst!r})")]
-    return [SchemaIssue(path, f"{name}: {err.message}")]
+    word = "at least" if err.validator in ("minimum", "minProperties", "minLength") else "at most"
+    return [SchemaIssue(path, f"{name} must be {word} {err.validator_value} (got {err.instance!r})")]
+
+
+_DESCRIBE = {
+    "additionalProperties": _unknown_keys, "required": _required, "type": _type, "enum": _choice,
+    "const": _choice, "pattern": _pattern, "oneOf": _one_source, "anyOf": _any_of, "minProperties": _bound,
+    "uniqueItems": _bound, "minimum": _bound, "maximum": _bound,
+}  # fmt: skip
+
+
+def _describe(err: Err, path: DocPath) -> list[SchemaIssue]:
+    name = _where(path)
+    handler = _DESCRIBE.get(str(err.validator))
+    if handler is None:
+        return [SchemaIssue(path, f"{name}: {err.message}")]
+    return handler(err, path, name)
 
 
 def validate(data: Any) -> list[SchemaIssue]:

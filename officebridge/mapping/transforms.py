@@ -11,6 +11,7 @@ converter bound once at compile time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
@@ -19,6 +20,7 @@ from typing import Any
 from officebridge.mapping import timeconv
 from officebridge.mapping.phone import is_region, phone_converter
 from officebridge.mapping.spec import TransformSpec
+from officebridge.mapping.values import ValueProblem
 
 Check = Callable[[Any], str | None]
 
@@ -135,8 +137,6 @@ def _phone(step: TransformSpec, n: str) -> Rendered:
 
 
 def number_converter(decimals: int | None, kind: str | None) -> Callable[[Any], Any]:
-    from officebridge.mapping.values import ValueProblem
-
     def convert(value: Any) -> Any:
         if value is None or value == "":
             return None
@@ -146,10 +146,10 @@ def number_converter(decimals: int | None, kind: str | None) -> Callable[[Any], 
             number = float(value) if isinstance(value, str) else value
         except ValueError:
             raise ValueProblem("NOT_NUMBER", "is not a number", value) from None
-        if number != number or number in (float("inf"), float("-inf")):
+        if not math.isfinite(number):
             raise ValueProblem("NOT_NUMBER", "is not a finite number", value)
         if kind == "int":
-            return int(round(number))
+            return round(number)
         number = float(number)
         return round(number, decimals) if decimals is not None else number
 
@@ -220,10 +220,21 @@ def parse_transform(item: Any, source_system: str | None = None) -> tuple[Transf
         if tdef.main is None:
             return None, [(sub, f"transform {name!r} takes no short form; write {{{name}: {{...}}}}")]
         params = {tdef.main: params}
+    issues = _param_issues(tdef, params, sub)
+    if name == "phone" and not issues and not params.get("region") and not params.get("from"):
+        issues.append((sub, "transform 'phone' needs `region` (e.g. US) or `from` (a country field)"))
+    if issues:
+        return None, issues
+    if name == "datetime" and "from" not in params and source_system in timeconv.ORIGINS:
+        params = {**params, "from": source_system}
+    return TransformSpec(name, tuple(params.items())), []
+
+
+def _param_issues(tdef: TransformDef, params: dict[str, Any], sub: tuple[str | int, ...]) -> list[Issue]:
     issues: list[Issue] = []
+    name, known = tdef.name, sorted(tdef.params)
     for key in params:
         if key not in tdef.params:
-            known = sorted(tdef.params)
             hint = get_close_matches(str(key), known, n=1)
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
             takes = f"takes {', '.join(known)}" if known else "takes no parameters"
@@ -236,13 +247,7 @@ def parse_transform(item: Any, source_system: str | None = None) -> tuple[Transf
         why = param.check(params[key])
         if why:
             issues.append(((*sub, key), f"{name}.{key} {why}"))
-    if name == "phone" and not issues and not params.get("region") and not params.get("from"):
-        issues.append((sub, "transform 'phone' needs `region` (e.g. US) or `from` (a country field)"))
-    if issues:
-        return None, issues
-    if name == "datetime" and "from" not in params and source_system in timeconv.ORIGINS:
-        params = {**params, "from": source_system}
-    return TransformSpec(name, tuple(params.items())), []
+    return issues
 
 
 def render(step: TransformSpec, n: str) -> Rendered:

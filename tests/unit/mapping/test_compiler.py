@@ -96,10 +96,17 @@ def test_expression_key_for_lookup_and_link() -> None:
 
 @pytest.mark.parametrize(
     ("policy", "value", "expected"),
-    [("keep", "Retail", "Retail"), ("null", "Retail", None), ("keep", "Technology", "tech"), ("error", None, None)],
+    [
+        ("keep", "Retail", "Retail"),
+        ("null", "Retail", None),
+        ("keep", "Technology", "tech"),
+        ("error", None, None),
+    ],
 )
 def test_value_map_policies(policy: str, value: Any, expected: Any) -> None:
-    c = compiled(f"fields:\n  ref: Id\n  ind: {{copy: Industry, map: {{Technology: tech}}, unmapped: {policy}}}\n")
+    c = compiled(
+        f"fields:\n  ref: Id\n  ind: {{copy: Industry, map: {{Technology: tech}}, unmapped: {policy}}}\n"
+    )
     assert c.map({"Id": "1", "Industry": value})["ind"] == expected
 
 

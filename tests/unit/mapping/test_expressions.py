@@ -48,6 +48,7 @@ def ev(text: str, **record: object) -> object:
         ("min(A, B)", {"A": 3, "B": None}, 3),
         ("max([A, B])", {"A": 3, "B": 7}, 7),
         ("lower(Missing)", {}, None),
+        ("Flag == true or Other == null", {"Flag": False, "Other": None}, True),
     ],
 )
 def test_evaluates_like_python(text: str, record: dict[str, object], expected: object) -> None:
@@ -120,4 +121,4 @@ def test_runtime_guards_bound_values_coming_from_records() -> None:
 
 def test_evaluation_has_no_builtins() -> None:
     fn = evaluator(compile_expression("Amount"))
-    assert fn.__globals__["__builtins"+ "__"] == {}
+    assert fn.__globals__["__builtins" + "__"] == {}

@@ -26,8 +26,14 @@ ACCOUNT = ObjectInfo(
     label="Account",
     fields={
         name: FieldInfo(name=name, type=kind)
-        for name, kind in [("Id", "id"), ("Name", "string"), ("Email", "email"), ("Phone", "phone"),
-                           ("Type", "picklist"), ("SystemModstamp", "datetime")]  # fmt: skip
+        for name, kind in [
+            ("Id", "id"),
+            ("Name", "string"),
+            ("Email", "email"),
+            ("Phone", "phone"),
+            ("Type", "picklist"),
+            ("SystemModstamp", "datetime"),
+        ]  # fmt: skip
     },
 )
 PARTNER = ObjectInfo(
@@ -41,7 +47,9 @@ PARTNER = ObjectInfo(
         "country_id": FieldInfo("country_id", "many2one", reference_to=("res.country",)),
     },
 )
-COUNTRY = ObjectInfo("res.country", "Country", {"name": FieldInfo("name", "char"), "code": FieldInfo("code", "char")})
+COUNTRY = ObjectInfo(
+    "res.country", "Country", {"name": FieldInfo("name", "char"), "code": FieldInfo("code", "char")}
+)
 
 
 def describe(system: str, connection: str, obj: str) -> ObjectInfo | None:
@@ -68,7 +76,12 @@ def test_the_example_loads_into_typed_spec() -> None:
         "salesforce", "Account", "SystemModstamp", True,
     )  # fmt: skip
     assert m.source.filter == "Type != 'Other'"
-    assert (m.target.match, m.target.mode, m.target.on_delete, m.target.batch_size) == ("ref", "upsert", "archive", 200)
+    assert (m.target.match, m.target.mode, m.target.on_delete, m.target.batch_size) == (
+        "ref",
+        "upsert",
+        "archive",
+        200,
+    )
     assert [f.target for f in m.fields][:3] == ["name", "ref", "is_company"]
     email = m.field_rule("email")
     assert email is not None and email.has_default and email.default is None
@@ -80,7 +93,11 @@ def test_the_example_loads_into_typed_spec() -> None:
 def test_name_defaults_to_file_stem_and_connection_to_system_default(tmp_path: Path) -> None:
     (tmp_path / "my_sync.yaml").write_text(HEAD + "fields:\n  ref: Id\n")
     m = load_mapping(tmp_path / "my_sync.yaml")
-    assert (m.name, m.source.connection, m.target.connection) == ("my_sync", "salesforce_default", "odoo_default")
+    assert (m.name, m.source.connection, m.target.connection) == (
+        "my_sync",
+        "salesforce_default",
+        "odoo_default",
+    )
 
 
 def test_bad_yaml_reports_line_and_column(tmp_path: Path) -> None:
@@ -98,14 +115,20 @@ def test_unknown_key_with_did_you_mean(tmp_path: Path) -> None:
 
 
 def test_misspelt_required_key_reports_only_the_misspelling(tmp_path: Path) -> None:
-    text = "version: 1\nsource: {system: salesforce, objct: Account}\n" + HEAD.split("\n", 2)[2] + "fields: {ref: Id}\n"
+    text = (
+        "version: 1\nsource: {system: salesforce, objct: Account}\n"
+        + HEAD.split("\n", 2)[2]
+        + "fields: {ref: Id}\n"
+    )
     [p] = problems(tmp_path, text)
     assert where(p) == (2, 30, "source.objct")
     assert "did you mean 'object'" in p.message
 
 
 def test_wrong_type(tmp_path: Path) -> None:
-    [p] = problems(tmp_path, HEAD.replace("match: ref}", "match: ref, batch_size: many}") + "fields: {ref: Id}\n")
+    [p] = problems(
+        tmp_path, HEAD.replace("match: ref}", "match: ref, batch_size: many}") + "fields: {ref: Id}\n"
+    )
     assert where(p) == (3, 69, "target.batch_size")
     assert p.message == "target.batch_size must be a whole number, not text"
 
@@ -123,14 +146,18 @@ def test_unknown_transform(tmp_path: Path) -> None:
 
 
 def test_bad_transform_parameter_points_at_the_parameter(tmp_path: Path) -> None:
-    text = HEAD + "fields:\n  ref: Id\n  phone:\n    copy: Phone\n    transforms:\n      - phone: {regin: US}\n"
+    text = (
+        HEAD + "fields:\n  ref: Id\n  phone:\n    copy: Phone\n    transforms:\n      - phone: {regin: US}\n"
+    )
     [p] = problems(tmp_path, text)
     assert where(p) == (9, 17, "fields.phone.transforms[0].phone.regin")
     assert "did you mean 'region'?" in p.message
 
 
 def test_bad_expression_points_inside_the_expression(tmp_path: Path) -> None:
-    [p] = problems(tmp_path, HEAD + "fields:\n  ref: Id\n  rank: {expr: \"1 if Type == 'x' else Name.upper()\"}\n")
+    [p] = problems(
+        tmp_path, HEAD + "fields:\n  ref: Id\n  rank: {expr: \"1 if Type == 'x' else Name.upper()\"}\n"
+    )
     # the quote opens at column 16; `Name` is character 23 of the expression
     assert where(p) == (6, 39, "fields.rank.expr")
     assert "attribute access" in p.message
@@ -143,17 +170,27 @@ def test_escape_attempt_in_where_is_a_load_error(tmp_path: Path) -> None:
 
 
 def test_unknown_source_field_with_describe(tmp_path: Path) -> None:
-    text = HEAD + "fields:\n  ref: Id\n  email: {copy: Emial}\n  name: Nmae\n  country_id: {lookup: {object: res.country, field: nam, from: Name}}\n"
+    text = (
+        HEAD
+        + "fields:\n  ref: Id\n  email: {copy: Emial}\n  name: Nmae\n  country_id: {lookup: {object: res.country, field: nam, from: Name}}\n"
+    )
     found = problems(tmp_path, text, describe=describe)
     assert [(p.line, p.column, p.path, p.message) for p in found] == [
         (6, 17, "fields.email.copy", "unknown field 'Emial' on Salesforce Account; did you mean 'Email'?"),
         (7, 9, "fields.name.copy", "unknown field 'Nmae' on Salesforce Account; did you mean 'Name'?"),
-        (8, 53, "fields.country_id.lookup.field", "unknown field 'nam' on Odoo res.country; did you mean 'name'?"),
+        (
+            8,
+            53,
+            "fields.country_id.lookup.field",
+            "unknown field 'nam' on Odoo res.country; did you mean 'name'?",
+        ),
     ]
 
 
 def test_unknown_field_in_expression_points_at_the_name(tmp_path: Path) -> None:
-    [p] = problems(tmp_path, HEAD + "fields:\n  ref: Id\n  name: {expr: \"concat(Name, ' ', Typ)\"}\n", describe=describe)
+    [p] = problems(
+        tmp_path, HEAD + "fields:\n  ref: Id\n  name: {expr: \"concat(Name, ' ', Typ)\"}\n", describe=describe
+    )
     assert where(p) == (6, 35, "fields.name.expr")
     assert p.message == "unknown field 'Typ' on Salesforce Account; did you mean 'Type'?"
 
@@ -176,7 +213,10 @@ def test_match_must_be_mapped_and_link_sync_must_be_a_name(tmp_path: Path) -> No
     text = HEAD + "fields:\n  name: Name\n  parent_id: {link: {sync: Other-Sync, from: ParentId}}\n"
     found = problems(tmp_path, text)
     assert [(p.path, p.message) for p in found] == [
-        ("fields.parent_id.link.sync", "fields.parent_id.link.sync must use only lower-case letters, digits and _ (got 'Other-Sync')"),
+        (
+            "fields.parent_id.link.sync",
+            "fields.parent_id.link.sync must use only lower-case letters, digits and _ (got 'Other-Sync')",
+        ),
         ("target.match", "target.match 'ref' is not one of the mapped fields; add it to `fields`"),
     ]
 

@@ -161,13 +161,19 @@ def test_a_date_is_not_a_datetime() -> None:
     ("item", "message"),
     [
         ("lowr", "unknown transform 'lowr'; did you mean 'lower'?"),
-        ({"truncate": {"lenght": 3}}, "unknown parameter 'lenght' for 'truncate' (takes length); did you mean 'length'?"),
+        (
+            {"truncate": {"lenght": 3}},
+            "unknown parameter 'lenght' for 'truncate' (takes length); did you mean 'length'?",
+        ),
         ({"truncate": {}}, "transform 'truncate' needs parameter 'length'"),
         ({"truncate": 0}, "truncate.length must be a whole number >= 1"),
         ("truncate", "transform 'truncate' needs parameter 'length'"),
         ({"phone": {}}, "transform 'phone' needs `region` (e.g. US) or `from` (a country field)"),
         ({"phone": {"region": "ZZ"}}, "phone.region must be a two-letter region code"),
-        ({"datetime": {"to": "odo"}}, "datetime.to must be one of odoo, salesforce, iso (got 'odo'); did you mean 'odoo'?"),
+        (
+            {"datetime": {"to": "odo"}},
+            "datetime.to must be one of odoo, salesforce, iso (got 'odo'); did you mean 'odoo'?",
+        ),
         ({"datetime": {"to": "odoo", "assume": "Paris"}}, "datetime.assume must be an IANA time zone"),
         ({"number": {"type": "decimal"}}, "number.type must be one of int, float"),
         ({"date": {"from_format": "dd/mm/yyyy"}}, "date.from_format must be a date format"),
