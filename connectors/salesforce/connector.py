@@ -210,6 +210,25 @@ class SalesforceConnector:
                 return
             body = self._call(what, _query_more(next_url, headers))
 
+    def fetch(self, object_name: str, fields: Sequence[str], ids: Sequence[str]) -> list[SourceRecord]:
+        """Read records again by Id through queryAll, so deleted ones come back too (flagged).
+
+        Records that no longer exist at all (purged from the recycle bin) are
+        simply absent from the result; order follows `ids`.
+        """
+        wanted = list(dict.fromkeys(i for i in ids if i))
+        if not wanted:
+            return []
+        columns = soql.select_list(fields, include_deleted=True)
+        found: dict[str, SourceRecord] = {}
+        for query in soql.in_chunks(object_name, "Id", wanted, select=columns):
+            for page in self._pages(f"fetch {object_name}", query, True, MAX_QUERY_BATCH):
+                for raw in page:
+                    record = source_record(raw, object_name, fields, cursor_field=self.cursor_field)
+                    found[record.id] = record
+        by_short = {rid[:15]: rec for rid, rec in found.items()}  # callers may hold 15-character ids
+        return [r for r in (found.get(i) or by_short.get(i[:15]) for i in wanted) if r is not None]
+
     def lookup(self, object_name: str, field_name: str, values: Sequence[Any]) -> dict[Any, str]:
         """Map each value to the Id of a record holding it (the lowest Id when several do).
 

@@ -82,11 +82,17 @@ def check_name(name: str) -> None:
         raise ConfigError(f"{name!r} is not a Salesforce object or field name")
 
 
-def in_chunks(object_name: str, field_name: str, values: Sequence[Any]) -> Iterator[str]:
-    """`SELECT Id, f FROM obj WHERE f IN (...) ORDER BY Id`, split so each query fits in a GET URL."""
+def in_chunks(
+    object_name: str, field_name: str, values: Sequence[Any], select: Sequence[str] = ()
+) -> Iterator[str]:
+    """`SELECT Id, f FROM obj WHERE f IN (...) ORDER BY Id`, split so each query fits in a GET URL.
+
+    `select` replaces the selected list (default: Id and the field itself).
+    """
     check_name(object_name)
     check_name(field_name)
-    head = f"SELECT Id, {field_name} FROM {object_name} WHERE {field_name} IN ("
+    columns = ", ".join(select or ("Id", field_name))
+    head = f"SELECT {columns} FROM {object_name} WHERE {field_name} IN ("
     tail = ") ORDER BY Id"
     budget = MAX_ENCODED_QUERY - len(quote_plus(head + tail))
     chunk: list[str] = []
