@@ -39,7 +39,7 @@ from officebridge.secrets import redact
 RETRIABLE_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"})
 # SOAP login fault codes that mean "try again later", not "wrong credentials".
 RETRIABLE_LOGIN_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "LOGIN_RATE_EXCEEDED"})
-_MAX_DETAIL = 300
+_MAX_DETAIL = 500
 
 
 class ConnectFailedError(RetriableError):
@@ -100,7 +100,7 @@ def _network_reason(exc: BaseException) -> str:
     text = str(exc)
     found = re.findall(r"\[(?:Errno|SSL)[^\]]*\][^'\")]*", text)
     if found:
-        return _clean(found[-1])
+        return _clean(re.sub(r"\s*\(_ssl\.c:\d+$", "", found[-1].strip()))
     return _clean(text) or type(exc).__name__
 
 
