@@ -30,6 +30,8 @@ PASSWORD = "sandbox-pass"
 class OdooSandbox:
     """One emulated Odoo server: SQLite file `<home>/odoo.sqlite`, HTTP on a loopback port."""
 
+    default_port = 8069  # `officebridge sandbox up` uses it unless told otherwise
+
     def __init__(
         self,
         home: Path,

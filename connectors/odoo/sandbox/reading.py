@@ -61,7 +61,8 @@ def read(
     names = list(fields) if fields else [f for f in spec.fields if f != "id"]
     _check_fields(spec, names)
     names = [f for f in dict.fromkeys(names) if f != "id"]
-    rows = env.rows(spec, id_list)
+    helpers = {"is_company", "country_id", "name", "email", "parent_id", "type", "module"}
+    rows = env.rows(spec, id_list, [c for c in spec.columns if c in names or c in helpers])
     ordered = [rows[i] for i in dict.fromkeys(id_list) if i in rows]
     need_names = "display_name" in names or any(f in spec.one2many for f in names)
     own_names = display_names(env, spec, [r["id"] for r in ordered]) if need_names else {}
