@@ -82,6 +82,14 @@ def check_name(name: str) -> None:
         raise ConfigError(f"{name!r} is not a Salesforce object or field name")
 
 
+def _unique(names: Sequence[str]) -> list[str]:
+    """Each field once: Salesforce refuses `SELECT Id, Id` ("duplicate field selected")."""
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(name.lower(), name)
+    return list(seen.values())
+
+
 def in_chunks(
     object_name: str, field_name: str, values: Sequence[Any], select: Sequence[str] = ()
 ) -> Iterator[str]:
@@ -91,7 +99,8 @@ def in_chunks(
     """
     check_name(object_name)
     check_name(field_name)
-    columns = ", ".join(select or ("Id", field_name))
+    wanted = select or ("Id", field_name)
+    columns = ", ".join(_unique(wanted))
     head = f"SELECT {columns} FROM {object_name} WHERE {field_name} IN ("
     tail = ") ORDER BY Id"
     budget = MAX_ENCODED_QUERY - len(quote_plus(head + tail))

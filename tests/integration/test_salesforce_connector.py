@@ -233,6 +233,7 @@ def test_lookup_maps_values_to_ids_in_chunks(
     assert found == {**{f"LK-{i:05d}": made[i].target_id for i in range(5)}, "lk-00003": made[3].target_id}
     assert route_count(sf_sandbox_fresh, "GET /services/data/vXX.X/query") >= 2
     assert conn.lookup("Account", "External_Id__c", []) == {}
+    assert conn.lookup("Account", "Id", [made[0].target_id]) == {made[0].target_id: made[0].target_id}
 
 
 # --- write ----------------------------------------------------------------------------------
