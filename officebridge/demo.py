@@ -48,8 +48,8 @@ def edit_sources() -> None:
     ops = [WriteOp(OpKind.UPDATE, a.id, {"Name": f"{a.fields['Name']} (renamed)"}, target_id=a.id) for a in accounts]
     show_results("Salesforce Account renamed", accounts, sf.write("Account", ops))
     contacts = next(iter(sf.read("Contact", ["LastName"], batch_size=200)))[:2]
-    ops = [WriteOp(OpKind.UPDATE, c.id, {"Email": f"{c.fields['LastName'].lower()}.new@example.org"}, target_id=c.id)
-           for c in contacts]
+    ops = [WriteOp(OpKind.UPDATE, c.id, {"Email": f"contact{n}.moved@example.org"}, target_id=c.id)
+           for n, c in enumerate(contacts, 1)]
     show_results("Salesforce Contact email changed", contacts, sf.write("Contact", ops))
     found = odoo.lookup("res.partner", "ref", [accounts[-1].id])
     partner = found[accounts[-1].id]

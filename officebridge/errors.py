@@ -91,6 +91,14 @@ class RetriableError(OfficeBridgeError):
         super().__init__(message)
 
 
+class OutcomeUnknownError(RetriableError):
+    """A write timed out or its connection dropped: it may have landed or not.
+
+    Connectors do not resend such a write; the sync run plans the batch again,
+    which finds what landed through the match field, and only then retries.
+    """
+
+
 class SessionExpiredError(RetriableError):
     """The remote session is no longer valid; log in again, then retry."""
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from officebridge.errors import RetriableError
+from officebridge.errors import OutcomeUnknownError, RetriableError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -46,13 +46,17 @@ def retry_call(
     on_retry: Callable[[RetriableError], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Run `call`, retrying `RetriableError` up to `policy.attempts` tries."""
+    """Run `call`, retrying `RetriableError` up to `policy.attempts` tries.
+
+    `OutcomeUnknownError` is never retried here: resending a write that may have
+    landed could duplicate it; the caller must find out first.
+    """
     attempt = 1
     while True:
         try:
             return call()
         except RetriableError as exc:
-            if attempt >= policy.attempts:
+            if attempt >= policy.attempts or isinstance(exc, OutcomeUnknownError):
                 raise
             wait = policy.delay(attempt, exc.retry_after)
             log.warning("%s failed (%s); retry %d/%d in %.2fs", what, exc, attempt, policy.attempts - 1, wait)

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import odoorpc
 
-from connectors.odoo.errors import UnreachableRetry, classify
-from officebridge.errors import ConfigError, SessionExpiredError, UnreachableError
+from connectors.odoo.errors import UnreachableRetry, classify, outcome_unknown
+from officebridge.errors import ConfigError, OutcomeUnknownError, SessionExpiredError, UnreachableError
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy, retry_call
 from officebridge.secrets import RedactingFilter, Secret
 
@@ -55,12 +55,14 @@ class OdooAdapter:
         s = self.settings
         return f"{s.protocol}://{s.host}:{s.port}/{s.database}"
 
-    def _retry(self, call: Callable[[], T], what: str) -> T:
+    def _retry(self, call: Callable[[], T], what: str, *, idempotent: bool = True) -> T:
         def attempt() -> T:
             try:
                 return call()
             except Exception as exc:
                 error = classify(exc, what)
+                if not idempotent and outcome_unknown(exc):
+                    raise OutcomeUnknownError(f"{error} (not resent: it may have been applied)") from None
                 if isinstance(error, SessionExpiredError):
                     log.info("Odoo session expired during %s; logging in again", what)
                     self._client = None
@@ -96,7 +98,8 @@ class OdooAdapter:
             return self._client.execute_kw(model, method, args, kwargs or {})
 
         self.client()
-        return self._retry(call, what)
+        # a create that timed out may have landed: resending it could duplicate records
+        return self._retry(call, what, idempotent=method != "create")
 
     def close(self) -> None:
         self._client = None

@@ -59,6 +59,19 @@ class OdooRecordError(RecordError):
         super().__init__(message, stage="write", code=name.rsplit(".", 1)[-1])
 
 
+def outcome_unknown(exc: BaseException) -> bool:
+    """True when the request may have been processed although no answer came back.
+
+    429 and 503 are refusals before any work; a timeout, a dropped connection or
+    a 502/504 from a proxy say nothing about whether Odoo committed.
+    """
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code in (502, 504)
+    if isinstance(exc, urllib.error.URLError):
+        return isinstance(exc.reason, TimeoutError | socket.timeout)
+    return isinstance(exc, TimeoutError | socket.timeout | ConnectionError | http.client.HTTPException)
+
+
 def _retry_after(headers: Message | None) -> float | None:
     value = headers.get("Retry-After") if headers is not None else None
     try:

@@ -113,6 +113,7 @@ def _check_targets(mapping: Mapping, info: ObjectInfo, out: Collector) -> None:
         if field is None:
             out.add(path, f"unknown field {rule.target!r} on {where}{suggestion(rule.target, known)}",
                     at_key=True, rank=RANK)  # fmt: skip
-        elif field.readonly:
+        elif field.readonly and not (rule.target == mapping.target.match and mapping.target.mode == "update"):
+            # the match field of an update-only sync identifies the record and is never written
             out.add(path, f"field {rule.target!r} on {where} is read-only and cannot be written",
                     at_key=True, rank=RANK)  # fmt: skip

@@ -36,8 +36,8 @@ class Planned:
 
     def op(self, match_field: str | None) -> WriteOp:
         values = dict(self.values or {})
-        if self.action == UPDATE and match_field and values.get(match_field) == self.target_id:
-            values.pop(match_field)  # the record's own id identifies it; it is not a writable value
+        if self.action == UPDATE and match_field:
+            values.pop(match_field, None)  # it identifies the record: written on create, never on update
         if self.action in (ARCHIVE, DELETE):
             values = {}
         return WriteOp(kind=_OP_KIND[self.action], ref=self.record.id, values=values, target_id=self.target_id)

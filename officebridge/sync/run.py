@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from officebridge.connector import Connector, SourceRecord, WriteResult
-from officebridge.errors import OfficeBridgeError, RecordError
+from officebridge.errors import OfficeBridgeError, RecordError, RetriableError
+from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 from officebridge.secrets import MASK, redact
 from officebridge.state import LinkWrite, NewDeadLetter, StateStore
 from officebridge.sync.counts import Counts
@@ -35,6 +36,7 @@ class RunOptions:
     read_batch: int = 2000
     trigger: str = "cli"
     lock_ttl: float = 600.0
+    retry: RetryPolicy = DEFAULT_POLICY  # for whole batches whose write failed transiently
 
 
 @dataclass(slots=True)
@@ -125,8 +127,7 @@ class SyncRun:
 
     def process(self, run_id: int, records: list[SourceRecord], *, advance_watermark: bool = True) -> Counts:
         """Plan, write and record one batch; returns its counts."""
-        plans = self.planner.plan(records)
-        results = self.write(plans)
+        plans, results = self._plan_and_write(records)
         counts, links, deleted, letters, resolved = self.outcome(plans, results)
         stamps = [r.cursor for r in records if r.cursor is not None]
         self.store.commit_batch(
@@ -140,6 +141,25 @@ class SyncRun:
             counts=counts.as_dict(),
         )
         return counts
+
+    def _plan_and_write(self, records: list[SourceRecord]) -> tuple[list[Planned], dict[str, WriteResult]]:
+        """Plan and write a batch; after a transient write failure, plan again and retry.
+
+        A timed-out create may have landed anyway. Planning again looks the batch up
+        through the match field, so what landed is updated, not created twice.
+        """
+        attempt = 1
+        while True:
+            plans = self.planner.plan(records)
+            try:
+                return plans, self.write(plans)
+            except RetriableError as exc:
+                if attempt >= self.options.retry.attempts:
+                    raise
+                wait = self.options.retry.delay(attempt, exc.retry_after)
+                log.warning("%s: write failed (%s); planning the batch again in %.1fs", self.sync, exc, wait)
+                time.sleep(wait)
+                attempt += 1
 
     def write(self, plans: list[Planned]) -> dict[str, WriteResult]:
         todo = [p for p in plans if p.action in _WRITE_ACTIONS]

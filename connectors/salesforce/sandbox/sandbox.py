@@ -31,6 +31,8 @@ from connectors.salesforce.sandbox.values import parse_datetime_text
 class SalesforceSandbox:
     """A local Salesforce REST API over HTTPS, backed by `<home>/salesforce.sqlite`."""
 
+    default_port = 8443  # `officebridge sandbox up` uses it unless told otherwise
+
     def __init__(
         self, home: Path, host: str = "127.0.0.1", port: int = 0, user: DemoUser | None = None
     ) -> None:
