@@ -159,8 +159,9 @@ def _counts_line(counts: dict[str, int]) -> str:
 @main.command()
 @click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--overlap", default=300, show_default=True, help="Seconds re-read before the watermark.")
+@click.option("--read-batch", default=2000, show_default=True, help="Source records per batch.")
 @click.pass_context
-def run(ctx: click.Context, mapping: Path, overlap: int) -> None:
+def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int) -> None:
     """Run one sync now: read changes, write them, record the outcome."""
     from datetime import timedelta  # noqa: PLC0415
 
@@ -170,7 +171,8 @@ def run(ctx: click.Context, mapping: Path, overlap: int) -> None:
     with _errors():
         store = _store(ctx)
         with _progress(mapping.stem) as progress:
-            result = run_mapping(mapping, store, RunOptions(overlap=timedelta(seconds=overlap)), progress)
+            options = RunOptions(overlap=timedelta(seconds=overlap), read_batch=read_batch)
+            result = run_mapping(mapping, store, options, progress)
     _print_summary(result)
     if result.counts.failed:
         err.print(f"{result.counts.failed} record(s) became dead letters: "

@@ -28,7 +28,11 @@ class Fault:
     path: re.Pattern[str] | None
     params: dict[str, Any] = field(default_factory=dict)
 
-    def matches(self, path: str) -> bool:
+    def matches(self, path: str, method: str | None = None) -> bool:
+        """`path` is a regex on the URL path; the `method` param (e.g. "res.partner.create") narrows to one RPC."""
+        wanted = self.params.get("method")
+        if wanted is not None and wanted != method:
+            return False
         return self.path is None or bool(self.path.search(path))
 
 
@@ -55,12 +59,12 @@ class FaultBook:
         with self._lock:
             self._faults.clear()
 
-    def take(self, kinds: tuple[str, ...] | str, path: str) -> Fault | None:
+    def take(self, kinds: tuple[str, ...] | str, path: str, method: str | None = None) -> Fault | None:
         """The first live fault of these kinds matching `path`, consuming one of its `times`."""
         kinds = (kinds,) if isinstance(kinds, str) else kinds
         with self._lock:
             for fault in self._faults:
-                if fault.kind in kinds and fault.matches(path) and (fault.times is None or fault.times > 0):
+                if fault.kind in kinds and fault.matches(path, method) and (fault.times is None or fault.times > 0):
                     if fault.times is not None:
                         fault.times -= 1
                     self._faults_served[fault.kind] += 1

@@ -142,15 +142,16 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/jsonrpc":
             method = f"{params.get('service')}.{params.get('method')}"
         self.server.book.count(path, method)
-        if self._http_fault(path):
+        if self._http_fault(path, method):
             return None
         return self._rpc(path, request, params)
 
-    def _http_fault(self, path: str) -> bool:
-        fault = self.server.book.take(HTTP_KINDS, path)
+    def _http_fault(self, path: str, method: str | None) -> bool:
+        fault = self.server.book.take(HTTP_KINDS, path, method)
         if fault is None:
             return False
         if fault.kind == "timeout":
+            # the answer is late, but the work is still done: the client cannot know whether it landed
             time.sleep(float(fault.params.get("delay", 5)))
             return False
         if fault.kind == "rate_limit":
