@@ -7,6 +7,10 @@ the sandbox now holds, the same things a connector relies on against real Salesf
 from __future__ import annotations
 
 import json
+import logging
+import socket
+import ssl
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -333,7 +337,7 @@ def test_faults(sf_sandbox: SalesforceSandbox, sf_client: Salesforce) -> None:
     sf_sandbox.add_fault("server_error")
     with pytest.raises(SalesforceGeneralError) as ge:
         sf_client.query(soql)
-    assert ge.value.status == 503
+    assert ge.value.status == 503 and _code(ge) == "SERVER_UNAVAILABLE"
     sf_sandbox.add_fault("request_limit")
     with pytest.raises(SalesforceRefusedRequest) as rr:
         sf_client.query(soql)
@@ -383,7 +387,7 @@ def test_admin_api_and_stats(sf_sandbox: SalesforceSandbox, sf_client: Salesforc
     s.post(f"{sf_sandbox.url}/_sandbox/faults", json={"kind": "server_error", "times": 1, "status": 500})
     with pytest.raises(SalesforceGeneralError) as ge:
         sf_client.query("SELECT Id FROM Account LIMIT 1")
-    assert ge.value.status == 500
+    assert ge.value.status == 500 and ge.value.content[0]["errorCode"] == "UNKNOWN_EXCEPTION"
     assert s.delete(f"{sf_sandbox.url}/_sandbox/faults").status_code == 200
 
 
@@ -414,3 +418,149 @@ def test_connection_value_resolves(sf_conn_env: str, sf_sandbox: SalesforceSandb
     conn = resolve_connection("salesforce_default")
     assert conn.conn_type == "salesforce" and conn.login == sf_sandbox.user.username
     assert conn.extra["instance_url"] == sf_sandbox.url and conn.extra["ca_file"] == str(sf_sandbox.ca_file)
+
+
+def test_server_error_500_is_unknown_exception(sf_sandbox: SalesforceSandbox, sf_client: Salesforce) -> None:
+    """A real 500 says UNKNOWN_EXCEPTION with an ErrorId; 503 stays SERVER_UNAVAILABLE; overrides win."""
+    soql = "SELECT Id FROM Account LIMIT 1"
+    sf_sandbox.add_fault("server_error", status=500)
+    with pytest.raises(SalesforceGeneralError) as ge:
+        sf_client.query(soql)
+    item = ge.value.content[0]  # type: ignore[attr-defined]
+    assert ge.value.status == 500 and item["errorCode"] == "UNKNOWN_EXCEPTION"
+    assert item["message"].startswith(
+        "An unexpected error occurred. Please include this ErrorId if you contact support: "
+    )
+    sf_sandbox.add_fault(
+        "server_error", status=500, error_code="QUERY_TIMEOUT", message="Your query took too long"
+    )
+    with pytest.raises(SalesforceGeneralError) as ge:
+        sf_client.query(soql)
+    assert ge.value.content == [{"message": "Your query took too long", "errorCode": "QUERY_TIMEOUT"}]  # type: ignore[attr-defined]
+
+
+# -- User ---------------------------------------------------------------------------------------
+def test_user_object_backs_owner_and_audit_relationships(
+    sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce
+) -> None:
+    rec = sf_client.query(
+        "SELECT Id, OwnerId, Owner.Name, CreatedBy.Name, LastModifiedBy.Username FROM Account LIMIT 1"
+    )["records"][0]
+    assert rec["Owner"]["Name"] == rec["CreatedBy"]["Name"] == "Sandbox Analyst"
+    assert rec["Owner"]["attributes"]["type"] == "User"
+    assert rec["LastModifiedBy"]["Username"] == sf_sandbox_fresh.user.username
+    users = sf_client.query("SELECT Id, Name, Username, Email, IsActive, FirstName, LastName FROM User")[
+        "records"
+    ]
+    assert [(u["Id"], u["IsActive"], u["LastName"]) for u in users] == [(rec["OwnerId"], True, "Analyst")]
+    assert rec["OwnerId"].startswith("005")
+    con = sf_client.Contact.create({"LastName": "Owned"})["id"]
+    assert sf_client.query(f"SELECT Owner.Email FROM Contact WHERE Id = '{con}'")["records"][0]["Owner"] == {
+        "attributes": {"type": "User", "url": f"/services/data/v59.0/sobjects/User/{rec['OwnerId']}"},
+        "Email": sf_sandbox_fresh.user.username,
+    }
+    described = sf_client.User.describe()
+    assert described["keyPrefix"] == "005" and described["deletable"] is False
+    fields = {f["name"]: f for f in described["fields"]}
+    assert {"Id", "Name", "Username", "Email", "IsActive", "FirstName", "LastName"} <= set(fields)
+    assert fields["Email"]["type"] == "email" and fields["IsActive"]["type"] == "boolean"
+    # a user id that does not exist is not a valid owner; a user cannot be deleted
+    missing = "005" + "5g0000000ZZZ" + checksum_suffix("0055g0000000ZZZ")
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf_client.Account.create({"Name": "Orphan", "OwnerId": missing})
+    assert _code(exc) == "INVALID_CROSS_REFERENCE_KEY"
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf_client.User.delete(rec["OwnerId"])
+    assert _code(exc) == "INVALID_TYPE_FOR_OPERATION"
+    sf_sandbox_fresh.reset()  # the demo user is reference data: it survives a reset
+    assert sf_client.query("SELECT COUNT() FROM User")["totalSize"] == 1
+    sf_sandbox_fresh.seed(accounts=50)  # leave the shared sandbox with data for later tests
+
+
+# -- connection hygiene and request limits ------------------------------------------------------
+def test_failed_handshakes_and_disconnects_are_quiet(
+    sf_sandbox: SalesforceSandbox, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    host, port = sf_sandbox.host, sf_sandbox.port
+    with pytest.raises(requests.exceptions.SSLError):  # the client does not trust the sandbox CA
+        requests.get(f"{sf_sandbox.url}/services/data/", verify=True, timeout=5)
+    socket.create_connection((host, port)).close()  # connect, say nothing, leave
+    ctx = ssl.create_default_context(cafile=str(sf_sandbox.ca_file))
+    with ctx.wrap_socket(socket.create_connection((host, port)), server_hostname=host) as tls:
+        tls.sendall(b"GET /services/data/ HTTP/1.1\r\nHost: x\r\n")  # leave mid-request
+    with socket.create_connection((host, port)) as raw:
+        raw.sendall(b"not TLS at all\r\n\r\n")
+    time.sleep(0.5)  # let the server threads finish with those connections
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception occurred" not in err, err
+    loud = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG or r.exc_info]
+    assert loud == []
+    assert VerifyingSession(sf_sandbox.ca_file).get(f"{sf_sandbox.url}/services/data/").status_code == 200
+
+
+def test_request_head_over_16k_is_refused(sf_sandbox: SalesforceSandbox, sf_client: Salesforce) -> None:
+    """Salesforce caps request line + headers at 16,384 bytes: 414 for a long URI, else 431."""
+    names = ", ".join(f"'n{i:05d}'" for i in range(700))
+    fits = f"SELECT Id FROM Account WHERE Name IN ({names})"
+    assert sf_client.query(fits)["totalSize"] == 0  # ~11 KB encoded: still answered
+    too_long = f"SELECT Id FROM Account WHERE Name IN ({names}, {names})"
+    with pytest.raises(SalesforceGeneralError) as ge:
+        sf_client.query(too_long)
+    assert ge.value.status == 414 and "URI Too Long" in str(ge.value.content)
+    headers = {**sf_client.headers, "X-Padding": "p" * 9000}
+    url = f"{sf_client.base_url}query/"
+    r = sf_client.session.get(url, headers=headers, params={"q": fits})
+    assert r.status_code == 431 and "Request Header Fields Too Large" in r.text
+    assert sf_client.query("SELECT Id FROM Account LIMIT 1")["totalSize"] == 1
+
+
+# -- relative date literals and updateOnly ------------------------------------------------------
+def test_relative_date_literals(sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce) -> None:
+    total = sf_client.query("SELECT COUNT() FROM Account")["totalSize"]
+    assert (
+        sf_client.query("SELECT COUNT() FROM Account WHERE CreatedDate = LAST_N_DAYS:30")["totalSize"]
+        == total
+    )
+    assert sf_client.query("SELECT COUNT() FROM Account WHERE CreatedDate = YESTERDAY")["totalSize"] == 0
+    new = sf_client.Account.create({"Name": "Made today"})["id"]
+    today = sf_client.query("SELECT Id FROM Account WHERE CreatedDate = TODAY")["records"]
+    assert [r["Id"] for r in today] == [new]
+    old = sf_client.query(f"SELECT Id FROM Account WHERE Id != '{new}' LIMIT 1")["records"][0]["Id"]
+    sf_sandbox_fresh.touch("Account", [old], datetime.now(UTC) - timedelta(days=3))
+
+    def ids(where: str) -> set[str]:
+        return {r["Id"] for r in sf_client.query_all(f"SELECT Id FROM Account WHERE {where}")["records"]}
+
+    assert old not in ids("LastModifiedDate = LAST_N_DAYS:2") and old in ids(
+        "LastModifiedDate = last_n_days:3"
+    )
+    assert old in ids("LastModifiedDate < LAST_N_DAYS:2") and new not in ids("LastModifiedDate < TODAY")
+    assert new in ids("LastModifiedDate >= TODAY") and new not in ids("LastModifiedDate > TODAY")
+    con = sf_client.Contact.create({"LastName": "Born", "Birthdate": datetime.now(UTC).date().isoformat()})[
+        "id"
+    ]
+    assert [
+        r["Id"] for r in sf_client.query("SELECT Id FROM Contact WHERE Birthdate = TODAY")["records"]
+    ] == [con]
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf_client.query("SELECT Id FROM Account WHERE Name = TODAY")
+    assert _code(exc) == "INVALID_FIELD"
+
+
+def test_upsert_update_only(sf_sandbox_fresh: SalesforceSandbox, sf_client: Salesforce) -> None:
+    path = "sobjects/Account/External_Id__c/{}"
+    with pytest.raises(SalesforceResourceNotFound):
+        sf_client.restful(
+            path.format("UO-1"), params={"updateOnly": "true"}, method="PATCH", json={"Name": "No"}
+        )
+    assert sf_client.query("SELECT COUNT() FROM Account WHERE External_Id__c = 'UO-1'")["totalSize"] == 0
+    made = sf_client.Account.upsert("External_Id__c/UO-1", {"Name": "Made"})
+    assert made == 201
+    res = sf_client.restful(
+        path.format("UO-1"), params={"updateOnly": "true"}, method="PATCH", json={"Name": "Kept"}
+    )
+    assert res["created"] is False
+    assert (
+        sf_client.query("SELECT Name FROM Account WHERE External_Id__c = 'UO-1'")["records"][0]["Name"]
+        == "Kept"
+    )

@@ -68,8 +68,11 @@ class Writer:
             changes.update(LastModifiedDate=stamp, SystemModstamp=stamp, LastModifiedById=DEMO_USER_ID)
             self.store.update_row(spec, current["Id"], changes)
 
-    def upsert(self, spec: ObjectSpec, field_name: str, key: str, body: dict[str, Any]) -> tuple[str, bool]:
-        """Returns (id, created). Several matches raise the 300 answer's error."""
+    def upsert(
+        self, spec: ObjectSpec, field_name: str, key: str, body: dict[str, Any], create: bool = True
+    ) -> tuple[str, bool]:
+        """Returns (id, created). Several matches raise the 300 answer's error; with create=False
+        (`updateOnly=true`) no match is NOT_FOUND instead of a new record."""
         f = spec.field(field_name)
         if f is None or not (f.external_id or f.name == "Id"):
             raise SfError("NOT_FOUND", "The requested resource does not exist", status=404)
@@ -85,11 +88,13 @@ class Writer:
             if matches:
                 self.update(spec, matches[0], body)
                 return matches[0], False
-            if f.name == "Id":
+            if f.name == "Id" or not create:
                 raise not_found()
             return self.create(spec, {**body, f.name: key}), True
 
     def delete(self, spec: ObjectSpec, record_id: str) -> None:
+        if not spec.describe.get("deletable", True):  # User: deactivated, never deleted
+            raise SfError("INVALID_TYPE_FOR_OPERATION", "entity type cannot be deleted")
         with self.store.transaction():
             current = self._live_row(spec, record_id)
             self._check_fault(spec, current)
@@ -196,12 +201,8 @@ class Writer:
         if rid is None:
             raise SfError("MALFORMED_ID", f"{f.label}: id value of incorrect type: {value}", [f.name])
         targets = [self.store.catalog.objects[t] for t in f.reference_to if t in self.store.catalog.objects]
-        if "User" in f.reference_to and rid[:3] == "005":
-            if rid != DEMO_USER_ID:
-                raise SfError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [f.name])
-            return rid
-        if not targets:
-            return rid
+        if len(targets) < len(f.reference_to) and not any(t.key_prefix == rid[:3] for t in targets):
+            return rid  # may point at an object the sandbox does not store (Group, Profile): unchecked
         target = next((t for t in targets if t.key_prefix == rid[:3]), None)
         if target is None:
             raise SfError(
@@ -213,8 +214,8 @@ class Writer:
         return rid
 
     def _derive(self, spec: ObjectSpec, row: dict[str, Any]) -> None:
-        """Fields Salesforce computes: the person Name of Contact and Lead."""
-        if spec.name in ("Contact", "Lead"):
+        """Fields Salesforce computes: the person Name of Contact, Lead and User."""
+        if spec.name in ("Contact", "Lead", "User"):
             parts = [row.get("FirstName"), row.get("LastName")]
             row["Name"] = " ".join(p for p in parts if p) or None
 

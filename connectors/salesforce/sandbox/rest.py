@@ -198,7 +198,10 @@ class RestApi:
             raise SfError("NOT_FOUND", "The requested resource does not exist", status=404)
         if req.method == "PATCH":
             try:
-                rid, created = self.writer.upsert(spec, f.name, value, self._body(req))
+                update_only = req.params.get("updateOnly", "").lower() == "true"  # API 57.0+: never create
+                rid, created = self.writer.upsert(
+                    spec, f.name, value, self._body(req), create=not update_only
+                )
             except MultipleMatches as exc:
                 return 300, [record_url(spec, i, req.version) for i in exc.ids]
             return (201 if created else 200), {"id": rid, "success": True, "errors": [], "created": created}

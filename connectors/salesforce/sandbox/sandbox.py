@@ -23,9 +23,12 @@ from connectors.salesforce.sandbox.rest import RestApi
 from connectors.salesforce.sandbox.schema import API_VERSION, ObjectSpec, load_catalog
 from connectors.salesforce.sandbox.seed import seed as seed_data
 from connectors.salesforce.sandbox.server import make_server
-from connectors.salesforce.sandbox.store import Store, format_datetime, q
+from connectors.salesforce.sandbox.store import DEMO_USER_ID, Store, format_datetime, q
 from connectors.salesforce.sandbox.tls import ensure_tls, server_context
+from connectors.salesforce.sandbox.user import demo_user_row
 from connectors.salesforce.sandbox.values import parse_datetime_text
+
+USER_SINCE = "2024-01-02T09:00:00.000+0000"  # fixed, so the demo user looks the same in every sandbox
 
 
 class SalesforceSandbox:
@@ -43,6 +46,7 @@ class SalesforceSandbox:
         self.user = user or DemoUser()
         self.ca_file, _, _ = ensure_tls(self.home)
         self.store = Store(self.home / "salesforce.sqlite", load_catalog())
+        self._ensure_user()
         self.sessions = Sessions()
         self.faults = Faults()
         self.stats_tracker = Stats()
@@ -82,7 +86,16 @@ class SalesforceSandbox:
     # -- data ---------------------------------------------------------------------------------
     def reset(self) -> None:
         self.store.reset()
+        self._ensure_user()
         self.queries.clear()
+
+    def _ensure_user(self) -> None:
+        """The demo user is reference data: every record's owner, so it survives reset()."""
+        spec = self.store.catalog.objects["User"]
+        with self.store.transaction():
+            if self.store.get_row(spec, DEMO_USER_ID) is None:
+                row = demo_user_row(DEMO_USER_ID, self.user.username, USER_SINCE)
+                self.store.insert_rows(spec, [row])
 
     def seed(self, accounts: int = 300, seed: int = 7) -> dict[str, int]:
         return seed_data(self.store, accounts=accounts, seed=seed)

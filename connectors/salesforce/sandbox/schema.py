@@ -5,7 +5,8 @@ flags as a real org, so everything (table layout, write validation, SOQL typing,
 the describe endpoints) is derived from the recorded describe JSON in `describe/`
 instead of being typed in by hand. The additions are two custom external-id
 fields on Account, Contact and Lead (`External_Id__c`, unique, and `Legacy_Id__c`,
-not unique): the recorded org has none, and upsert needs them.
+not unique): the recorded org has none, and upsert needs them; and the User object,
+whose describe is constructed (see user.py) because none was recorded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from connectors.salesforce.sandbox.user import user_describe
 
 DESCRIBE_DIR = Path(__file__).with_name("describe")
 STORED_OBJECTS = ("Account", "Contact", "Lead", "Case", "Opportunity")
@@ -160,8 +163,9 @@ def _external_id_field_json(template: dict[str, Any], name: str, unique: bool) -
     return raw
 
 
-def _load_object(name: str) -> ObjectSpec:
-    describe = json.loads((DESCRIBE_DIR / f"{name}.json").read_text(encoding="utf-8"))
+def _load_object(name: str, describe: dict[str, Any] | None = None) -> ObjectSpec:
+    if describe is None:
+        describe = json.loads((DESCRIBE_DIR / f"{name}.json").read_text(encoding="utf-8"))
     if name in EXTERNAL_ID_OBJECTS and not any(f["name"] == EXTERNAL_ID_FIELD for f in describe["fields"]):
         template = next(f for f in describe["fields"] if f["type"] == "string")
         describe["fields"].append(_external_id_field_json(template, EXTERNAL_ID_FIELD, unique=True))
@@ -200,6 +204,8 @@ class Catalog:
 def load_catalog() -> Catalog:
     objects = {name: _load_object(name) for name in STORED_OBJECTS}
     global_describe = json.loads((DESCRIBE_DIR / "_global.json").read_text(encoding="utf-8"))
+    user_entry = next(o for o in global_describe["sobjects"] if o["name"] == "User")
+    objects["User"] = _load_object("User", user_describe(objects["Contact"].describe, user_entry))
     return Catalog(objects=objects, global_describe=global_describe)
 
 

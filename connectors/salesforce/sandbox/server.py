@@ -9,9 +9,12 @@ is what makes them behave the same for every route.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import secrets
 import socket
 import ssl
+import sys
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +30,10 @@ if TYPE_CHECKING:
     from connectors.salesforce.sandbox.sandbox import SalesforceSandbox
 
 API_LIMIT = 15000
+# Salesforce's documented cap on one REST call: request line plus headers, in bytes. A URI alone over
+# it is refused with 414, a request whose headers push it over with 431 (Salesforce help 000386264).
+MAX_REQUEST_HEAD = 16384
+log = logging.getLogger(__name__)
 _DATA_RE = re.compile(r"^/services/data/v(\d+\.\d+)(?:/(.*))?$")
 _SOAP_RE = re.compile(r"^/services/Soap/u/(\d+\.\d+)(?:/.*)?$")
 _ID_LIKE = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
@@ -51,6 +58,26 @@ def route_name(method: str, path: str) -> str:
     return f"{method} /services/data/vXX.X/" + "/".join(shown)
 
 
+def unknown_exception() -> dict[str, str]:
+    """Salesforce's answer to an internal failure: HTTP 500, UNKNOWN_EXCEPTION, an ErrorId to quote."""
+    error_id = f"{secrets.randbelow(10**10)}-{secrets.randbelow(10**6)} ({secrets.randbelow(2**31)})"
+    return {
+        "message": "An unexpected error occurred. Please include this ErrorId if you contact support: "
+        + error_id,
+        "errorCode": "UNKNOWN_EXCEPTION",
+    }
+
+
+def server_error_body(status: int) -> dict[str, str]:
+    """The default error item of a `server_error` fault: what Salesforce says with that status."""
+    if status == 500:
+        return unknown_exception()
+    return {
+        "message": "Server temporarily unavailable. Please retry later.",
+        "errorCode": "SERVER_UNAVAILABLE",
+    }
+
+
 class _TLSServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -63,6 +90,18 @@ class _TLSServer(ThreadingHTTPServer):
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or fails TLS is ordinary traffic: one debug line, no traceback.
+
+        socketserver's default prints a traceback to stderr for anything raised while handling a
+        connection; that is kept (through logging) only for what would be a sandbox bug.
+        """
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):  # ssl.SSLError, ConnectionResetError, BrokenPipeError, timeouts
+            log.debug("connection from %s ended: %r", client_address, exc)
+        else:
+            log.error("error while serving %s", client_address, exc_info=True)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -79,17 +118,29 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.connection.settimeout(30)
             self.connection.do_handshake()  # type: ignore[attr-defined]
-        except (OSError, ssl.SSLError):
+        except OSError as exc:  # includes ssl.SSLError: e.g. a client that does not trust our CA
+            log.debug("TLS handshake with %s failed: %r", self.client_address, exc)
             self.close_connection = True
             self.rfile = self.wfile = None  # type: ignore[assignment]
+
+    def finish(self) -> None:
+        """Flush and close quietly: after a failed handshake there is nothing to flush, and a
+        client that already hung up makes the final flush fail (SSLEOFError, broken pipe)."""
+        if self.wfile is None:
+            return
+        try:
+            super().finish()
+        except OSError as exc:
+            log.debug("closing connection from %s: %r", self.client_address, exc)
 
     def handle(self) -> None:
         if self.rfile is None:
             return
         try:
             super().handle()
-        except (ConnectionError, ssl.SSLError, TimeoutError):
-            pass
+        except OSError as exc:  # ConnectionError, ssl.SSLError, TimeoutError: the client went away
+            log.debug("connection from %s dropped: %r", self.client_address, exc)
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -114,8 +165,31 @@ class Handler(BaseHTTPRequestHandler):
         body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
         self._send(status, body, "application/json;charset=UTF-8", headers)
 
+    def _too_large(self) -> bool:
+        """Refuse a request head over Salesforce's 16,384-byte limit the way its front end does.
+
+        The status follows the documented rule (414 when the URI alone is too long, else 431); the
+        small HTML body mirrors what clients have reported receiving (`<h1>Bad Message 414</h1>...`).
+        The connection is closed, since any body is left unread.
+        """
+        uri = len(self.path.encode("latin-1", "replace"))
+        head = len(self.requestline.encode("latin-1", "replace")) + 2
+        head += sum(len(k) + len(v) + 4 for k, v in self.headers.items())
+        if uri > MAX_REQUEST_HEAD:
+            status, reason = 414, "URI Too Long"
+        elif head > MAX_REQUEST_HEAD:
+            status, reason = 431, "Request Header Fields Too Large"
+        else:
+            return False
+        self.close_connection = True
+        body = f"<h1>Bad Message {status}</h1><pre>reason: {reason}</pre>".encode()
+        self._send(status, body, "text/html;charset=iso-8859-1", {"Connection": "close"})
+        return True
+
     def _dispatch(self) -> None:
         sb: SalesforceSandbox = self.server.sandbox
+        if self._too_large():
+            return
         split = urlsplit(self.path)
         path = split.path
         params = dict(parse_qsl(split.query, keep_blank_values=True))
@@ -135,15 +209,9 @@ class Handler(BaseHTTPRequestHandler):
             self._route(sb, path, params, raw, limit_header)
         except SfError as exc:
             self._json(exc.status, exc.rest_body(), limit_header)
-        except Exception as exc:  # a sandbox bug: answer like Salesforce's own internal error, keep serving
-            self.log_error("internal error on %s %s: %r", self.command, path, exc)
-            body = [
-                {
-                    "message": f"An unexpected error occurred in the sandbox: {type(exc).__name__}",
-                    "errorCode": "UNKNOWN_EXCEPTION",
-                }
-            ]
-            self._json(500, body, limit_header)
+        except Exception:  # a sandbox bug: answer like Salesforce's own internal error, keep serving
+            log.exception("internal error on %s %s", self.command, path)
+            self._json(500, [unknown_exception()], limit_header)
 
     def _apply_fault(self, sb: SalesforceSandbox, fault: Any, headers: dict[str, str]) -> bool:
         """Answer with the fault, or (for timeout / expire_sessions) prepare it and go on normally."""
@@ -173,10 +241,11 @@ class Handler(BaseHTTPRequestHandler):
             return True
         if kind == "server_error":
             status = int(p.get("status", 503))
+            default = server_error_body(status)
             body = [
                 {
-                    "message": p.get("message", "Server temporarily unavailable. Please retry later."),
-                    "errorCode": p.get("error_code", "SERVER_UNAVAILABLE"),
+                    "message": p.get("message", default["message"]),
+                    "errorCode": p.get("error_code", default["errorCode"]),
                 }
             ]
             self._json(status, body, headers)

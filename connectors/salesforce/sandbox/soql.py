@@ -19,6 +19,7 @@ _TOKEN_RE = re.compile(
   | (?P<string>'(?:[^'\\]|\\.)*')
   | (?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2}))
   | (?P<date>\d{4}-\d{2}-\d{2}(?![\dT]))
+  | (?P<dateliteral>(?i:(?:LAST|NEXT)_N_DAYS:\d+|TODAY|YESTERDAY|TOMORROW)(?![\w.:]))
   | (?P<number>[+-]?\d+(?:\.\d+)?(?![\w.]))
   | (?P<op>!=|<>|<=|>=|=|<|>)
   | (?P<punct>[(),])
@@ -56,7 +57,7 @@ KEYWORDS = frozenset(
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # string, datetime, date, number, op, punct, ident, keyword, eof
+    kind: str  # string, datetime, date, dateliteral, number, op, punct, ident, keyword, eof
     text: str
     pos: int
 
@@ -77,7 +78,7 @@ class FieldRef:
 
 @dataclass(frozen=True)
 class Literal:
-    kind: str  # string, number, boolean, null, date, datetime
+    kind: str  # string, number, boolean, null, date, datetime, dateliteral (TODAY, LAST_N_DAYS:n...)
     value: Any
     pos: int
 
@@ -310,6 +311,8 @@ class Parser:
             return Literal("number", int(num) if num.is_integer() and "." not in tok.text else num, tok.pos)
         if tok.kind in ("date", "datetime"):
             return Literal(tok.kind, tok.text, tok.pos)
+        if tok.kind == "dateliteral":
+            return Literal(tok.kind, tok.text.upper(), tok.pos)
         if tok.kind == "keyword" and tok.upper in ("TRUE", "FALSE"):
             return Literal("boolean", tok.upper == "TRUE", tok.pos)
         if tok.kind == "keyword" and tok.upper == "NULL":

@@ -10,8 +10,10 @@ null values), and the translation keeps SOQL's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.salesforce.sandbox.date_literals import day_range, range_condition
 from connectors.salesforce.sandbox.errors import SfError
 from connectors.salesforce.sandbox.ids import normalize_id
 from connectors.salesforce.sandbox.schema import INT_TYPES, REAL_TYPES, Catalog, FieldSpec, ObjectSpec
@@ -227,6 +229,8 @@ class Translator:
             sql = f"({col.sql} IS NULL OR {col.sql} NOT IN ({marks}))" if non_null else "1"
             return f"({sql} AND {col.sql} IS NOT NULL)" if has_null else sql
         assert isinstance(node.value, Literal)
+        if node.value.kind == "dateliteral":
+            return self.date_range(col, node.op, node.value)
         if node.op == "LIKE":
             if node.value.kind != "string" or col.field.type in INT_TYPES | REAL_TYPES | {
                 "boolean",
@@ -252,6 +256,34 @@ class Translator:
         if node.op == "!=":
             return f"{col.sql} IS NOT ?"
         return f"{col.sql} {node.op} ?"
+
+    def date_range(self, col: Column, op: str, lit: Literal) -> str:
+        """`CreatedDate > LAST_N_DAYS:7`: a relative date literal compared as a range of days."""
+        f = col.field
+        if f.type not in ("date", "datetime"):
+            raise located_error(
+                "INVALID_FIELD",
+                self.query.text,
+                lit.pos,
+                f"value of filter criterion for field '{f.name}' must be of type {f.type} and should "
+                "be enclosed in quotes",
+            )
+        try:
+            first, after = day_range(lit.value)
+            if op == "LIKE":
+                raise ValueError(op)
+        except ValueError:
+            raise located_error(
+                "MALFORMED_QUERY", self.query.text, lit.pos, f"unexpected token: {lit.value}"
+            ) from None
+        if f.type == "date":
+            lo, hi = first.isoformat(), after.isoformat()
+        else:
+            lo = format_datetime(datetime(first.year, first.month, first.day, tzinfo=UTC))
+            hi = format_datetime(datetime(after.year, after.month, after.day, tzinfo=UTC))
+        sql, params = range_condition(col.sql, op, lo, hi)
+        self.params.extend(params)
+        return sql
 
     def value(self, col: Column, lit: Literal) -> Any:  # noqa: PLR0911, PLR0912 - a dispatch on field type
         """Check the literal against the field type and convert it to the stored form."""

@@ -57,6 +57,8 @@ class Store:
             self._db.execute("CREATE TABLE IF NOT EXISTS _seq (object TEXT PRIMARY KEY, value INTEGER)")
             for spec in self.catalog.objects.values():
                 cols = ", ".join(f"{q(f.name)} {f.sql_type}" for f in spec.stored_fields)
+                if "IsDeleted" not in spec.fields:  # User: never deleted, but every query filters on it
+                    cols += ', "IsDeleted" INTEGER NOT NULL DEFAULT 0'
                 table = q(spec.name)
                 self._db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}, {q(DELETED_AT)} TEXT)")
                 self._db.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "{spec.name}_id" ON {table} ("Id")')
