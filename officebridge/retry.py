@@ -8,6 +8,7 @@ Retry-After is honoured when it asks for more than the backoff would wait.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -35,7 +36,17 @@ class RetryPolicy:
         return backoff
 
 
-DEFAULT_POLICY = RetryPolicy()
+def policy_from_env() -> RetryPolicy:
+    """OFFICEBRIDGE_RETRY_ATTEMPTS / OFFICEBRIDGE_RETRY_BASE override the defaults (e.g. to fail fast)."""
+    attempts = os.environ.get("OFFICEBRIDGE_RETRY_ATTEMPTS")
+    base = os.environ.get("OFFICEBRIDGE_RETRY_BASE")
+    return RetryPolicy(
+        attempts=int(attempts) if attempts else 6,
+        base=float(base) if base else 0.5,
+    )
+
+
+DEFAULT_POLICY = policy_from_env()
 
 
 def retry_call(

@@ -105,6 +105,7 @@ class SyncRun:
         started = time.monotonic()
         counts = Counts()
         with self.store.lock(self.sync, ttl=self.options.lock_ttl) as lock:
+            self._close_interrupted_runs()
             run_id = self.store.start_run(self.sync, trigger=self.options.trigger)
             try:
                 for records in self.batches(self.since()):
@@ -124,6 +125,14 @@ class SyncRun:
         return RunResult(
             self.sync, run_id, status, counts, time.monotonic() - started, watermark=self.store.watermark(self.sync)
         )
+
+    def _close_interrupted_runs(self) -> None:
+        """Runs still 'running' while we hold the lock died mid-way (killed, host lost): say so."""
+        for stale in self.store.runs(self.sync, limit=20):
+            if stale.status == "running":
+                self.store.finish_run(
+                    stale.id, status="failed", error="interrupted: the process stopped before the run finished"
+                )
 
     def process(self, run_id: int, records: list[SourceRecord], *, advance_watermark: bool = True) -> Counts:
         """Plan, write and record one batch; returns its counts."""

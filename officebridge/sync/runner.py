@@ -28,6 +28,14 @@ from officebridge.sync.run import Progress, RunOptions, RunResult, SyncRun
 class Endpoints:
     source: Connector
     target: Connector
+    mapping: Any
+
+    def describe(self, system: str, connection: str, object_name: str) -> ObjectInfo | None:
+        """Describe through the already open connectors (the mapping's own two systems)."""
+        for connector, spec in ((self.source, self.mapping.source), (self.target, self.mapping.target)):
+            if spec.system == system and spec.connection == connection:
+                return connector.describe(object_name)
+        return None
 
     def close(self) -> None:
         for connector in (self.source, self.target):
@@ -40,7 +48,7 @@ class Endpoints:
 def connect(mapping: Any, *, check: bool = True) -> Endpoints:
     source = open_connector(mapping.source.system, resolve_connection(mapping.source.connection))
     target = open_connector(mapping.target.system, resolve_connection(mapping.target.connection))
-    endpoints = Endpoints(source, target)
+    endpoints = Endpoints(source, target, mapping)
     if check:
         try:
             source.check()
@@ -75,10 +83,12 @@ class Describer:
 @contextmanager
 def prepared(path: str | Path, store: StateStore | None, options: RunOptions) -> Iterator[SyncRun]:
     mapping = load_mapping(Path(path))
-    compiled = compile_mapping(mapping)
     endpoints = connect(mapping)
     own_store = store is None
     try:
+        # check field names against the live systems before anything is read or written
+        mapping = load_mapping(Path(path), describe=endpoints.describe)
+        compiled = compile_mapping(mapping)
         store = store or StateStore.open()
         yield SyncRun(mapping, compiled, endpoints.source, endpoints.target, store, options)
     finally:
