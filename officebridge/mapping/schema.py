@@ -92,7 +92,8 @@ def _unknown_keys(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
 
 def _required(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
     inst = err.instance if isinstance(err.instance, dict) else {}
-    missing = next((k for k in err.validator_value if k not in inst), err.validator_value[0])
+    required: list[Any] = list(err.validator_value)  # type: ignore[arg-type]
+    missing = next((k for k in required if k not in inst), required[0])
     return [SchemaIssue(path, f"{name} is missing the required key {missing!r}")]
 
 
@@ -103,7 +104,7 @@ def _type(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
 
 
 def _choice(err: Err, path: DocPath, name: str) -> list[SchemaIssue]:
-    choices = err.validator_value if err.validator == "enum" else [err.validator_value]
+    choices: list[Any] = list(err.validator_value) if err.validator == "enum" else [err.validator_value]  # type: ignore[arg-type]
     shown = ", ".join(str(c) if c is not None else "null" for c in choices)
     hint = get_close_matches(str(err.instance), [str(c) for c in choices if c is not None], n=1)
     extra = f"; did you mean {hint[0]!r}?" if hint else ""

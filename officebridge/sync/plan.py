@@ -67,7 +67,7 @@ class Planner:
         self._map(live)
         mapped = {p.record.id: p.values for p in live if p.action != FAILED and p.values is not None}
         by_id = {p.record.id: p for p in live}
-        for source_id, error in self.references.resolve(mapped).items():  # type: ignore[arg-type]
+        for source_id, error in self.references.resolve(mapped).items():
             self._fail(by_id[source_id], error)
         self._match(live, links)
         return plans
