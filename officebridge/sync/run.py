@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +37,7 @@ class RunOptions:
     trigger: str = "cli"
     lock_ttl: float = 600.0
     retry: RetryPolicy = DEFAULT_POLICY  # for whole batches whose write failed transiently
+    detail: Mapping[str, Any] | None = None  # recorded in the run's detail (e.g. the Airflow run id)
 
 
 @dataclass(slots=True)
@@ -106,7 +107,8 @@ class SyncRun:
         counts = Counts()
         with self.store.lock(self.sync, ttl=self.options.lock_ttl) as lock:
             self._close_interrupted_runs()
-            run_id = self.store.start_run(self.sync, trigger=self.options.trigger)
+            detail = dict(self.options.detail or {})
+            run_id = self.store.start_run(self.sync, trigger=self.options.trigger, detail=detail)
             try:
                 for records in self.batches(self.since()):
                     counts.add(self.process(run_id, records))
