@@ -309,6 +309,7 @@ def _build(data: dict[str, Any], file: str, out: Collector) -> tuple[Mapping | N
         owner=_str(data.get("owner")),
         tags=tuple(t for t in tags if isinstance(t, str)) if isinstance(tags, list) else (),
         schedule=_str(data.get("schedule")),
+        runs_after=_str(data["schedule"].get("on")) if isinstance(data.get("schedule"), dict) else None,
         source=source,
         target=target,
         fields=tuple(rules),

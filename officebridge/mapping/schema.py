@@ -23,7 +23,7 @@ import jsonschema
 from officebridge.mapping.yamldoc import format_path
 
 SCHEMA_NAME = "mapping.schema.json"
-SCHEDULE_HELP = "a cron expression (5 fields) or a preset such as @hourly"
+SCHEDULE_HELP = "a cron expression (5 fields), a preset such as @hourly, or {on: <another sync>}"
 SOURCES = ("copy", "constant", "expr", "lookup", "link")
 _TYPE_WORDS = {
     "string": "text", "object": "a mapping (key: value pairs)", "array": "a list", "integer": "a whole number",

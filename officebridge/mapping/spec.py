@@ -117,7 +117,8 @@ class Mapping:
     description: str = ""
     owner: str | None = None
     tags: tuple[str, ...] = ()
-    schedule: str | None = None
+    schedule: str | None = None  # cron or preset
+    runs_after: str | None = None  # `schedule: {on: <sync>}`: run each time that sync has written
     where: str | None = None
     sensitive: frozenset[str] = frozenset()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
