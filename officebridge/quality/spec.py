@@ -1,0 +1,225 @@
+"""The quality part of a mapping: its record schema and its batch expectations, checked at load time.
+
+Two mapping keys turn quality checks on. `record_schema` names a JSON Schema
+2020-12 file (or holds one inline) that every mapped record must satisfy.
+`expectations` lists Great Expectations checks run on each batch of mapped
+records, with one policy for what a failure does. Everything that can be known
+from files alone is checked here, when the mapping is loaded, so a typo is a
+`file:line` problem and never a crash in the middle of a run: the schema file
+exists, parses and is a valid schema; each expectation exists in the installed
+GX and its arguments fit (see catalog.py); columns are fields the mapping writes.
+Nothing here imports Great Expectations or pandas.
+
+A relative `record_schema` path is looked up next to the mapping file first,
+then in the folder above it (the project root in the shipped layout, where
+`mappings/` and `schemas/` are siblings), so `schemas/records/odoo/res.partner.json`
+works from a file in `mappings/`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import jsonschema
+
+from officebridge.quality.catalog import COLUMN_ARGS, COLUMN_LIST_ARGS, argument_problems, catalog
+
+Policy = Literal["fail", "quarantine", "warn"]
+POLICIES: tuple[str, ...] = ("fail", "quarantine", "warn")
+DEFAULT_POLICY: Policy = "fail"
+DocPath = tuple[str | int, ...]
+
+
+class Reporter(Protocol):
+    def add(self, path: DocPath, message: str, *, at_key: bool = False) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectationSpec:
+    """One expectation as declared: its GX name, its arguments and where it sits in the file."""
+
+    name: str
+    args: tuple[tuple[str, Any], ...]
+    index: int  # position in the checks list (its document path ends with this)
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.args)
+
+    def label(self) -> str:
+        shown = ", ".join(
+            f"{k}={v!r}" for k, v in self.args if k in ("column", "column_A", "column_B", "column_list")
+        )
+        return f"{self.name}({shown})"
+
+
+@dataclass(frozen=True, slots=True)
+class QualitySpec:
+    file: str
+    schema: dict[str, Any] | None
+    schema_file: str | None
+    expectations: tuple[ExpectationSpec, ...]
+    on_failure: Policy
+    checks_path: DocPath  # document path of the checks list (for positions of run-time problems)
+
+    @property
+    def active(self) -> bool:
+        return self.schema is not None or bool(self.expectations)
+
+
+def resolve_schema_path(value: str, mapping_file: str) -> list[Path]:
+    """Candidate locations of a record schema file, in lookup order."""
+    path = Path(value)
+    if path.is_absolute():
+        return [path]
+    here = Path(mapping_file).resolve().parent
+    return [here / path, here.parent / path]
+
+
+def _load_schema(value: Any, file: str, out: Reporter) -> tuple[dict[str, Any] | None, str | None]:
+    where: DocPath = ("record_schema",)
+    if isinstance(value, dict):
+        return _checked_schema(value, "the inline record_schema", out), None
+    if not isinstance(value, str):
+        return None, None  # the mapping schema reports the type
+    candidates = resolve_schema_path(value, file)
+    found = next((p for p in candidates if p.is_file()), None)
+    if found is None:
+        tried = ", ".join(str(p) for p in candidates)
+        out.add(where, f"record_schema file {value!r} not found (looked at {tried})")
+        return None, None
+    schema = _read_json(found, out)
+    if schema is None:
+        return None, None
+    return _checked_schema(schema, f"record_schema {found}", out), str(found)
+
+
+def _read_json(found: Path, out: Reporter) -> dict[str, Any] | None:
+    where: DocPath = ("record_schema",)
+    try:
+        schema = json.loads(found.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        out.add(where, f"record_schema {found}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
+        return None
+    except OSError as exc:
+        out.add(where, f"record_schema {found}: cannot read: {exc.strerror}")
+        return None
+    if not isinstance(schema, dict):
+        out.add(where, f"record_schema {found}: a schema must be a JSON object")
+        return None
+    return schema
+
+
+def _checked_schema(schema: dict[str, Any], what: str, out: Reporter) -> dict[str, Any] | None:
+    declared = schema.get("$schema")
+    if declared is not None and "2020-12" not in str(declared):
+        out.add(("record_schema",), f"{what}: $schema must be JSON Schema 2020-12, not {declared!r}")
+        return None
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        at = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        out.add(("record_schema",), f"{what} is not a valid JSON Schema 2020-12: at {at}: {exc.message}")
+        return None
+    return schema
+
+
+def _checks_of(raw: Any) -> tuple[list[Any], Policy, DocPath]:
+    if isinstance(raw, list):
+        return raw, DEFAULT_POLICY, ("expectations",)
+    if isinstance(raw, dict):
+        policy = raw.get("on_failure", DEFAULT_POLICY)
+        checks = raw.get("checks")
+        return (
+            (checks if isinstance(checks, list) else []),
+            (policy if policy in POLICIES else DEFAULT_POLICY),
+            ("expectations", "checks"),
+        )
+    return [], DEFAULT_POLICY, ("expectations",)
+
+
+def _expectation(item: Any, path: DocPath, mapped: set[str], out: Reporter) -> ExpectationSpec | None:
+    if not isinstance(item, dict) or len(item) != 1:
+        out.add(path, "each expectation is one `expect_...: {argument: value}` item")
+        return None
+    [(name, args)] = item.items()
+    name = str(name)
+    args = {} if args is None else args
+    known = catalog()
+    if not known.installed:
+        out.add(
+            (*path, name),
+            "expectations need Great Expectations: pip install 'officebridge[quality]'",
+            at_key=True,
+        )
+        return None
+    if name not in known.names:
+        hint = get_close_matches(name, sorted(known.names), n=1)
+        more = f"; did you mean {hint[0]!r}?" if hint else ""
+        out.add((*path, name), f"unknown expectation {name!r}{more}", at_key=True)
+        return None
+    if not isinstance(args, dict):
+        out.add((*path, name), f"the arguments of {name} must be key: value pairs")
+        return None
+    problems = argument_problems(name, args)
+    problems += _column_problems(name, args, mapped)
+    for sub, message in problems:
+        out.add((*path, name, *sub), message, at_key=bool(sub))
+    if problems:
+        return None
+    return ExpectationSpec(name, tuple(args.items()), int(path[-1]))
+
+
+def _column_problems(name: str, args: dict[str, Any], mapped: set[str]) -> list[tuple[tuple[str, ...], str]]:
+    out = []
+    named = [(k, args[k]) for k in COLUMN_ARGS if isinstance(args.get(k), str)]
+    for k in COLUMN_LIST_ARGS:
+        if isinstance(args.get(k), list):
+            named += [(k, c) for c in args[k] if isinstance(c, str)]
+    for key, column in named:
+        if column not in mapped:
+            hint = get_close_matches(column, sorted(mapped), n=1)
+            more = f"; did you mean {hint[0]!r}?" if hint else ""
+            out.append(((key,), f"{name}: column {column!r} is not a field this mapping writes{more}"))
+    return out
+
+
+def _required_problems(schema: dict[str, Any], mapped: set[str], out: Reporter) -> None:
+    required = schema.get("required")
+    for name in required if isinstance(required, list) else ():
+        if isinstance(name, str) and name not in mapped:
+            out.add(
+                ("record_schema",),
+                f"record_schema requires {name!r}, which this mapping does not write: "
+                "every record would fail",
+            )
+
+
+def check_quality(data: dict[str, Any], file: str, out: Reporter) -> QualitySpec | None:
+    """Check and build the quality part of a mapping document; problems go to `out`."""
+    if "record_schema" not in data and "expectations" not in data:
+        return None
+    fields = data.get("fields")
+    mapped = {str(k) for k in fields} if isinstance(fields, dict) else set()
+    schema, schema_file = (
+        _load_schema(data.get("record_schema"), file, out) if "record_schema" in data else (None, None)
+    )
+    if schema is not None and mapped:
+        _required_problems(schema, mapped, out)
+    checks, policy, path = _checks_of(data.get("expectations"))
+    specs = [_expectation(item, (*path, i), mapped, out) for i, item in enumerate(checks)]
+    return QualitySpec(file, schema, schema_file, tuple(s for s in specs if s is not None), policy, path)
+
+
+class _Quiet:
+    def add(self, path: DocPath, message: str, *, at_key: bool = False) -> None:
+        """The loader already reported these; a rebuilt spec ignores them."""
+
+
+def quality_of(mapping: Any) -> QualitySpec | None:
+    """The quality spec of a loaded (already checked) mapping."""
+    return check_quality(mapping.raw, mapping.file, _Quiet())
