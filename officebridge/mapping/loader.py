@@ -34,6 +34,7 @@ from officebridge.mapping.spec import (
 from officebridge.mapping.transforms import parse_transform
 from officebridge.mapping.yamldoc import Document, YamlSyntaxError, format_path, parse
 from officebridge.mapping.yamldoc import Path as DocPath
+from officebridge.quality.spec import check_quality
 
 Describe = Callable[[str, str, str], ObjectInfo | None]
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
@@ -120,6 +121,7 @@ def parse_mapping(text: str, file: str = "<mapping>", *, describe: Describe | No
     for issue in schema.validate(doc.data):
         out.add(issue.path, issue.message, at_key=issue.at_key, rank=RANK_STRUCTURE)
     mapping, complete = _build(doc.data, file, out)
+    check_quality(doc.data, file, out)  # record_schema and expectations: files and names, no GX import
     if mapping is not None and describe is not None:
         check_against_systems(mapping, describe, out)
     problems = out.problems()
