@@ -19,6 +19,7 @@ from typing import Any
 
 from officebridge.connector import Connector, SourceRecord, WriteResult
 from officebridge.errors import OfficeBridgeError, RecordError, RetriableError
+from officebridge.quality.gate import QualityGate
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 from officebridge.secrets import MASK, redact
 from officebridge.state import LinkWrite, NewDeadLetter, StateStore
@@ -80,6 +81,7 @@ class SyncRun:
         self.options = options
         self.planner = Planner(self.sync, compiled, mapping, target, store)
         self.sensitive: set[str] = set(getattr(compiled, "sensitive", ()) or ()) | set(mapping.sensitive or ())
+        self.quality = QualityGate.for_mapping(mapping, sorted(self.sensitive))  # no-op without checks
         batch = mapping.target.batch_size or target.max_write_batch
         self.write_batch = max(1, min(batch, target.max_write_batch))
 
@@ -117,13 +119,17 @@ class SyncRun:
                         progress(counts)
             except OfficeBridgeError as exc:
                 message = redact(str(exc))
-                self.store.finish_run(run_id, status="failed", error=f"{type(exc).__name__}: {message}")
+                error = f"{type(exc).__name__}: {message}"
+                quality = self.quality.finish(run_id, "failed")
+                self.store.finish_run(run_id, status="failed", error=error, detail=quality)
                 raise
             except BaseException as exc:
-                self.store.finish_run(run_id, status="failed", error=redact(f"{type(exc).__name__}: {exc}"))
+                error = redact(f"{type(exc).__name__}: {exc}")
+                quality = self.quality.finish(run_id, "failed")
+                self.store.finish_run(run_id, status="failed", error=error, detail=quality)
                 raise
             status = "partial" if counts.failed else "succeeded"
-            self.store.finish_run(run_id, status=status)
+            self.store.finish_run(run_id, status=status, detail=self.quality.finish(run_id, status))
         return RunResult(
             self.sync, run_id, status, counts, time.monotonic() - started, watermark=self.store.watermark(self.sync)
         )
@@ -162,6 +168,7 @@ class SyncRun:
         attempt = 1
         while True:
             plans = self.planner.plan(records)
+            self.quality.apply(plans)  # schema and expectations: may fail plans or reject the batch
             try:
                 return plans, self.write(plans)
             except RetriableError as exc:
