@@ -119,7 +119,9 @@ def preview_mapping(path: str | Path, store: StateStore, limit: int = 20) -> Pre
     with prepared(path, store, RunOptions(read_batch=max(limit, 1) if limit < 2000 else 2000)) as run:
         plans: list[Planned] = []
         for records in run.batches(run.since()):
-            plans.extend(run.planner.plan(records[: limit - len(plans)]))
+            batch = run.planner.plan(records[: limit - len(plans)])
+            run.quality.apply(batch, preview=True)  # show what the checks would stop; never raises
+            plans.extend(batch)
             if len(plans) >= limit:
                 break
         result = Preview(run.sync, plans)
@@ -169,7 +171,8 @@ def replay(
                 found = {r.id for r in records}
                 run_id = store.start_run(sync, trigger="replay")
                 counts = run.process(run_id, records, advance_watermark=False) if records else Counts()
-                store.finish_run(run_id, status="partial" if counts.failed else "succeeded")
+                status = "partial" if counts.failed else "succeeded"
+                store.finish_run(run_id, status=status, detail=run.quality.finish(run_id, status))
             results.append(
                 ReplayResult(sync, len(records) - counts.failed, counts.failed, sorted(set(ids) - found), run_id)
             )
