@@ -189,6 +189,12 @@ def _column_problems(name: str, args: dict[str, Any], mapped: set[str]) -> list[
 
 
 def _required_problems(schema: dict[str, Any], mapped: set[str], out: Reporter) -> None:
+    """Rules that would fail every record: a required field never written, a written field forbidden."""
+    properties = schema.get("properties")
+    if schema.get("additionalProperties") is False and isinstance(properties, dict):
+        for name in sorted(mapped - set(properties)):
+            out.add(("fields", name), f"record_schema does not allow field {name!r} (additionalProperties: "
+                    "false): add it to the schema's properties", at_key=True)  # fmt: skip
     required = schema.get("required")
     for name in required if isinstance(required, list) else ():
         if isinstance(name, str) and name not in mapped:
