@@ -338,6 +338,45 @@ def _select_letters(store: Any, ids: tuple[int, ...], sync: str | None) -> list[
     return list(store.dead_letters(sync, "open", limit=100_000))
 
 
+# --- record schemas ---------------------------------------------------------------
+
+
+@main.group()
+def schema() -> None:
+    """Record schemas: the JSON Schema every mapped record must satisfy before it is written."""
+
+
+@schema.command("draft")
+@click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the draft here (schemas/records/<system>/<object>.json) instead of printing it.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
+def schema_draft(mapping: Path, output: Path | None, force: bool) -> None:
+    """Draft a record schema for MAPPING's target object from the live describe (mapped fields only)."""
+    from officebridge.mapping import load_mapping  # noqa: PLC0415
+    from officebridge.quality.draft import draft_schema  # noqa: PLC0415
+    from officebridge.sync.runner import Describer  # noqa: PLC0415
+
+    with _errors():
+        spec = load_mapping(mapping)
+        describer = Describer()
+        try:
+            info = describer(spec.target.system, spec.target.connection, spec.target.object)
+        finally:
+            describer.close()
+        if info is None:
+            _fail(f"{spec.target.system} cannot describe {spec.target.object}")
+        text = json.dumps(draft_schema(spec, info), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        out.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+        return
+    if output.exists() and not force:
+        _fail(f"{output} exists; give --force to overwrite it")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    err.print(f"written to {output}; refine it, then add `record_schema: {output}` to the mapping")
+
+
 # --- sandboxes --------------------------------------------------------------------
 
 
