@@ -1,0 +1,18 @@
+"""The officebridge DAG folder's index: every mapping has its DAG file here, and no more.
+
+The DAGs themselves live one per file (dags/sync__<mapping>.py, written by
+`python -m officebridge.airflow.stubs`) so that one broken mapping cannot take
+the other syncs down. This file defines no DAG: it raises an import error,
+visible in the Airflow UI, when a mapping was added without its DAG file or a
+DAG file outlived its mapping.
+"""
+
+from pathlib import Path
+
+from officebridge.airflow.dags import mappings_root
+from officebridge.airflow.stubs import drift
+from officebridge.errors import ConfigError
+
+_found = drift(Path(__file__).resolve().parent, mappings_root(__file__))
+if _found:
+    raise ConfigError(f"{_found.describe()}: run `python -m officebridge.airflow.stubs`")

@@ -1,0 +1,151 @@
+"""The DAG factory: one mapping file in, one `sync__<name>` DAG out.
+
+Called by the tiny DAG files in dags/ at parse time, so it must stay cheap:
+it reads and checks the YAML (the same checks as `officebridge check`
+without the live systems) and builds the task graph; connectors, pandas and
+Great Expectations are imported only when a task runs. A mapping with
+problems raises MappingError listing each with file, line and column, which
+Airflow shows as the import error of that mapping's own DAG file.
+
+The graph an ops engineer reads: check_connections -> plan_partitions ->
+extract_transform_load (mapped, one per partition) -> commit_watermark ->
+report. On an ordinary run there is one partition (incremental from the
+watermark); on an initial load the source is split into cursor windows that
+executors can spread over workers, and the watermark moves once at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from officebridge.airflow import assets
+from officebridge.errors import ConfigError
+
+DEFAULT_PARTITIONS = 4
+START = datetime(2024, 1, 1, tzinfo=UTC)
+DEFAULT_ARGS: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": 2.0,  # 30 s, 1 min, 2 min ...
+    "max_retry_delay": timedelta(minutes=30),
+}
+
+
+def mappings_root(dag_file: str | Path) -> Path:
+    """$OFFICEBRIDGE_MAPPINGS, else the mappings/ folder next to the DAG folder."""
+    configured = os.environ.get("OFFICEBRIDGE_MAPPINGS")
+    return Path(configured).resolve() if configured else Path(dag_file).resolve().parent.parent / "mappings"
+
+
+def mapping_dag(dag_file: str | Path, mapping_file: str) -> Any:
+    """The DAG of `mappings/<mapping_file>`; what each generated DAG file calls."""
+    from officebridge.mapping import load_mapping  # noqa: PLC0415 - YAML checks only, no connector
+
+    path = mappings_root(dag_file) / mapping_file
+    mapping = load_mapping(path)
+    if mapping.runs_after:
+        _check_upstream(mapping, path.parent)
+    return build_dag(mapping)
+
+
+def _check_upstream(mapping: Any, folder: Path) -> None:
+    """`schedule: {on: X}` must name a sync that exists, or the DAG would silently never run."""
+    name = mapping.runs_after
+    if name == mapping.name:
+        raise ConfigError(f"{mapping.file}: schedule.on names this sync itself ({name!r})")
+    pattern = re.compile(rf"^name:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$", re.MULTILINE)
+    for candidate in sorted(folder.glob("*.y*ml")):
+        if candidate.stem == name or pattern.search(candidate.read_text(encoding="utf-8", errors="replace")):
+            return
+    raise ConfigError(
+        f"{mapping.file}: schedule.on names sync {name!r}; no mapping in {folder} has that name"
+    )
+
+
+def schedule_of(mapping: Any) -> Any:
+    if mapping.runs_after:
+        return assets.upstream_asset(mapping.runs_after)
+    return mapping.schedule  # cron, preset, or None (on demand)
+
+
+def doc_md(mapping: Any) -> str:
+    src, tgt = mapping.source, mapping.target
+    lines = [
+        f"### {mapping.description or mapping.name}",
+        "",
+        f"* **source**: `{src.system}` object `{src.object}` (connection `{src.connection}`)",
+        f"* **target**: `{tgt.system}` object `{tgt.object}` (connection `{tgt.connection}`), "
+        f"mode `{tgt.mode}`, match on `{tgt.match}`, deletions: `{tgt.on_delete}`",
+        f"* **mapping file**: `{Path(mapping.file).name}`",
+        f"* **publishes**: asset `{assets.asset_uri(mapping)}`",
+    ]
+    if mapping.runs_after:
+        lines.append(f"* **runs after**: `sync__{mapping.runs_after}` (when it has written)")
+    lines += ["", "| target field | from |", "|---|---|"]
+    for rule in mapping.fields:
+        via = (rule.lookup and rule.lookup.object) or (rule.link and rule.link.sync)
+        shown = repr(rule.constant) if rule.source == "constant" else (rule.copy or rule.expr or via)
+        lines.append(f"| `{rule.target}` | {rule.source} `{shown}` |")
+    lines += ["", "Params: `partitions` splits a first (initial) load into that many windows."]
+    return "\n".join(lines)
+
+
+def build_dag(mapping: Any) -> Any:
+    from airflow.sdk import DAG, Param, get_current_context, task  # noqa: PLC0415
+
+    from officebridge.airflow import tasks  # noqa: PLC0415 - light: its heavy imports are inside functions
+
+    path = str(mapping.file)
+    with DAG(
+        dag_id=f"sync__{mapping.name}",
+        description=mapping.description or None,
+        doc_md=doc_md(mapping),
+        schedule=schedule_of(mapping),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        tags=sorted({"officebridge", *mapping.tags}),
+        default_args={**DEFAULT_ARGS, "owner": mapping.owner or "officebridge"},
+        params={
+            "partitions": Param(
+                DEFAULT_PARTITIONS,
+                type="integer",
+                minimum=1,
+                maximum=64,
+                description="Windows for an initial load (no watermark yet); ordinary runs use one.",
+            )
+        },
+    ) as dag:
+
+        @task(task_id="check_connections")
+        def check_connections() -> dict[str, str]:
+            return tasks.check_connections(path)
+
+        @task(task_id="plan_partitions")
+        def plan_partitions(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+            count = int((params or {}).get("partitions", DEFAULT_PARTITIONS))
+            return tasks.plan(path, count, get_current_context())
+
+        @task(task_id="extract_transform_load")
+        def extract_transform_load(partition: dict[str, Any]) -> dict[str, Any]:
+            return tasks.load(path, partition, get_current_context())
+
+        @task(task_id="commit_watermark")
+        def commit_watermark(results: Any) -> dict[str, Any]:  # Any: an XComArg at parse time
+            return tasks.finish(path, list(results))
+
+        @task(task_id="report", outlets=[assets.published_asset(mapping)])
+        def report(results: Any, finished: Any) -> dict[str, Any]:
+            return tasks.report(list(results), finished)
+
+        checked = check_connections()
+        parts = plan_partitions()
+        checked >> parts
+        loaded = extract_transform_load.expand(partition=parts)
+        finished = commit_watermark(loaded)
+        report(loaded, finished)
+    return dag

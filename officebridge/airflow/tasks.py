@@ -1,0 +1,138 @@
+"""What the tasks of a sync DAG do, as plain functions of a mapping file.
+
+Records never travel through XCom: each task reads from the source, writes to
+the target and records in the state store itself; XCom carries only small
+metadata (partition windows, run ids, counts). Every function imports the
+engine lazily, so a DAG file that refers to them stays cheap to parse.
+
+Errors are translated once, here: a broken mapping, a missing connection or
+refused credentials fail the task at once (retrying cannot help); anything
+else (a timeout, a 503, a lock still held) raises as is and Airflow retries
+it with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+log = logging.getLogger(__name__)
+Context = Mapping[str, Any] | None  # Airflow's task context, or None outside Airflow
+
+
+def airflow_detail(context: Context) -> dict[str, Any]:
+    """What a run records about the Airflow run that started it (the Syncs view links to it)."""
+    if not context:
+        return {}
+    ti = context.get("ti") or context.get("task_instance")
+    detail = {
+        "airflow_dag_id": getattr(ti, "dag_id", None),
+        "airflow_run_id": getattr(ti, "run_id", None) or context.get("run_id"),
+        "airflow_task_id": getattr(ti, "task_id", None),
+        "airflow_map_index": getattr(ti, "map_index", None),
+        "airflow_try_number": getattr(ti, "try_number", None),
+    }
+    return {k: v for k, v in detail.items() if v is not None}
+
+
+@contextmanager
+def _fail_fast() -> Iterator[None]:
+    from airflow.sdk.exceptions import AirflowFailException  # noqa: PLC0415
+
+    from officebridge.errors import AuthenticationError, ConfigError  # noqa: PLC0415
+
+    try:
+        yield
+    except (ConfigError, AuthenticationError) as exc:
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
+
+
+@contextmanager
+def _prepared(mapping_path: str, context: Context) -> Iterator[Any]:
+    from officebridge.sync.run import RunOptions  # noqa: PLC0415
+    from officebridge.sync.runner import prepared  # noqa: PLC0415
+
+    options = RunOptions(trigger="airflow", detail=airflow_detail(context))
+    with _fail_fast(), prepared(mapping_path, None, options) as run:
+        yield run
+
+
+def check_connections(mapping_path: str) -> dict[str, str]:
+    """Log in to both systems and check the mapping's field names against them; nothing is written."""
+    from officebridge.mapping import load_mapping  # noqa: PLC0415
+    from officebridge.sync.runner import connect  # noqa: PLC0415
+
+    with _fail_fast():
+        mapping = load_mapping(mapping_path)
+        endpoints = connect(mapping)
+        try:
+            load_mapping(mapping_path, describe=endpoints.describe)
+        finally:
+            endpoints.close()
+    src, tgt = mapping.source, mapping.target
+    source, target = f"{src.system}:{src.object}", f"{tgt.system}:{tgt.object}"
+    log.info("%s: %s -> %s: both systems answer, field names check out", mapping.name, source, target)
+    return {"sync": mapping.name, "source": source, "target": target}
+
+
+def plan(mapping_path: str, partitions: int, context: Context = None) -> list[dict[str, Any]]:
+    """Cursor windows for an initial load, or one incremental run; one mapped task each."""
+    from officebridge.sync.partitions import plan_partitions  # noqa: PLC0415
+
+    with _prepared(mapping_path, context) as run:
+        parts = plan_partitions(run, partitions)
+    log.info("%s: %d partition(s): %s", run.sync, len(parts), [p.as_dict() for p in parts])
+    return [p.as_dict() for p in parts]
+
+
+def load(mapping_path: str, partition: Mapping[str, Any], context: Context = None) -> dict[str, Any]:
+    """Extract, transform and load one partition (or the incremental run); returns its run id and counts."""
+    from officebridge.sync.partitions import Partition, run_partition  # noqa: PLC0415
+
+    part = Partition.from_dict(dict(partition))
+    with _prepared(mapping_path, context) as run:
+        result = run_partition(run, part)
+    log.info(
+        "%s partition %d/%d: %s %s", result.sync, part.index + 1, part.count, result.status, result.counts
+    )
+    return {
+        "run_id": result.run_id,
+        "status": result.status,
+        "counts": result.counts.as_dict(),
+        "partitioned": not part.incremental,
+    }
+
+
+def finish(mapping_path: str, results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Set the watermark once, after every partition of an initial load succeeded."""
+    from officebridge.mapping import load_mapping  # noqa: PLC0415
+    from officebridge.state import StateStore  # noqa: PLC0415
+    from officebridge.sync.partitions import finish_partitions  # noqa: PLC0415
+
+    with _fail_fast():
+        sync = load_mapping(mapping_path).name
+    partitioned = [r["run_id"] for r in results if r.get("partitioned")]
+    with StateStore.open() as store:
+        mark = finish_partitions(store, sync, partitioned) if partitioned else store.watermark(sync)
+    return {"sync": sync, "watermark": mark.isoformat() if mark else None, "partitions": len(results)}
+
+
+def report(results: Sequence[Mapping[str, Any]], finished: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's counts in the task log, and a small summary as the task's return value."""
+    from officebridge.sync.counts import OUTCOMES  # noqa: PLC0415
+
+    totals = {name: sum(int(r["counts"].get(name, 0)) for r in results) for name in OUTCOMES}
+    statuses = sorted({str(r["status"]) for r in results})
+    log.info(
+        "%s: %s; %s; watermark %s; state-store runs %s",
+        finished["sync"],
+        ", ".join(statuses),
+        ", ".join(f"{k} {v}" for k, v in totals.items()),
+        finished["watermark"],
+        [r["run_id"] for r in results],
+    )
+    if totals["failed"]:
+        log.warning("%s: %d record(s) failed and wait as dead letters", finished["sync"], totals["failed"])
+    return {**finished, "counts": totals, "runs": [r["run_id"] for r in results], "statuses": statuses}
