@@ -123,12 +123,11 @@ def summaries(conn: Connection) -> list[SyncSummary]:
         names.update(conn.execute(sa.select(table.c.sync).distinct()).scalars())
     latest_ids = sa.select(sa.func.max(runs.c.id)).group_by(runs.c.sync)
     last = {row.sync: to_run(row) for row in conn.execute(sa.select(runs).where(runs.c.id.in_(latest_ids)))}
-    marks = dict(conn.execute(sa.select(watermarks.c.sync, watermarks.c.value)).tuples().all())
+    marks = {sync: value for sync, value in conn.execute(sa.select(watermarks.c.sync, watermarks.c.value))}
     link_counts = dict(
         conn.execute(
             sa.select(links.c.sync, sa.func.count()).where(links.c.state == "active").group_by(links.c.sync)
         )
-        .tuples()
         .all()
     )
     open_counts = dict(
@@ -137,7 +136,6 @@ def summaries(conn: Connection) -> list[SyncSummary]:
             .where(dead_letters.c.status == "open")
             .group_by(dead_letters.c.sync)
         )
-        .tuples()
         .all()
     )
     return [
