@@ -124,20 +124,14 @@ def summaries(conn: Connection) -> list[SyncSummary]:
     latest_ids = sa.select(sa.func.max(runs.c.id)).group_by(runs.c.sync)
     last = {row.sync: to_run(row) for row in conn.execute(sa.select(runs).where(runs.c.id.in_(latest_ids)))}
     marks = {sync: value for sync, value in conn.execute(sa.select(watermarks.c.sync, watermarks.c.value))}
-    link_counts = dict(
-        conn.execute(
-            sa.select(links.c.sync, sa.func.count()).where(links.c.state == "active").group_by(links.c.sync)
-        )
-        .all()
+    active = sa.select(links.c.sync, sa.func.count()).where(links.c.state == "active").group_by(links.c.sync)
+    link_counts: dict[str, int] = {sync: n for sync, n in conn.execute(active)}
+    still_open = (
+        sa.select(dead_letters.c.sync, sa.func.count())
+        .where(dead_letters.c.status == "open")
+        .group_by(dead_letters.c.sync)
     )
-    open_counts = dict(
-        conn.execute(
-            sa.select(dead_letters.c.sync, sa.func.count())
-            .where(dead_letters.c.status == "open")
-            .group_by(dead_letters.c.sync)
-        )
-        .all()
-    )
+    open_counts: dict[str, int] = {sync: n for sync, n in conn.execute(still_open)}
     return [
         SyncSummary(
             sync=name,
