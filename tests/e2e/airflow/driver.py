@@ -1,0 +1,89 @@
+"""Runs Airflow in a child process and prints what happened as JSON.
+
+Airflow reads its configuration (AIRFLOW_HOME, the metadata DB) once, when it
+is first imported; a child process per scenario gets the test's own throw-away
+home and database and leaves the test process untouched.
+
+    python -m tests.e2e.airflow.driver dagbag <dags folder>
+    python -m tests.e2e.airflow.driver test <dags folder> '<[["dag_id", {conf}], ...]>'
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+HEAVY = ("connectors", "pandas", "great_expectations", "simple_salesforce", "odoorpc", "requests_toolbelt")
+
+
+def _dag_info(dag: Any) -> dict[str, Any]:
+    first = dag.tasks[0]
+    report = dag.get_task("report")
+    return {
+        "schedule": str(getattr(dag, "schedule", None)),
+        "timetable": type(dag.timetable).__name__,
+        "owner": dag.owner,
+        "tags": sorted(dag.tags),
+        "description": dag.description,
+        "doc_md": dag.doc_md,
+        "max_active_runs": dag.max_active_runs,
+        "retries": first.retries,
+        "retry_exponential_backoff": first.retry_exponential_backoff,
+        "tasks": {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks},
+        "outlets": [getattr(o, "uri", str(o)) for o in report.outlets],
+        "fileloc": dag.fileloc,
+    }
+
+
+def dagbag(folder: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    from airflow.dag_processing.dagbag import DagBag  # noqa: PLC0415
+
+    imported = time.perf_counter()
+    bag = DagBag(folder)
+    parsed = time.perf_counter()
+    return {
+        "dags": {dag_id: _dag_info(dag) for dag_id, dag in bag.dags.items()},
+        "import_errors": bag.import_errors,
+        "heavy_modules": sorted(m for m in sys.modules if m.split(".")[0] in HEAVY),
+        "seconds_import": imported - started,
+        "seconds_parse": parsed - imported,
+    }
+
+
+def test(folder: str, plan: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    from airflow.dag_processing.dagbag import DagBag  # noqa: PLC0415
+
+    bag = DagBag(folder)
+    if bag.import_errors:
+        raise SystemExit(f"import errors: {bag.import_errors}")
+    out = []
+    for dag_id, conf in plan:
+        started = time.perf_counter()
+        run = bag.dags[dag_id].test(run_conf=conf)
+        states = {}
+        for ti in run.get_task_instances():
+            key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+            states[key] = str(ti.state)
+        out.append(
+            {"dag_id": dag_id, "run_id": run.run_id, "state": str(run.state), "tasks": states,
+             "seconds": time.perf_counter() - started}
+        )  # fmt: skip
+    return out
+
+
+def main(argv: list[str]) -> None:
+    command, folder, *rest = argv
+    if command == "dagbag":
+        result: Any = dagbag(folder)
+    elif command == "test":
+        result = test(folder, [(d, c) for d, c in json.loads(rest[0])])
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+    print("@@RESULT@@" + json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
