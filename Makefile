@@ -8,10 +8,11 @@ export OFFICEBRIDGE_HOME ?= $(CURDIR)/var
 
 .PHONY: demo test test-fast bench lint venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/install-browser.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test,dev,airflow,quality]'
+	sh scripts/install-browser.sh
 	touch $(STAMP)
 
 venv: $(STAMP)
