@@ -1,0 +1,247 @@
+"""What the Syncs view shows, as plain values built from the mapping files and the state store.
+
+The HTML pages and the JSON API render the same objects, so the two can never
+disagree, and this module can be tested against a real store without a web
+server. Every text that came from a remote system (error messages, payloads)
+passes through secret redaction once more on the way out: the store already
+redacts on the way in, but the serving process may know secrets the writing
+process did not.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from officebridge.errors import OfficeBridgeError
+from officebridge.mapping import load_mapping
+from officebridge.secrets import redact
+from officebridge.state import DeadLetter, StateStore
+from officebridge.state.records import Run
+
+# Keys under which the Airflow integration records its run in `runs.detail`; the first present wins.
+AIRFLOW_DAG_KEYS = ("airflow_dag_id", "dag_id")
+AIRFLOW_RUN_KEYS = ("airflow_run_id", "dag_run_id", "airflow_dag_run_id")
+COUNTS_SHOWN = ("read", "created", "updated", "unchanged", "failed")
+
+
+def dag_id_of(sync: str) -> str:
+    """The DAG that runs a sync (the factory in dags/ names them this way)."""
+    return f"sync__{sync}"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    system: str
+    object: str
+    connection: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.system} · {self.object}"
+
+
+@dataclass(frozen=True)
+class MappingInfo:
+    """One mapping file as the view needs it; `problem` is set when the file does not load."""
+
+    name: str
+    file: str
+    source: Endpoint | None = None
+    target: Endpoint | None = None
+    schedule: str | None = None
+    description: str = ""
+    owner: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: int
+    sync: str
+    status: str
+    trigger: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    error: str | None
+    airflow_dag_id: str | None
+    airflow_run_id: str | None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 1)
+
+
+@dataclass(frozen=True)
+class DeadLetterView:
+    id: int
+    sync: str
+    run_id: int | None
+    source_id: str
+    stage: str
+    error_code: str
+    message: str
+    payload: dict[str, Any]
+    attempts: int
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def payload_text(self) -> str:
+        return json.dumps(self.payload, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class SyncView:
+    """One row of the Syncs page: the mapping's two ends and what the store knows."""
+
+    name: str
+    dag_id: str
+    mapping: MappingInfo | None
+    last_run: RunView | None
+    watermark: datetime | None
+    links: int
+    open_dead_letters: int
+    runs: list[RunView] = field(default_factory=list)
+
+
+class MappingCatalogue:
+    """The mapping files of a folder, each loaded on its own and reloaded when it changes.
+
+    A broken file shows up as a row with its problem instead of taking the view
+    down: the ops engineer needs the page most when something is wrong.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._cache: dict[Path, tuple[float, MappingInfo]] = {}
+
+    def all(self) -> list[MappingInfo]:
+        files = sorted(self.folder.glob("*.y*ml")) if self.folder.is_dir() else []
+        self._cache = {p: v for p, v in self._cache.items() if p in files}
+        return [self._info(path) for path in files]
+
+    def by_name(self) -> dict[str, MappingInfo]:
+        return {info.name: info for info in self.all()}
+
+    def _info(self, path: Path) -> MappingInfo:
+        try:
+            mtime = path.stat().st_mtime
+        except OSError as exc:
+            return MappingInfo(name=path.stem, file=str(path), problem=str(exc))
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        info = _load_info(path)
+        self._cache[path] = (mtime, info)
+        return info
+
+
+def _load_info(path: Path) -> MappingInfo:
+    try:
+        m = load_mapping(path)
+    except OfficeBridgeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return MappingInfo(name=path.stem, file=str(path), problem=redact(first))
+    return MappingInfo(
+        name=m.name,
+        file=str(path),
+        source=Endpoint(m.source.system, m.source.object, m.source.connection),
+        target=Endpoint(m.target.system, m.target.object, m.target.connection),
+        schedule=None if m.schedule is None else str(m.schedule),
+        description=m.description,
+        owner=m.owner,
+    )
+
+
+def _first(detail: dict[str, Any], keys: Iterable[str]) -> str | None:
+    for key in keys:
+        value = detail.get(key)
+        if value:
+            return str(value)
+    return None
+
+
+def run_view(run: Run) -> RunView:
+    return RunView(
+        id=run.id,
+        sync=run.sync,
+        status=run.status,
+        trigger=run.trigger,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        counts={name: run.counts.get(name, 0) for name in run.counts},
+        error=redact(run.error) if run.error else None,
+        airflow_dag_id=_first(run.detail, AIRFLOW_DAG_KEYS),
+        airflow_run_id=_first(run.detail, AIRFLOW_RUN_KEYS),
+    )
+
+
+def letter_view(letter: DeadLetter) -> DeadLetterView:
+    payload = json.loads(redact(json.dumps(letter.payload, default=str)))
+    return DeadLetterView(
+        id=letter.id,
+        sync=letter.sync,
+        run_id=letter.run_id,
+        source_id=letter.source_id,
+        stage=letter.stage,
+        error_code=letter.error_code,
+        message=redact(letter.message or ""),
+        payload=payload,
+        attempts=letter.attempts,
+        status=letter.status,
+        created_at=letter.created_at,
+        updated_at=letter.updated_at,
+    )
+
+
+def syncs(store: StateStore, catalogue: MappingCatalogue) -> list[SyncView]:
+    """Every sync known to the mapping folder or to the store, mappings first, by name."""
+    mappings = catalogue.by_name()
+    summaries = {s.sync: s for s in store.syncs()}
+    views = []
+    for name in sorted(set(mappings) | set(summaries)):
+        s = summaries.get(name)
+        views.append(
+            SyncView(
+                name=name,
+                dag_id=dag_id_of(name),
+                mapping=mappings.get(name),
+                last_run=run_view(s.last_run) if s and s.last_run else None,
+                watermark=s.watermark if s else None,
+                links=s.links if s else 0,
+                open_dead_letters=s.open_dead_letters if s else 0,
+            )
+        )
+    return views
+
+
+def sync_detail(store: StateStore, catalogue: MappingCatalogue, name: str, runs: int = 20) -> SyncView | None:
+    """One sync with its recent runs; None when neither a mapping nor the store knows it."""
+    found = next((v for v in syncs(store, catalogue) if v.name == name), None)
+    if found is None:
+        return None
+    return SyncView(
+        name=found.name,
+        dag_id=found.dag_id,
+        mapping=found.mapping,
+        last_run=found.last_run,
+        watermark=found.watermark,
+        links=found.links,
+        open_dead_letters=found.open_dead_letters,
+        runs=[run_view(r) for r in store.runs(name, limit=runs)],
+    )
+
+
+def dead_letters(
+    store: StateStore, sync: str | None = None, status: str | None = "open", limit: int = 200
+) -> list[DeadLetterView]:
+    return [letter_view(d) for d in store.dead_letters(sync, status, limit=limit)]

@@ -1,0 +1,163 @@
+"""A real `airflow api-server` for the Syncs view's tests: temp home, migrated SQLite, known users.
+
+Started once per test session on a free loopback port: a temporary
+AIRFLOW_HOME, a metadata DB migrated by `airflow db migrate`, this repo's
+plugins/ folder, the Simple auth manager with two users whose passwords the
+tests know (an admin who may replay, a viewer who may only look), and the
+officebridge state store, mappings and sandbox connections in its environment,
+exactly as a deployment would give them. Nothing in Airflow is patched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[3]
+AIRFLOW = Path(sys.executable).with_name("airflow")
+USERS = {"admin": ("admin", "admin-secret-pw"), "viewer": ("viewer", "viewer-secret-pw")}
+START_TIMEOUT = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class AirflowServer:
+    """One api-server process; `url` is its base URL, `state_url` the store its plugin reads."""
+
+    home: Path
+    state_url: str
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.home / "api-server.log"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+        passwords = self.home / "passwords.json"
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.home / "dags"),
+                "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
+                "AIRFLOW__CORE__AUTH_MANAGER": (
+                    "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+                ),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(
+                    f"{name}:{role}" for name, (role, _) in USERS.items()
+                ),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+                "AIRFLOW__API_AUTH__JWT_SECRET": "officebridge-tests-jwt-secret-0123456789abcdef",
+                "AIRFLOW__API__SECRET_KEY": "officebridge-tests-secret-key",
+                "AIRFLOW__API__BASE_URL": self.url,
+                "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+                "OFFICEBRIDGE_MAPPINGS": str(REPO / "mappings"),
+                "OFFICEBRIDGE_STATE_URL": self.state_url,
+                "OFFICEBRIDGE_NO_AIRFLOW_LOOKUP": "1",
+                **self.extra_env,
+            }
+        )
+        return env
+
+    def start(self) -> None:
+        (self.home / "dags").mkdir(parents=True, exist_ok=True)
+        (self.home / "passwords.json").write_text(json.dumps({n: pw for n, (_, pw) in USERS.items()}))
+        env = self.env()
+        migrate = subprocess.run(
+            [str(AIRFLOW), "db", "migrate"],
+            check=False,
+            env=env,
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        if migrate.returncode != 0:
+            raise RuntimeError(
+                f"airflow db migrate failed:\n{migrate.stdout[-3000:]}\n{migrate.stderr[-3000:]}"
+            )
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [
+                    str(AIRFLOW),
+                    "api-server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "1",
+                ],
+                env=env,
+                cwd=self.home,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"airflow api-server exited early:\n{self.log.read_text()[-4000:]}")
+            try:
+                if requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(
+            f"airflow api-server not healthy after {START_TIMEOUT} s:\n{self.log.read_text()[-4000:]}"
+        )
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()  # the api-server forwards it to its uvicorn worker
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(timeout=5)
+
+    def token(self, user: str = "admin") -> str:
+        """A JWT for `user`, from the Simple auth manager's own token endpoint."""
+        _, password = USERS[user]
+        answer = requests.post(
+            f"{self.url}/auth/token", json={"username": user, "password": password}, timeout=10
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+    def session(self, user: str | None = "admin") -> requests.Session:
+        """An HTTP session carrying `user`'s bearer token (None: anonymous)."""
+        s = requests.Session()
+        if user is not None:
+            s.headers["Authorization"] = f"Bearer {self.token(user)}"
+        return s

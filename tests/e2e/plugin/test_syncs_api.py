@@ -1,0 +1,224 @@
+"""The Syncs plugin inside a real Airflow API server: registration, auth, answers, repairs.
+
+Every request goes over HTTP to `airflow api-server` with the plugin loaded
+from plugins/; state comes from real syncs between the two sandboxes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from officebridge.state import StateStore
+from tests.e2e.plugin.airflow_server import AirflowServer
+from tests.integration.sync.conftest import ACCOUNTS, Bridge
+
+ACCOUNT_SYNC = "salesforce_account_to_odoo"
+SHIPPED = {"salesforce_account_to_odoo", "salesforce_contact_to_odoo", "odoo_credit_to_salesforce"}
+
+
+def _fail_two_accounts(bridge: Bridge) -> list[str]:
+    """Make Odoo refuse two companies, run the Account sync; returns the refused names."""
+    rows = bridge.sf_records("SELECT Name FROM Account ORDER BY Id LIMIT 2 OFFSET 11")
+    names = [r["Name"].strip() for r in rows]
+    for name in names:
+        bridge.odoo.add_fault(
+            "record_error",
+            field="name",
+            value=name,
+            message="refused for user admin with password sandbox-pass",
+        )
+    result = bridge.run(ACCOUNTS)
+    assert result.status == "partial" and result.counts.failed >= 2
+    return names
+
+
+def _get(server: AirflowServer, path: str, user: str | None = "admin", **kw: Any) -> requests.Response:
+    return server.session(user).get(f"{server.url}/officebridge{path}", timeout=30, **kw)
+
+
+def _post(server: AirflowServer, path: str, user: str | None = "admin", **kw: Any) -> requests.Response:
+    return server.session(user).post(f"{server.url}/officebridge{path}", timeout=60, **kw)
+
+
+def test_plugin_is_registered_with_a_top_level_syncs_view(airflow_server: AirflowServer) -> None:
+    plugins = (
+        airflow_server.session().get(f"{airflow_server.url}/api/v2/plugins", timeout=30).json()["plugins"]
+    )
+    [ours] = [p for p in plugins if p["name"] == "officebridge_syncs"]
+    assert [a["url_prefix"] for a in ours["fastapi_apps"]] == ["/officebridge"]
+    [view] = ours["external_views"]
+    assert (view["name"], view["url_route"], view["destination"], view["nav_top_level"]) == (
+        "Syncs",
+        "syncs",
+        "nav",
+        True,
+    )
+    assert view["href"] == "officebridge/syncs"
+    icon = requests.get(f"{airflow_server.url}/{view['icon']}", timeout=10)
+    assert icon.status_code == 200 and icon.text.lstrip().startswith("<svg")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/syncs"),
+        ("get", "/api/syncs/salesforce_account_to_odoo/runs"),
+        ("get", "/api/dead-letters"),
+        ("post", "/api/dead-letters/1/replay"),
+        ("post", "/api/dead-letters/1/ignore"),
+    ],
+)
+def test_api_refuses_anonymous_and_forged_requests(
+    airflow_server: AirflowServer, method: str, path: str
+) -> None:
+    url = f"{airflow_server.url}/officebridge{path}"
+    assert requests.request(method, url, timeout=10).status_code == 401
+    forged = requests.request(method, url, headers={"Authorization": "Bearer not.a.jwt"}, timeout=10)
+    assert forged.status_code in (401, 403)
+    stolen_shape = requests.request(method, url, cookies={"_token": "eyJhbGciOiJIUzUxMiJ9.e30.x"}, timeout=10)
+    assert stolen_shape.status_code in (401, 403)
+
+
+def test_pages_send_anonymous_visitors_to_airflow_login(airflow_server: AirflowServer) -> None:
+    answer = requests.get(f"{airflow_server.url}/officebridge/syncs", allow_redirects=False, timeout=10)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/auth/login?next=")
+    assert "officebridge%2Fsyncs" in answer.headers["location"]
+
+
+def test_syncs_runs_and_dead_letters_answer_after_a_real_run(
+    bridge: Bridge, airflow_server: AirflowServer
+) -> None:
+    names = _fail_two_accounts(bridge)
+    syncs = {s["name"]: s for s in _get(airflow_server, "/api/syncs").json()}
+    assert set(syncs) == SHIPPED
+    account = syncs[ACCOUNT_SYNC]
+    assert account["mapping"]["source"] == {
+        "system": "salesforce",
+        "object": "Account",
+        "connection": "salesforce_default",
+    }
+    assert account["mapping"]["target"]["system"] == "odoo"
+    assert account["mapping"]["target"]["object"] == "res.partner"
+    run = account["last_run"]
+    assert run["status"] == "partial"
+    assert run["counts"]["read"] == 300
+    assert run["counts"]["created"] + run["counts"]["failed"] == 300
+    assert account["open_dead_letters"] == run["counts"]["failed"]
+    assert account["watermark"] is not None and account["links"] == run["counts"]["created"]
+    assert syncs["salesforce_contact_to_odoo"]["last_run"] is None
+
+    [listed] = _get(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/runs").json()
+    assert listed["id"] == run["id"] and listed["counts"] == run["counts"]
+
+    letters = _get(airflow_server, "/api/dead-letters", params={"sync": ACCOUNT_SYNC}).json()
+    assert len(letters) == run["counts"]["failed"]
+    assert {d["payload"]["values"]["name"] for d in letters} == set(names)
+    for letter in letters:
+        assert (letter["stage"], letter["error_code"], letter["status"]) == (
+            "write",
+            "ValidationError",
+            "open",
+        )
+        assert "refused for user admin" in letter["message"]
+    one = _get(airflow_server, f"/api/dead-letters/{letters[0]['id']}").json()
+    assert one["source_id"] == letters[0]["source_id"]
+    everything = _get(airflow_server, "/api/dead-letters").text + _get(airflow_server, "/syncs").text
+    assert "sandbox-pass" not in everything and "***" in everything
+
+
+def test_replay_after_the_fix_closes_the_letter_and_ignore_closes_the_other(
+    bridge: Bridge, airflow_server: AirflowServer
+) -> None:
+    _fail_two_accounts(bridge)
+    letters = _get(airflow_server, "/api/dead-letters").json()
+    first, second = letters[0], letters[1]
+
+    still = _post(airflow_server, f"/api/dead-letters/{first['id']}/replay").json()
+    assert still["status"] == "open" and "still fails" in still["message"]  # not fixed yet
+
+    bridge.odoo.clear_faults()
+    done = _post(airflow_server, f"/api/dead-letters/{first['id']}/replay")
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "replayed" and done.json()["run_id"]
+    assert bridge.partners([["ref", "=", first["source_id"]]]), "the record now exists in Odoo"
+
+    ignored = _post(airflow_server, f"/api/dead-letters/{second['id']}/ignore")
+    assert ignored.status_code == 200 and ignored.json()["status"] == "ignored"
+    assert not bridge.partners([["ref", "=", second["source_id"]]]), "ignoring writes nothing"
+
+    open_ids = {d["id"] for d in _get(airflow_server, "/api/dead-letters").json()}
+    assert first["id"] not in open_ids and second["id"] not in open_ids
+    again = _post(airflow_server, f"/api/dead-letters/{first['id']}/replay")
+    assert again.status_code == 409 and "already replayed" in again.json()["detail"]
+    assert _post(airflow_server, "/api/dead-letters/999999/ignore").status_code == 404
+    statuses = {
+        d["id"]: d["status"]
+        for d in _get(airflow_server, "/api/dead-letters", params={"status": "all"}).json()
+    }
+    assert (statuses[first["id"]], statuses[second["id"]]) == ("replayed", "ignored")
+
+
+def test_a_viewer_may_look_but_not_repair(bridge: Bridge, airflow_server: AirflowServer) -> None:
+    _fail_two_accounts(bridge)
+    letters = _get(airflow_server, "/api/dead-letters", user="viewer").json()
+    assert letters
+    refused = _post(airflow_server, f"/api/dead-letters/{letters[0]['id']}/ignore", user="viewer")
+    assert refused.status_code == 403
+    page = _get(airflow_server, "/syncs", user="viewer").text
+    assert "read only" in page and 'name="replay"' not in page
+    assert _get(airflow_server, f"/api/dead-letters/{letters[0]['id']}").json()["status"] == "open"
+
+
+def test_the_login_cookie_works_and_forms_from_other_sites_are_refused(
+    bridge: Bridge, airflow_server: AirflowServer
+) -> None:
+    _fail_two_accounts(bridge)
+    cookies = {"_token": airflow_server.token("admin")}
+    page = requests.get(f"{airflow_server.url}/officebridge/syncs", cookies=cookies, timeout=30)
+    assert page.status_code == 200 and "Open dead letters" in page.text
+    letter = _get(airflow_server, "/api/dead-letters").json()[0]
+    forged = requests.post(
+        f"{airflow_server.url}/officebridge/syncs/dead-letters/{letter['id']}/ignore",
+        cookies=cookies,
+        headers={"Origin": "http://evil.example"},
+        data={"back": "/officebridge/syncs"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert forged.status_code == 403
+    ours = requests.post(
+        f"{airflow_server.url}/officebridge/syncs/dead-letters/{letter['id']}/ignore",
+        cookies=cookies,
+        headers={"Origin": airflow_server.url},
+        data={"back": "https://evil.example/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert ours.status_code == 303
+    assert ours.headers["location"].startswith("/officebridge/syncs?notice=")  # never sent elsewhere
+    assert _get(airflow_server, f"/api/dead-letters/{letter['id']}").json()["status"] == "ignored"
+
+
+def test_runs_started_by_airflow_link_to_their_dag_run(
+    airflow_server: AirflowServer, sqlite_state_url: str
+) -> None:
+    with StateStore.open(sqlite_state_url) as store:
+        run_id = store.start_run(
+            ACCOUNT_SYNC,
+            trigger="airflow",
+            detail={
+                "airflow_dag_id": f"sync__{ACCOUNT_SYNC}",
+                "airflow_run_id": "scheduled__2026-01-01T00:00:00+00:00",
+            },
+        )
+        store.finish_run(run_id, status="succeeded")
+        cli_run = store.start_run(ACCOUNT_SYNC, trigger="cli")
+        store.finish_run(cli_run, status="succeeded")
+    page = _get(airflow_server, f"/syncs/{ACCOUNT_SYNC}").text
+    assert f'href="/dags/sync__{ACCOUNT_SYNC}/runs/scheduled__2026-01-01T00%3A00%3A00%2B00%3A00"' in page
+    assert page.count("Airflow run ↗") == 1  # the CLI run has no Airflow run to link to
+    assert _get(airflow_server, "/syncs/no_such_sync").status_code == 404
