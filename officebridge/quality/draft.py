@@ -21,7 +21,8 @@ _STRING = {
     "id", "reference", "time", "base64", "anyType",
 }  # fmt: skip
 _NUMBER = {"double", "currency", "percent", "float", "monetary"}
-_INTEGER = {"int", "integer", "long", "many2one", "many2one_reference"}
+_INTEGER = {"int", "integer", "long"}
+_REFERENCE = {"many2one", "many2one_reference"}
 _CHOICE = {"picklist", "selection"}
 _LIST = {"multipicklist"}  # Salesforce: one string, values joined by ';'
 _ARRAY = {"many2many", "one2many"}
@@ -40,6 +41,10 @@ def field_schema(info: FieldInfo, *, nullable: bool) -> dict[str, Any]:
         return out
     if kind == "boolean":
         out["type"] = "boolean"  # Odoo and Salesforce booleans are never empty
+        return out
+    if kind in _REFERENCE:  # a resolved reference is the target's record id, as text or a number
+        out["type"] = ["string", "integer", *(["null"] if nullable else [])]
+        out["pattern"] = "^[1-9][0-9]*$"
         return out
     json_type = next((t for t, kinds in _JSON_TYPES if kind in kinds), "string")
     out["type"] = [json_type, "null"] if nullable else json_type

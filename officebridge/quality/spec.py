@@ -13,7 +13,8 @@ Nothing here imports Great Expectations or pandas.
 A relative `record_schema` path is looked up next to the mapping file first,
 then in the folder above it (the project root in the shipped layout, where
 `mappings/` and `schemas/` are siblings), so `schemas/records/odoo/res.partner.json`
-works from a file in `mappings/`.
+works from a file in `mappings/`; last in the officebridge project itself, so a
+copy of a shipped mapping elsewhere still finds the shipped record schemas.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def resolve_schema_path(value: str, mapping_file: str) -> list[Path]:
     if path.is_absolute():
         return [path]
     here = Path(mapping_file).resolve().parent
-    return [here / path, here.parent / path]
+    shipped = Path(__file__).resolve().parents[2]  # the project holding the shipped schemas/records
+    return list(dict.fromkeys([here / path, here.parent / path, shipped / path]))
 
 
 def _load_schema(value: Any, file: str, out: Reporter) -> tuple[dict[str, Any] | None, str | None]:
@@ -193,8 +195,10 @@ def _required_problems(schema: dict[str, Any], mapped: set[str], out: Reporter) 
     properties = schema.get("properties")
     if schema.get("additionalProperties") is False and isinstance(properties, dict):
         for name in sorted(mapped - set(properties)):
+            hint = get_close_matches(name, sorted(properties), n=1)
+            more = f"; did you mean {hint[0]!r}?" if hint else ": add it to the schema's properties"
             out.add(("fields", name), f"record_schema does not allow field {name!r} (additionalProperties: "
-                    "false): add it to the schema's properties", at_key=True)  # fmt: skip
+                    f"false){more}", at_key=True)  # fmt: skip
     required = schema.get("required")
     for name in required if isinstance(required, list) else ():
         if isinstance(name, str) and name not in mapped:

@@ -28,6 +28,7 @@ SCHEMA = {
 def _mapping(tmp_path: Path, policy: str | None = None, *, schema: bool = True) -> Path:
     """The shipped Account sync plus a record schema and (with a policy) one expectation."""
     text = ACCOUNTS.read_text(encoding="utf-8").replace("schedule:", "# schedule:")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("record_schema:")) + "\n"
     if schema:
         (tmp_path / "partner.json").write_text(json.dumps(SCHEMA), encoding="utf-8")
         text += "\nrecord_schema: partner.json\n"
