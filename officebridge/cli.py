@@ -220,7 +220,7 @@ def status(ctx: click.Context, sync: str | None) -> None:
             runs = store.runs(sync, limit=10)
             table = Table(title=f"last runs of {sync}")
             for column in ("run", "status", "trigger", "started", "seconds", "read", "created", "updated",
-                           "unchanged", "skipped", "failed", "deleted", "error"):
+                           "unchanged", "skipped", "failed", "deleted", "quality", "error"):
                 table.add_column(column)
             for r in runs:
                 seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
@@ -228,8 +228,9 @@ def status(ctx: click.Context, sync: str | None) -> None:
                               f"{seconds:.1f}" if seconds is not None else "",
                               *(str(r.counts.get(k, 0)) for k in ("read", "created", "updated", "unchanged",
                                                                   "skipped", "failed", "deleted")),
-                              redact(r.error or ""))
+                              _quality_line(r.detail), redact(r.error or ""))
             out.print(table)
+            _print_quality(runs)
             return
         table = Table(title="syncs")
         for column in ("sync", "last run", "status", "counts", "watermark", "links", "open dead letters"):
@@ -246,6 +247,35 @@ def status(ctx: click.Context, sync: str | None) -> None:
                 str(s.open_dead_letters),
             )
         out.print(table)
+
+
+def _quality_line(detail: dict[str, Any]) -> str:
+    from officebridge.quality.report import summary  # noqa: PLC0415 - keep `--help` fast
+
+    return summary(detail.get("quality"))
+
+
+def _print_quality(runs: list[Any]) -> None:
+    """The checks of the latest run that had any: per expectation, rows, unexpected, a sample."""
+    last = next((r for r in runs if r.detail.get("quality")), None)
+    if last is None:
+        return
+    quality = last.detail["quality"]
+    table = Table(title=f"data quality of run {last.id} (on_failure: {quality.get('on_failure') or '-'})")
+    for column in ("check", "failed batches", "rows", "unexpected", "sample"):
+        table.add_column(column, overflow="fold")
+    records = quality.get("records") or {}
+    if quality.get("record_schema"):
+        messages = "; ".join(f["message"] for f in records.get("sample", [])[:3])
+        table.add_row(f"record_schema {quality['record_schema']}", "", str(records.get("checked", 0)),
+                      str(records.get("failed", 0)), messages)
+    for e in quality.get("expectations") or []:
+        sample = ", ".join(repr(v) for v in e.get("sample") or []) or "; ".join(e.get("errors") or [])
+        table.add_row(e["label"], f"{e['failed_batches']}/{e['batches']}", str(e["rows"]), str(e["unexpected"]),
+                      sample)
+    out.print(table)
+    if quality.get("report"):
+        out.print(f"report: {quality['report']}")
 
 
 @main.group("dead-letters")
