@@ -129,7 +129,7 @@ class BatchChecker:
         return cls(**item.kwargs)
 
     def check(self, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> list[CheckResult]:
-        import pandas as pd  # noqa: PLC0415 - pandas comes with GX; only needed here
+        import pandas as pd  # type: ignore[import-untyped]  # noqa: PLC0415 - comes with GX; only needed here
 
         frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
         batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
@@ -137,11 +137,12 @@ class BatchChecker:
             self.suite, result_format={"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE}
         )
         by_type: dict[str, list[Any]] = {}
-        for result in outcome.results:
-            by_type.setdefault(result.expectation_config.type, []).append(result)
+        for found in outcome.results:
+            config = found.expectation_config
+            by_type.setdefault(config.type if config is not None else "", []).append(found)
         out = []
         for item in self.spec.expectations:  # results in declaration order, matched by type then order
-            result = by_type.get(item.name, []).pop(0) if by_type.get(item.name) else None
+            result = by_type[item.name].pop(0) if by_type.get(item.name) else None
             out.append(self._result(item, result, len(rows)))
         return out
 

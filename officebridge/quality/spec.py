@@ -177,7 +177,7 @@ def _expectation(item: Any, path: DocPath, mapped: set[str], out: Reporter) -> E
 
 
 def _column_problems(name: str, args: dict[str, Any], mapped: set[str]) -> list[tuple[tuple[str, ...], str]]:
-    out = []
+    out: list[tuple[tuple[str, ...], str]] = []
     named = [(k, args[k]) for k in COLUMN_ARGS if isinstance(args.get(k), str)]
     for k in COLUMN_LIST_ARGS:
         if isinstance(args.get(k), list):
