@@ -396,6 +396,7 @@ def schema_draft(mapping: Path, output: Path | None, force: bool) -> None:
             describer.close()
         if info is None:
             _fail(f"{spec.target.system} cannot describe {spec.target.object}")
+            return
         text = json.dumps(draft_schema(spec, info), indent=2, ensure_ascii=False) + "\n"
     if output is None:
         out.print(text, markup=False, highlight=False, soft_wrap=True, end="")
