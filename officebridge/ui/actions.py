@@ -72,6 +72,26 @@ def replay_letter(store: StateStore, letter: DeadLetter, mappings_dir: Path) -> 
     return ActionResult(letter.id, letter.sync, "replay", status, message, result.run_id)
 
 
+def replay_sync(store: StateStore, sync: str, mappings_dir: Path) -> ActionResult:
+    """Replay every open letter of one sync in one run (after a fix that helps them all)."""
+    from officebridge.sync.runner import replay  # noqa: PLC0415
+
+    letters = store.dead_letters(sync, "open", limit=100_000)
+    if not letters:
+        raise ActionError(f"sync {sync!r} has no open dead letters", 409)
+    try:
+        [result] = replay(store, letters, mappings_dir)
+    except SyncLockedError:
+        raise ActionError(f"sync {sync!r} is running right now; replay once it has finished", 409) from None
+    except OfficeBridgeError as exc:
+        raise ActionError(f"replay of sync {sync!r} failed: {redact(str(exc))}", 502) from None
+    message = f"{sync}: replayed {result.replayed}, still failing {result.still_failing}"
+    if result.missing:
+        message += f", gone from the source {len(result.missing)}"
+    status = "replayed" if not result.still_failing and not result.missing else "open"
+    return ActionResult(0, sync, "replay", status, message, result.run_id)
+
+
 def ignore_letter(store: StateStore, letter: DeadLetter) -> ActionResult:
     changed = store.set_dead_letter_status([letter.id], "ignored")
     if not changed:

@@ -81,6 +81,13 @@ async def replay(letter_id: int, user: User, svc: Svc) -> dict[str, Any]:
     return dict(_json(result))
 
 
+@router.post("/syncs/{sync}/dead-letters/replay", summary="Replay every open dead letter of a sync")
+async def replay_sync(sync: str, user: User, svc: Svc) -> dict[str, Any]:
+    auth.require(user, "PUT", sync)
+    result = await run_in_threadpool(actions.replay_sync, svc.store, sync, svc.config.mappings_dir)
+    return dict(_json(result))
+
+
 @router.post("/dead-letters/{letter_id}/ignore", summary="Close a dead letter without replaying it")
 def ignore(letter_id: int, user: User, svc: Svc) -> dict[str, Any]:
     letter = actions.find_letter(svc.store, letter_id)

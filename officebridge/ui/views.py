@@ -160,6 +160,25 @@ def _back(request: Request, svc: Services, back: str) -> str:
     return back if ok else f"{base}/syncs"
 
 
+def _done(target: str, tone: str, notice: str) -> RedirectResponse:
+    """Back to the page the button was on, with a notice saying what happened (POST-redirect-GET)."""
+    return RedirectResponse(f"{target}?{urlencode({'notice': notice, 'tone': tone})}", status_code=303)
+
+
+@router.post("/syncs/{sync}/replay-all")
+async def act_on_sync(
+    sync: str, request: Request, user: User, svc: Svc, back: Annotated[str, Form()] = ""
+) -> Response:
+    if not _same_origin(request):
+        return message_page(request, "Refused", "This form was posted from another site.", 403)
+    try:
+        auth.require(user, "PUT", sync)
+        result = await run_in_threadpool(actions.replay_sync, svc.store, sync, svc.config.mappings_dir)
+    except (actions.ActionError, auth.ForbiddenError, StateError) as exc:
+        return _done(_back(request, svc, back), "error", str(exc))
+    return _done(_back(request, svc, back), "ok" if result.status == "replayed" else "error", result.message)
+
+
 @router.post("/syncs/dead-letters/{letter_id}/{action}")
 async def act(  # noqa: PLR0917 - FastAPI passes path, form and dependencies by name
     letter_id: int,
@@ -186,4 +205,4 @@ async def act(  # noqa: PLR0917 - FastAPI passes path, form and dependencies by 
         notice = result.message
     except (actions.ActionError, auth.ForbiddenError, StateError) as exc:
         tone, notice = "error", str(exc)
-    return RedirectResponse(f"{target}?{urlencode({'notice': notice, 'tone': tone})}", status_code=303)
+    return _done(target, tone, notice)

@@ -162,6 +162,24 @@ def test_replay_after_the_fix_closes_the_letter_and_ignore_closes_the_other(
     assert (statuses[first["id"]], statuses[second["id"]]) == ("replayed", "ignored")
 
 
+def test_replay_all_open_letters_of_a_sync_in_one_run(bridge: Bridge, airflow_server: AirflowServer) -> None:
+    _fail_two_accounts(bridge)
+    failed = len(_get(airflow_server, "/api/dead-letters").json())
+    bridge.odoo.clear_faults()
+    done = _post(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/dead-letters/replay")
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "replayed"
+    assert done.json()["message"] == f"{ACCOUNT_SYNC}: replayed {failed}, still failing 0"
+    assert _get(airflow_server, "/api/dead-letters").json() == []
+    [replay_run, _] = _get(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/runs").json()
+    assert replay_run["trigger"] == "replay" and replay_run["counts"]["created"] == failed
+    assert _post(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/dead-letters/replay").status_code == 409
+    assert (
+        _post(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/dead-letters/replay", user="viewer").status_code
+        == 403
+    )
+
+
 def test_a_viewer_may_look_but_not_repair(bridge: Bridge, airflow_server: AirflowServer) -> None:
     _fail_two_accounts(bridge)
     letters = _get(airflow_server, "/api/dead-letters", user="viewer").json()
