@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.sync.conftest import Bridge, bridge, bridge_on  # noqa: F401 - fixtures reused here
+from tests.integration.sync.conftest import Bridge, bridge_on  # noqa: F401 - fixture reused here
+from tests.integration.sync.conftest import bridge as bridge  # noqa: PLC0414 - re-exported fixture
 
 REPO = Path(__file__).resolve().parents[3]
 DAGS = REPO / "dags"
@@ -70,7 +71,8 @@ class AirflowHome:
     def drive(self, *args: str, dags: Path = DAGS, timeout: float = 300, **extra: str) -> Any:
         proc = subprocess.run(
             [sys.executable, "-m", "tests.e2e.airflow.driver", args[0], str(dags), *args[1:]],
-            env=self.env(dags, **extra), cwd=REPO, capture_output=True, text=True, timeout=timeout,
+            env=self.env(dags, **extra), cwd=REPO, capture_output=True, text=True,
+            timeout=timeout, check=False,
         )  # fmt: skip
         marker = "@@RESULT@@"
         found = [line for line in proc.stdout.splitlines() if line.startswith(marker)]
@@ -93,8 +95,13 @@ def airflow_home(tmp_path: Path) -> AirflowHome:
 def dag_test(airflow_home: AirflowHome, bridge: Bridge) -> Callable[..., list[dict[str, Any]]]:
     """Run DAGs with dag.test() against the bridge's sandboxes and state store."""
 
-    def run(*plan: tuple[str, dict[str, Any]], dags: Path = DAGS) -> list[dict[str, Any]]:
+    def run(*plan: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """Each step: (dag_id, conf) or (dag_id, conf, environment for that run)."""
         url = bridge.store.url.render_as_string(hide_password=False)
-        return airflow_home.drive("test", json.dumps(plan), dags=dags, OFFICEBRIDGE_STATE_URL=url)  # type: ignore[no-any-return]
+        steps = [(step[0], step[1], step[2] if len(step) > 2 else {}) for step in plan]
+        result: list[dict[str, Any]] = airflow_home.drive(
+            "test", json.dumps(steps), OFFICEBRIDGE_STATE_URL=url
+        )
+        return result
 
     return run

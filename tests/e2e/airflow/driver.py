@@ -5,12 +5,18 @@ is first imported; a child process per scenario gets the test's own throw-away
 home and database and leaves the test process untouched.
 
     python -m tests.e2e.airflow.driver dagbag <dags folder>
-    python -m tests.e2e.airflow.driver test <dags folder> '<[["dag_id", {conf}], ...]>'
+    python -m tests.e2e.airflow.driver dagbags - '<[["dags folder", {env}], ...]>'
+    python -m tests.e2e.airflow.driver test <dags folder> '<[["dag_id", {conf}, {env}], ...]>'
+
+Building Airflow's in-process execution API costs ten to twenty seconds per
+process, so a test runs all its DAG runs in one child; each run may set
+environment variables first (another state store, say).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from typing import Any
@@ -53,23 +59,26 @@ def dagbag(folder: str) -> dict[str, Any]:
     }
 
 
-def test(folder: str, plan: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+def test(folder: str, plan: list[tuple[str, dict[str, Any], dict[str, str]]]) -> list[dict[str, Any]]:
     from airflow.dag_processing.dagbag import DagBag  # noqa: PLC0415
 
     bag = DagBag(folder)
     if bag.import_errors:
         raise SystemExit(f"import errors: {bag.import_errors}")
     out = []
-    for dag_id, conf in plan:
+    for dag_id, conf, env in plan:
+        os.environ.update(env)
         started = time.perf_counter()
         run = bag.dags[dag_id].test(run_conf=conf)
-        states = {}
+        states, timing = {}, {}
         for ti in run.get_task_instances():
             key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
             states[key] = str(ti.state)
+            if ti.start_date and ti.end_date:
+                timing[key] = [ti.start_date.isoformat(), (ti.end_date - ti.start_date).total_seconds()]
         out.append(
             {"dag_id": dag_id, "run_id": run.run_id, "state": str(run.state), "tasks": states,
-             "seconds": time.perf_counter() - started}
+             "timing": timing, "seconds": time.perf_counter() - started}
         )  # fmt: skip
     return out
 
@@ -78,8 +87,13 @@ def main(argv: list[str]) -> None:
     command, folder, *rest = argv
     if command == "dagbag":
         result: Any = dagbag(folder)
+    elif command == "dagbags":  # several folders, each with its environment, in one process
+        result = []
+        for path, env in json.loads(rest[0]):
+            os.environ.update(env)
+            result.append(dagbag(path))
     elif command == "test":
-        result = test(folder, [(d, c) for d, c in json.loads(rest[0])])
+        result = test(folder, [(d, c, e) for d, c, e in json.loads(rest[0])])
     else:
         raise SystemExit(f"unknown command {command!r}")
     print("@@RESULT@@" + json.dumps(result, default=str))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,32 +43,34 @@ def test_dags_folder_imports_cleanly_one_dag_per_mapping(airflow_home: AirflowHo
     assert contacts["outlets"] == ["odoo://odoo_default/res.partner?sync=salesforce_contact_to_odoo"]
 
 
+def _folder(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A copy of mappings/ with its DAG files, to break on purpose."""
+    mappings, dags = tmp_path / name / "mappings", tmp_path / name / "dags"
+    shutil.copytree(MAPPINGS, mappings)
+    write_stubs(dags, mappings)
+    shutil.copyfile(DAGS / "officebridge_syncs.py", dags / "officebridge_syncs.py")
+    return mappings, dags
+
+
 def test_a_broken_mapping_is_an_import_error_of_its_own_file_only(
     airflow_home: AirflowHome, tmp_path: Path
 ) -> None:
-    mappings, dags = tmp_path / "mappings", tmp_path / "dags"
-    shutil.copytree(MAPPINGS, mappings)
-    broken = mappings / "odoo_credit_to_salesforce.yaml"
+    broken_mappings, broken_dags = _folder(tmp_path, "broken")
+    broken = broken_mappings / "odoo_credit_to_salesforce.yaml"
     broken.write_text(broken.read_text().replace("copy: trust", "copy: trust\n    transforms: [shout]"))
-    write_stubs(dags, mappings)
-    shutil.copyfile(DAGS / "officebridge_syncs.py", dags / "officebridge_syncs.py")
+    new_mappings, new_dags = _folder(tmp_path, "new")
+    shutil.copyfile(new_mappings / "salesforce_account_to_odoo.yaml", new_mappings / "new_sync.yaml")
+    plan = [[str(broken_dags), {"OFFICEBRIDGE_MAPPINGS": str(broken_mappings)}],
+            [str(new_dags), {"OFFICEBRIDGE_MAPPINGS": str(new_mappings)}]]  # fmt: skip
 
-    bag = airflow_home.drive("dagbag", dags=dags, OFFICEBRIDGE_MAPPINGS=str(mappings))
-    assert list(bag["import_errors"]) == [str(dags / "sync__odoo_credit_to_salesforce.py")]
+    bag, new = airflow_home.drive("dagbags", json.dumps(plan), dags=Path("-"))
+    assert list(bag["import_errors"]) == [str(broken_dags / "sync__odoo_credit_to_salesforce.py")]
     [message] = bag["import_errors"].values()
     line = broken.read_text().splitlines().index("    transforms: [shout]") + 1
     assert f"{broken}:{line}:" in message and "unknown transform 'shout'" in message  # file, line, problem
     assert sorted(bag["dags"]) == ["sync__salesforce_account_to_odoo", "sync__salesforce_contact_to_odoo"]
 
-
-def test_a_mapping_without_its_dag_file_is_reported(airflow_home: AirflowHome, tmp_path: Path) -> None:
-    mappings, dags = tmp_path / "mappings", tmp_path / "dags"
-    shutil.copytree(MAPPINGS, mappings)
-    write_stubs(dags, mappings)
-    shutil.copyfile(DAGS / "officebridge_syncs.py", dags / "officebridge_syncs.py")
-    shutil.copyfile(mappings / "salesforce_account_to_odoo.yaml", mappings / "new_sync.yaml")
-
-    bag = airflow_home.drive("dagbag", dags=dags, OFFICEBRIDGE_MAPPINGS=str(mappings))
-    assert list(bag["import_errors"]) == [str(dags / "officebridge_syncs.py")]
-    assert "no DAG file for new_sync.yaml" in next(iter(bag["import_errors"].values()))
-    assert len(bag["dags"]) == 3  # the others are untouched
+    # a mapping added without its DAG file is reported by the folder's index file; the others run on
+    assert list(new["import_errors"]) == [str(new_dags / "officebridge_syncs.py")]
+    assert "no DAG file for new_sync.yaml" in next(iter(new["import_errors"].values()))
+    assert len(new["dags"]) == 3
