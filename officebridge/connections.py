@@ -85,16 +85,29 @@ def parse_connection(conn_id: str, value: str) -> Connection:
     return _from_json(conn_id, value) if value.startswith("{") else _from_uri(conn_id, value)
 
 
+def _airflow_lookup(conn_id: str) -> Any:
+    """Inside a task the Task SDK asks the API server; elsewhere (the CLI) Airflow core reads its backends."""
+    try:
+        from airflow.sdk import Connection as AirflowConnection  # noqa: PLC0415 - optional
+    except Exception:
+        return None
+    try:
+        return AirflowConnection.get(conn_id)
+    except Exception:
+        pass
+    try:
+        from airflow.models.connection import Connection as CoreConnection  # noqa: PLC0415
+
+        return CoreConnection.get_connection_from_secrets(conn_id)  # secrets backends, then the metadata DB
+    except Exception:
+        return None
+
+
 def _from_airflow(conn_id: str) -> Connection | None:
     if os.environ.get("OFFICEBRIDGE_NO_AIRFLOW_LOOKUP"):
         return None
-    try:
-        from airflow.sdk import Connection as AirflowConnection  # noqa: PLC0415 - optional
-    except Exception:  # noqa: BLE001 - Airflow absent or unconfigured
-        return None
-    try:
-        conn = AirflowConnection.get(conn_id)
-    except Exception:  # noqa: BLE001 - not found in any backend
+    conn = _airflow_lookup(conn_id)
+    if conn is None:
         return None
     return Connection(
         conn_id=conn_id,
