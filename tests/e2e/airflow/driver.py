@@ -83,6 +83,40 @@ def test(folder: str, plan: list[tuple[str, dict[str, Any], dict[str, str]]]) ->
     return out
 
 
+def _hook_info(hook: Any) -> dict[str, Any]:
+    return {
+        "class": hook.hook_class_name,
+        "name": hook.hook_name,
+        "conn_id_attr": hook.connection_id_attribute_name,
+        "testable": hook.connection_testable,
+    }
+
+
+def connections(conn_ids: list[str]) -> dict[str, Any]:
+    """What the provider registry knows about `odoo`, and each connection as officebridge resolves it."""
+    from airflow.providers_manager import ProvidersManager  # noqa: PLC0415
+
+    from connectors.odoo.airflow import OdooHook  # noqa: PLC0415
+    from officebridge.connections import resolve_connection  # noqa: PLC0415
+
+    pm = ProvidersManager()
+    hook = pm.hooks.get("odoo")
+    resolved = {}
+    for conn_id in conn_ids:
+        conn = resolve_connection(conn_id)
+        resolved[conn_id] = {"conn_type": conn.conn_type, "host": conn.host, "port": conn.port,
+                             "login": conn.login, "schema": conn.schema, "extra": conn.extra,
+                             "password_set": bool(conn.password), "repr": repr(conn)}  # fmt: skip
+    return {
+        "providers": sorted(pm.providers),
+        "hook": None if hook is None else _hook_info(hook),
+        "fields": sorted(k for k in pm.connection_form_widgets if k.startswith("extra__odoo__")),
+        "behaviour": pm.field_behaviours.get("odoo"),
+        "resolved": resolved,
+        "test": {conn_id: OdooHook(conn_id).test_connection() for conn_id in conn_ids},
+    }
+
+
 def main(argv: list[str]) -> None:
     command, folder, *rest = argv
     if command == "dagbag":
@@ -92,6 +126,8 @@ def main(argv: list[str]) -> None:
         for path, env in json.loads(rest[0]):
             os.environ.update(env)
             result.append(dagbag(path))
+    elif command == "connections":
+        result = connections(json.loads(rest[0]))
     elif command == "test":
         result = test(folder, [(d, c, e) for d, c, e in json.loads(rest[0])])
     else:
