@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-MODULES = ["mapping", "expressions", "sync", "memory", "quality"]
+MODULES = ["mapping", "expressions", "sync", "memory", "quality", "airflow"]
 OUT = Path(__file__).parent / "out"
 
 
