@@ -95,3 +95,10 @@ def test_log_in_open_syncs_see_the_failure_replay_it(
     browser.switch_to.default_content()
     browser.save_screenshot(str(screenshots / "sync.png"))
     assert bridge.store.dead_letters(CONTACT_SYNC) == []
+
+    # links to Airflow's own pages open in Airflow's main view, not inside the frame
+    browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "iframe[title='Syncs']"))
+    browser.find_element(By.CSS_SELECTOR, "a.ext[data-airflow]").click()
+    browser.switch_to.default_content()
+    _wait(browser, ec.url_matches(rf"{airflow_server.url}/dags/sync__{CONTACT_SYNC}$"))
+    _wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "iframe[title='Syncs']"))  # Airflow's page

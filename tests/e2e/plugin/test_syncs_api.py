@@ -1,7 +1,9 @@
 """The Syncs plugin inside a real Airflow API server: registration, auth, answers, repairs.
 
 Every request goes over HTTP to `airflow api-server` with the plugin loaded
-from plugins/; state comes from real syncs between the two sandboxes.
+from plugins/; state comes from real syncs between the two sandboxes. Marked
+slow because the server takes half a minute to migrate and start; once it is
+up, each test takes a second or two.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import requests
 from officebridge.state import StateStore
 from tests.e2e.plugin.airflow_server import AirflowServer
 from tests.integration.sync.conftest import ACCOUNTS, Bridge
+
+pytestmark = pytest.mark.slow  # one real Airflow API server per session: ~30-45 s to migrate and start
 
 ACCOUNT_SYNC = "salesforce_account_to_odoo"
 SHIPPED = {"salesforce_account_to_odoo", "salesforce_contact_to_odoo", "odoo_credit_to_salesforce"}
