@@ -12,6 +12,7 @@ their keys up first, then create or update.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +24,16 @@ if TYPE_CHECKING:
 
 
 def _failure(op: WriteOp, exc: OdooRecordError, target_id: str | None = None) -> WriteResult:
+    message = str(exc)
+    # Odoo's errors name fields only in their text ("Wrong value for res.partner.type"): report those
+    named = tuple(name for name in op.values if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", message))
     return WriteResult(
         ref=op.ref,
         ok=False,
         target_id=target_id or op.target_id,
         error_code=exc.code,
-        message=str(exc),
-        fields=tuple(op.values),
+        message=message,
+        fields=named,
     )
 
 
