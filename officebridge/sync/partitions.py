@@ -32,6 +32,7 @@ from typing import Any
 from officebridge.connector import SourceRecord
 from officebridge.errors import StateError
 from officebridge.secrets import redact
+from officebridge.state import StateStore
 from officebridge.sync.counts import Counts
 from officebridge.sync.run import RunResult, SyncRun
 
@@ -191,13 +192,12 @@ def _close_interrupted(run: SyncRun, part: Partition) -> None:
             )
 
 
-def finish_partitions(run: SyncRun, run_ids: Iterable[int | None]) -> datetime | None:
+def finish_partitions(store: StateStore, sync: str, run_ids: Iterable[int | None]) -> datetime | None:
     """After every partition succeeded: set the watermark once, to the highest stamp written.
 
     Refuses (StateError) when a partition run is missing or did not finish, so a
     failed window can never be skipped by a watermark set past it.
     """
-    store, sync = run.store, run.sync
     highest: tuple[datetime, int] | None = None
     for run_id in run_ids:
         if run_id is None:  # an incremental run: it moved the watermark itself
