@@ -14,11 +14,11 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from officebridge.connector import Connector, SourceRecord, WriteResult
-from officebridge.errors import OfficeBridgeError, RecordError, RetriableError
+from officebridge.errors import OfficeBridgeError, OutcomeUnknownError, RecordError, RetriableError
 from officebridge.quality.gate import QualityGate
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 from officebridge.secrets import MASK, redact
@@ -29,6 +29,7 @@ from officebridge.sync.plan import ARCHIVE, CREATE, DELETE, FAILED, SKIPPED, UNC
 log = logging.getLogger(__name__)
 DEFAULT_OVERLAP = timedelta(minutes=5)
 _WRITE_ACTIONS = (CREATE, UPDATE, ARCHIVE, DELETE)
+OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"  # error code of a write that may or may not have landed
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class RunOptions:
     trigger: str = "cli"
     lock_ttl: float = 600.0
     retry: RetryPolicy = DEFAULT_POLICY  # for whole batches whose write failed transiently
+    settle: timedelta = timedelta(minutes=2)  # how long a write of unknown outcome may still land
     detail: Mapping[str, Any] | None = None  # recorded in the run's detail (e.g. the Airflow run id)
 
 
@@ -80,6 +82,7 @@ class SyncRun:
         self.store = store
         self.options = options
         self.planner = Planner(self.sync, compiled, mapping, target, store)
+        self.parked: set[str] = set()  # source ids whose last write outcome is unknown and not yet settled
         self.sensitive: set[str] = set(getattr(compiled, "sensitive", ()) or ()) | set(mapping.sensitive or ())
         self.quality = QualityGate.for_mapping(mapping, sorted(self.sensitive))  # no-op without checks
         batch = mapping.target.batch_size or target.max_write_batch
@@ -112,6 +115,7 @@ class SyncRun:
             detail = dict(self.options.detail or {})
             run_id = self.store.start_run(self.sync, trigger=self.options.trigger, detail=detail)
             try:
+                counts.add(self._settle_unknown_writes(run_id))
                 for records in self.batches(self.since()):
                     counts.add(self.process(run_id, records))
                     lock.heartbeat()
@@ -134,6 +138,22 @@ class SyncRun:
             self.sync, run_id, status, counts, time.monotonic() - started, watermark=self.store.watermark(self.sync)
         )
 
+    def _settle_unknown_writes(self, run_id: int) -> Counts:
+        """Records whose earlier write had an unknown outcome go through again, once it has settled.
+
+        Planning looks each one up through the match field first, so a write that did
+        land is adopted and updated, and only one that did not is created.
+        """
+        settled = datetime.now(UTC) - self.options.settle
+        unknown = [d for d in self.store.dead_letters(self.sync, "open", limit=100_000) if d.error_code == OUTCOME_UNKNOWN]
+        # not settled yet: leave them parked, even when the overlap window reads them again
+        self.parked = {d.source_id for d in unknown if d.updated_at > settled}
+        ids = [d.source_id for d in unknown if d.updated_at <= settled]
+        if not ids:
+            return Counts()
+        records = self.source.fetch(self.mapping.source.object, list(self.compiled.source_fields), ids)
+        return self.process(run_id, records, advance_watermark=False)
+
     def _close_interrupted_runs(self) -> None:
         """Runs still 'running' while we hold the lock died mid-way (killed, host lost): say so."""
         for stale in self.store.runs(self.sync, limit=20):
@@ -144,8 +164,11 @@ class SyncRun:
 
     def process(self, run_id: int, records: list[SourceRecord], *, advance_watermark: bool = True) -> Counts:
         """Plan, write and record one batch; returns its counts."""
-        plans, results = self._plan_and_write(records)
+        todo = [r for r in records if r.id not in self.parked]
+        plans, results = self._plan_and_write(todo)
         counts, links, deleted, letters, resolved = self.outcome(plans, results)
+        counts.read += len(records) - len(todo)
+        counts.skipped += len(records) - len(todo)  # parked: their open dead letter still stands for them
         stamps = [r.cursor for r in records if r.cursor is not None]
         self.store.commit_batch(
             self.sync,
@@ -160,10 +183,11 @@ class SyncRun:
         return counts
 
     def _plan_and_write(self, records: list[SourceRecord]) -> tuple[list[Planned], dict[str, WriteResult]]:
-        """Plan and write a batch; after a transient write failure, plan again and retry.
+        """Plan and write a batch; when the target refused it transiently, plan again and retry.
 
-        A timed-out create may have landed anyway. Planning again looks the batch up
-        through the match field, so what landed is updated, not created twice.
+        Earlier chunks of the batch may have landed; planning again finds them through
+        the match field, so they are updated, not created twice. (Writes whose outcome is
+        unknown are not retried here at all: see `write`.)
         """
         attempt = 1
         while True:
@@ -184,8 +208,16 @@ class SyncRun:
         results: dict[str, WriteResult] = {}
         obj = self.mapping.target.object
         for start in range(0, len(todo), self.write_batch):
-            chunk = todo[start : start + self.write_batch]
-            for result in self.target.write(obj, [p.op(self.planner.match_field) for p in chunk]):
+            ops = [p.op(self.planner.match_field) for p in todo[start : start + self.write_batch]]
+            try:
+                chunk = self.target.write(obj, ops)
+            except OutcomeUnknownError as exc:
+                # Resending now could duplicate: the write may still land. Park the records; a later run
+                # (or a replay) looks them up in the target first. See `_settle_unknown_writes`.
+                chunk = [WriteResult(op.ref, ok=False, target_id=op.target_id, error_code=OUTCOME_UNKNOWN,
+                                     message=f"{exc}; rechecked against the target by the next run")
+                         for op in ops]
+            for result in chunk:
                 results[result.ref] = result
         return results
 

@@ -163,18 +163,32 @@ def test_transient_faults_are_retried_without_duplicates(bridge: Bridge) -> None
     assert len(bridge.synced_partners()) == 300
 
 
-def test_a_create_that_times_out_but_lands_is_not_written_twice(bridge: Bridge, monkeypatch) -> None:
+def test_a_create_that_times_out_but_lands_later_is_not_written_twice(bridge: Bridge, monkeypatch) -> None:
     import json
     import os
+    import time
 
     conn = json.loads(os.environ["AIRFLOW_CONN_ODOO_DEFAULT"])
     conn["extra"]["timeout"] = 1
     monkeypatch.setenv("AIRFLOW_CONN_ODOO_DEFAULT", json.dumps(conn))
-    bridge.odoo.add_fault("timeout", times=1, method="res.partner.create", delay=2)
-    result = bridge.run(ACCOUNTS)
-    assert result.status == "succeeded"
+    # the server answers after the client gave up, and still creates the records: a late landing
+    bridge.odoo.add_fault("timeout", times=1, method="res.partner.create", delay=2.5)
+    first = bridge.run(ACCOUNTS)
+    assert first.status == "partial" and first.counts.failed == 300
+    letters = bridge.store.dead_letters("salesforce_account_to_odoo", limit=1000)
+    assert {d.error_code for d in letters} == {"OUTCOME_UNKNOWN"} and len(letters) == 300
+
+    soon = bridge.run(ACCOUNTS)  # too early: the parked records are left alone, even those read again
+    assert soon.counts.read > 0 and soon.counts.written == 0
+    assert len(bridge.store.dead_letters("salesforce_account_to_odoo", limit=1000)) == 300
+    time.sleep(2.0)  # the late create lands
+    assert len(bridge.synced_partners()) == 300
+
+    settled = bridge.run(ACCOUNTS, settle=timedelta(0))
+    assert settled.status == "succeeded" and settled.counts.created == 0 and settled.counts.updated == 300
     refs = Counter(p["ref"] for p in bridge.synced_partners())
     assert len(refs) == 300 and set(refs.values()) == {1}, "a timed-out create was sent twice"
+    assert bridge.store.dead_letters("salesforce_account_to_odoo") == []
 
 
 def test_two_runs_of_one_sync_never_overlap(bridge: Bridge) -> None:
