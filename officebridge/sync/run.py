@@ -18,7 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from officebridge.connector import Connector, SourceRecord, WriteResult
-from officebridge.errors import OfficeBridgeError, OutcomeUnknownError, RecordError, RetriableError
+from officebridge.errors import (
+    OfficeBridgeError,
+    OutcomeUnknownError,
+    RecordError,
+    RetriableError,
+    SyncLockedError,
+)
 from officebridge.quality.gate import QualityGate
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 from officebridge.secrets import MASK, redact
@@ -155,12 +161,22 @@ class SyncRun:
         return self.process(run_id, records, advance_watermark=False)
 
     def _close_interrupted_runs(self) -> None:
-        """Runs still 'running' while we hold the lock died mid-way (killed, host lost): say so."""
-        for stale in self.store.runs(self.sync, limit=20):
-            if stale.status == "running":
-                self.store.finish_run(
-                    stale.id, status="failed", error="interrupted: the process stopped before the run finished"
+        """Runs still 'running' while we hold the lock died mid-way (killed, host lost): say so.
+
+        Partition runs of an initial load hold per-partition locks, not ours: while one
+        is recent enough to be alive, this run must wait rather than race it.
+        """
+        recent = datetime.now(UTC) - timedelta(seconds=self.options.lock_ttl)
+        for stale in self.store.runs(self.sync, limit=50):
+            if stale.status != "running":
+                continue
+            if "partition" in (stale.detail or {}) and stale.started_at > recent:
+                raise SyncLockedError(
+                    f"sync {self.sync!r}: a partitioned initial load is running (run {stale.id}); try again after it"
                 )
+            self.store.finish_run(
+                stale.id, status="failed", error="interrupted: the process stopped before the run finished"
+            )
 
     def process(self, run_id: int, records: list[SourceRecord], *, advance_watermark: bool = True) -> Counts:
         """Plan, write and record one batch; returns its counts."""

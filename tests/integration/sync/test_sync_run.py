@@ -198,6 +198,15 @@ def test_two_runs_of_one_sync_never_overlap(bridge: Bridge) -> None:
     assert bridge.store.runs("salesforce_account_to_odoo") == []
 
 
+def test_a_run_waits_for_a_partitioned_initial_load_in_progress(bridge: Bridge) -> None:
+    partition = bridge.store.start_run("salesforce_account_to_odoo", trigger="airflow",
+                                       detail={"partition": {"index": 0, "count": 4}})
+    with pytest.raises(SyncLockedError, match="partitioned initial load"):
+        bridge.run(ACCOUNTS)
+    assert bridge.store.runs("salesforce_account_to_odoo")[0].id == partition  # nothing started, nothing closed
+    assert bridge.synced_partners() == []
+
+
 def test_preview_writes_nothing(bridge: Bridge) -> None:
     from officebridge.sync.runner import preview_mapping
 
