@@ -232,21 +232,30 @@ def status(ctx: click.Context, sync: str | None) -> None:
             out.print(table)
             _print_quality(runs)
             return
-        table = Table(title="syncs")
-        for column in ("sync", "last run", "status", "counts", "watermark", "links", "open dead letters"):
-            table.add_column(column)
+        table = Table(title="syncs (officebridge status SYNC for its runs)")
+        table.add_column("sync", overflow="fold", min_width=10)
+        table.add_column("last run", min_width=10)
+        table.add_column("changes", min_width=12)
+        table.add_column("watermark\n(UTC)", min_width=10)
+        table.add_column("links", justify="right")
+        table.add_column("dead\nletters", justify="right")
         for s in store.syncs():
             last = s.last_run
             table.add_row(
                 s.sync,
-                f"{last.started_at:%Y-%m-%d %H:%M:%S}" if last else "-",
-                last.status if last else "-",
-                _counts_line(last.counts) if last else "",
-                s.watermark.isoformat() if s.watermark else "-",
+                f"{last.status} ({last.trigger})\n{last.started_at:%Y-%m-%d %H:%M:%S}" if last else "never run",
+                _changes(last.counts) if last else "",
+                f"{s.watermark:%Y-%m-%d %H:%M:%S}" if s.watermark else "-",
                 str(s.links),
                 str(s.open_dead_letters),
             )
         out.print(table)
+
+
+def _changes(counts: dict[str, int]) -> str:
+    """Only what happened: 'read 300, updated 3, unchanged 297'."""
+    shown = [f"{name} {n}" for name, n in counts.items() if n or name == "read"]
+    return ", ".join(shown)
 
 
 def _quality_line(detail: dict[str, Any]) -> str:
