@@ -62,8 +62,11 @@ def _store(ctx: click.Context) -> Any:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--state-url", envvar="OFFICEBRIDGE_STATE_URL", help="SQLAlchemy URL of the state store "
-              "[default: sqlite:///$OFFICEBRIDGE_HOME/state.db].")
+@click.option(
+    "--state-url",
+    envvar="OFFICEBRIDGE_STATE_URL",
+    help="SQLAlchemy URL of the state store [default: sqlite:///$OFFICEBRIDGE_HOME/state.db].",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.pass_context
 def main(ctx: click.Context, state_url: str | None, verbose: int) -> None:
@@ -77,8 +80,12 @@ def main(ctx: click.Context, state_url: str | None, verbose: int) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--describe/--no-describe", default=True, show_default=True,
-              help="Ask the connected systems which fields exist (needs the connections).")
+@click.option(
+    "--describe/--no-describe",
+    default=True,
+    show_default=True,
+    help="Ask the connected systems which fields exist (needs the connections).",
+)
 def validate(paths: tuple[Path, ...], describe: bool) -> None:
     """Check mapping files (default: every file in mappings/) and report every problem."""
     from officebridge.mapping import compile_mapping, load_mapping  # noqa: PLC0415
@@ -113,8 +120,11 @@ def _safe_describer(describer: Any) -> Any:
         try:
             return describer(system, connection, obj)
         except OfficeBridgeError as exc:
-            err.print(f"[yellow]note:[/] field names not checked for {system} {obj}: {redact(str(exc))}",
-                      markup=True, soft_wrap=True)
+            err.print(
+                f"[yellow]note:[/] field names not checked for {system} {obj}: {redact(str(exc))}",
+                markup=True,
+                soft_wrap=True,
+            )
             return None
 
     return describe
@@ -146,7 +156,9 @@ def preview(ctx: click.Context, mapping: Path, limit: int) -> None:
     for column in ("source id", "action", "target id", "values / reason"):
         table.add_column(column, overflow="fold")
     for p in result.plans:
-        detail = p.reason or (str(p.error) if p.error else json.dumps(p.values, ensure_ascii=False, default=str))
+        detail = p.reason or (
+            str(p.error) if p.error else json.dumps(p.values, ensure_ascii=False, default=str)
+        )
         table.add_row(p.record.id, p.action, p.target_id or "", redact(detail))
     out.print(table)
     out.print(_counts_line(result.counts.as_dict()))
@@ -175,8 +187,10 @@ def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int) -> Non
             result = run_mapping(mapping, store, options, progress)
     _print_summary(result)
     if result.counts.failed:
-        err.print(f"{result.counts.failed} record(s) became dead letters: "
-                  f"officebridge dead-letters list --sync {result.sync}")
+        err.print(
+            f"{result.counts.failed} record(s) became dead letters: "
+            f"officebridge dead-letters list --sync {result.sync}"
+        )
         sys.exit(EXIT_DEAD_LETTERS)
 
 
@@ -187,8 +201,9 @@ def _progress(name: str) -> Iterator[Any]:
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                  transient=True) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
+    ) as bar:
         task = bar.add_task(name)
 
         def update(counts: Any) -> None:
@@ -219,16 +234,38 @@ def status(ctx: click.Context, sync: str | None) -> None:
         if sync:
             runs = store.runs(sync, limit=10)
             table = Table(title=f"last runs of {sync}")
-            for column in ("run", "status", "trigger", "started", "seconds", "read", "created", "updated",
-                           "unchanged", "skipped", "failed", "deleted", "quality", "error"):
+            for column in (
+                "run",
+                "status",
+                "trigger",
+                "started",
+                "seconds",
+                "read",
+                "created",
+                "updated",
+                "unchanged",
+                "skipped",
+                "failed",
+                "deleted",
+                "quality",
+                "error",
+            ):
                 table.add_column(column)
             for r in runs:
                 seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
-                table.add_row(str(r.id), r.status, r.trigger, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
-                              f"{seconds:.1f}" if seconds is not None else "",
-                              *(str(r.counts.get(k, 0)) for k in ("read", "created", "updated", "unchanged",
-                                                                  "skipped", "failed", "deleted")),
-                              _quality_line(r.detail), redact(r.error or ""))
+                table.add_row(
+                    str(r.id),
+                    r.status,
+                    r.trigger,
+                    f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                    f"{seconds:.1f}" if seconds is not None else "",
+                    *(
+                        str(r.counts.get(k, 0))
+                        for k in ("read", "created", "updated", "unchanged", "skipped", "failed", "deleted")
+                    ),
+                    _quality_line(r.detail),
+                    redact(r.error or ""),
+                )
             out.print(table)
             _print_quality(runs)
             return
@@ -243,7 +280,9 @@ def status(ctx: click.Context, sync: str | None) -> None:
             last = s.last_run
             table.add_row(
                 s.sync,
-                f"{last.status} ({last.trigger})\n{last.started_at:%Y-%m-%d %H:%M:%S}" if last else "never run",
+                f"{last.status} ({last.trigger})\n{last.started_at:%Y-%m-%d %H:%M:%S}"
+                if last
+                else "never run",
                 _changes(last.counts) if last else "",
                 f"{s.watermark:%Y-%m-%d %H:%M:%S}" if s.watermark else "-",
                 str(s.links),
@@ -276,12 +315,18 @@ def _print_quality(runs: list[Any]) -> None:
     records = quality.get("records") or {}
     if quality.get("record_schema"):
         messages = "; ".join(f["message"] for f in records.get("sample", [])[:3])
-        table.add_row(f"record_schema {quality['record_schema']}", "", str(records.get("checked", 0)),
-                      str(records.get("failed", 0)), messages)
+        table.add_row(
+            f"record_schema {quality['record_schema']}",
+            "",
+            str(records.get("checked", 0)),
+            str(records.get("failed", 0)),
+            messages,
+        )
     for e in quality.get("expectations") or []:
         sample = ", ".join(repr(v) for v in e.get("sample") or []) or "; ".join(e.get("errors") or [])
-        table.add_row(e["label"], f"{e['failed_batches']}/{e['batches']}", str(e["rows"]), str(e["unexpected"]),
-                      sample)
+        table.add_row(
+            e["label"], f"{e['failed_batches']}/{e['batches']}", str(e["rows"]), str(e["unexpected"]), sample
+        )
     out.print(table)
     if quality.get("report"):
         out.print(f"report: {quality['report']}")
@@ -294,8 +339,13 @@ def dead_letters() -> None:
 
 @dead_letters.command("list")
 @click.option("--sync", help="Only this sync.")
-@click.option("--status", "status_", default="open", show_default=True,
-              type=click.Choice(["open", "replayed", "ignored", "all"]))
+@click.option(
+    "--status",
+    "status_",
+    default="open",
+    show_default=True,
+    type=click.Choice(["open", "replayed", "ignored", "all"]),
+)
 @click.option("--limit", default=100, show_default=True)
 @click.pass_context
 def dl_list(ctx: click.Context, sync: str | None, status_: str, limit: int) -> None:
@@ -306,8 +356,16 @@ def dl_list(ctx: click.Context, sync: str | None, status_: str, limit: int) -> N
     for column in ("id", "sync", "source id", "stage", "code", "attempts", "status", "message"):
         table.add_column(column, overflow="fold")
     for d in letters:
-        table.add_row(str(d.id), d.sync, d.source_id, d.stage, d.error_code, str(d.attempts), d.status,
-                      redact(d.message))
+        table.add_row(
+            str(d.id),
+            d.sync,
+            d.source_id,
+            d.stage,
+            d.error_code,
+            str(d.attempts),
+            d.status,
+            redact(d.message),
+        )
     out.print(table)
 
 
@@ -320,17 +378,35 @@ def dl_show(ctx: click.Context, letter_id: int) -> None:
         letter = _store(ctx).dead_letter(letter_id)
     if letter is None:
         _fail(f"no dead letter {letter_id}")
-    data = {k: getattr(letter, k) for k in ("id", "sync", "run_id", "source_id", "stage", "error_code",
-                                            "message", "attempts", "status", "created_at", "updated_at",
-                                            "payload")}
+    data = {
+        k: getattr(letter, k)
+        for k in (
+            "id",
+            "sync",
+            "run_id",
+            "source_id",
+            "stage",
+            "error_code",
+            "message",
+            "attempts",
+            "status",
+            "created_at",
+            "updated_at",
+            "payload",
+        )
+    }
     out.print_json(redact(json.dumps(data, default=str, ensure_ascii=False)))
 
 
 @dead_letters.command("replay")
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--sync", help="Replay every open dead letter of this sync.")
-@click.option("--mappings", "mappings_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of the mapping files [default: ./mappings or $OFFICEBRIDGE_MAPPINGS].")
+@click.option(
+    "--mappings",
+    "mappings_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the mapping files [default: ./mappings or $OFFICEBRIDGE_MAPPINGS].",
+)
 @click.pass_context
 def dl_replay(ctx: click.Context, ids: tuple[int, ...], sync: str | None, mappings_dir: Path | None) -> None:
     """Read the failed records again from the source and sync them (after you fixed the cause)."""
@@ -343,8 +419,10 @@ def dl_replay(ctx: click.Context, ids: tuple[int, ...], sync: str | None, mappin
     failing = 0
     for r in results:
         failing += r.still_failing
-        out.print(f"{r.sync}: replayed {r.replayed}, still failing {r.still_failing}"
-                  + (f", gone from the source: {', '.join(r.missing)}" if r.missing else ""))
+        out.print(
+            f"{r.sync}: replayed {r.replayed}, still failing {r.still_failing}"
+            + (f", gone from the source: {', '.join(r.missing)}" if r.missing else "")
+        )
     if failing:
         sys.exit(EXIT_DEAD_LETTERS)
 
@@ -387,8 +465,12 @@ def schema() -> None:
 
 @schema.command("draft")
 @click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the draft here (schemas/records/<system>/<object>.json) instead of printing it.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the draft here (schemas/records/<system>/<object>.json) instead of printing it.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 def schema_draft(mapping: Path, output: Path | None, force: bool) -> None:
     """Draft a record schema for MAPPING's target object from the live describe (mapped fields only)."""
@@ -426,8 +508,13 @@ def sandbox() -> None:
 
 
 @sandbox.command("up")
-@click.option("--port", "ports", multiple=True, metavar="SYSTEM=PORT",
-              help="Override a default port, e.g. --port salesforce=9443.")
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    metavar="SYSTEM=PORT",
+    help="Override a default port, e.g. --port salesforce=9443.",
+)
 @click.option("--seed/--no-seed", default=True, show_default=True, help="Seed demo data on first start.")
 def sandbox_up(ports: tuple[str, ...], seed: bool) -> None:
     """Start every sandbox in the background and write $OFFICEBRIDGE_HOME/sandbox.env."""
@@ -452,7 +539,9 @@ def sandbox_down() -> None:
 
 @sandbox.command("seed")
 @click.option("--accounts", default=300, show_default=True, help="How many demo accounts (with contacts).")
-@click.option("--seed", "seed_value", default=7, show_default=True, help="Random seed (same seed, same data).")
+@click.option(
+    "--seed", "seed_value", default=7, show_default=True, help="Random seed (same seed, same data)."
+)
 def sandbox_seed(accounts: int, seed_value: int) -> None:
     """Reset the sandboxes' data and seed fresh demo data."""
     from officebridge import sandboxes  # noqa: PLC0415

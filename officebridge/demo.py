@@ -56,8 +56,13 @@ def run_all_in_airflow(home: Path) -> None:
         subprocess.run([airflow, "db", "migrate"], env=env, stdout=sink, stderr=sink, check=True)
         for name in SYNCS:
             print(f"$ airflow dags test sync__{name}", flush=True)
-            done = subprocess.run([airflow, "dags", "test", f"sync__{name}"], env=env, stdout=sink,
-                                  stderr=subprocess.STDOUT, check=False)
+            done = subprocess.run(
+                [airflow, "dags", "test", f"sync__{name}"],
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
             if done.returncode != 0:
                 raise SystemExit(f"demo: the DAG sync__{name} failed; see {log}")
     print(f"(Airflow's own output is in {log})")
@@ -69,16 +74,24 @@ def edit_sources() -> None:
     sf = open_connector("salesforce", resolve_connection("salesforce_default"))
     odoo = open_connector("odoo", resolve_connection("odoo_default"))
     accounts = next(iter(sf.read("Account", ["Name"], batch_size=200)))[:3]
-    ops = [WriteOp(OpKind.UPDATE, a.id, {"Name": f"{a.fields['Name']} (renamed)"}, target_id=a.id) for a in accounts]
+    ops = [
+        WriteOp(OpKind.UPDATE, a.id, {"Name": f"{a.fields['Name']} (renamed)"}, target_id=a.id)
+        for a in accounts
+    ]
     show_results("Salesforce Account renamed", accounts, sf.write("Account", ops))
     contacts = next(iter(sf.read("Contact", ["LastName"], batch_size=200)))[:2]
-    ops = [WriteOp(OpKind.UPDATE, c.id, {"Email": f"contact{n}.moved@example.org"}, target_id=c.id)
-           for n, c in enumerate(contacts, 1)]
+    ops = [
+        WriteOp(OpKind.UPDATE, c.id, {"Email": f"contact{n}.moved@example.org"}, target_id=c.id)
+        for n, c in enumerate(contacts, 1)
+    ]
     show_results("Salesforce Contact email changed", contacts, sf.write("Contact", ops))
     found = odoo.lookup("res.partner", "ref", [accounts[-1].id])
     partner = found[accounts[-1].id]
-    show_results("Odoo company trust set to bad", [accounts[-1]],
-                 odoo.write("res.partner", [WriteOp(OpKind.UPDATE, partner, {"trust": "bad"}, target_id=partner)]))
+    show_results(
+        "Odoo company trust set to bad",
+        [accounts[-1]],
+        odoo.write("res.partner", [WriteOp(OpKind.UPDATE, partner, {"trust": "bad"}, target_id=partner)]),
+    )
     sf.close()
     odoo.close()
 

@@ -54,7 +54,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _wait_listening(host: str, port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+def _wait_listening(
+    host: str, port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -71,7 +73,9 @@ def env_var(name: str) -> str:
     return f"AIRFLOW_CONN_{name.upper()}_DEFAULT"
 
 
-def up(home: Path, ports: dict[str, int], *, seed: bool = True, host: str = "127.0.0.1") -> tuple[Path, dict[str, str]]:
+def up(
+    home: Path, ports: dict[str, int], *, seed: bool = True, host: str = "127.0.0.1"
+) -> tuple[Path, dict[str, str]]:
     values: dict[str, str] = {}
     for name, ep in registered().items():
         cls: Any = ep.load()
@@ -81,8 +85,18 @@ def up(home: Path, ports: dict[str, int], *, seed: bool = True, host: str = "127
         if not running:
             fresh = not any(data.glob("*.sqlite"))
             log = data / "server.log"
-            cmd = [sys.executable, "-m", ep.module.rsplit(":", 1)[0], "serve", "--home", str(data),
-                   "--host", host, "--port", str(port)]
+            cmd = [
+                sys.executable,
+                "-m",
+                ep.module.rsplit(":", 1)[0],
+                "serve",
+                "--home",
+                str(data),
+                "--host",
+                host,
+                "--port",
+                str(port),
+            ]
             if seed and fresh:
                 cmd += ["--seed", "300"]
             with log.open("ab") as sink:

@@ -40,7 +40,9 @@ class Planned:
             values.pop(match_field, None)  # it identifies the record: written on create, never on update
         if self.action in (ARCHIVE, DELETE):
             values = {}
-        return WriteOp(kind=_OP_KIND[self.action], ref=self.record.id, values=values, target_id=self.target_id)
+        return WriteOp(
+            kind=_OP_KIND[self.action], ref=self.record.id, values=values, target_id=self.target_id
+        )
 
 
 class Planner:
@@ -108,7 +110,10 @@ class Planner:
             if existing is not None:
                 p.target_id = existing
                 if self.mode == "insert":
-                    p.action, p.reason = SKIPPED, f"a target record with this {self.match_field} already exists"
+                    p.action, p.reason = (
+                        SKIPPED,
+                        f"a target record with this {self.match_field} already exists",
+                    )
                 else:
                     p.action = UPDATE  # adopt it: a crashed earlier run, or a record made by hand
             elif self.mode == "update":

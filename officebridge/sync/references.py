@@ -51,7 +51,9 @@ def _hashable(key: Any) -> Any:
 class ReferenceResolver:
     """Turns reference keys into target ids for one run."""
 
-    def __init__(self, refs: Sequence[LookupRef], target: Connector, store: StateStore, cache_size: int = 50_000):
+    def __init__(
+        self, refs: Sequence[LookupRef], target: Connector, store: StateStore, cache_size: int = 50_000
+    ):
         self.refs = list(refs)
         self.target = target
         self.store = store
@@ -62,7 +64,9 @@ class ReferenceResolver:
         """Replace keys by ids in place; return the records that failed, by source id."""
         failures: dict[str, RecordError] = {}
         for ref in self.refs:
-            keys = {_hashable(v[ref.target_field]) for v in mapped.values() if v.get(ref.target_field) is not None}
+            keys = {
+                _hashable(v[ref.target_field]) for v in mapped.values() if v.get(ref.target_field) is not None
+            }
             ids = self._ids_for(ref, keys) if keys else {}
             for source_id, values in mapped.items():
                 key = values.get(ref.target_field)

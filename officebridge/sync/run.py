@@ -30,7 +30,17 @@ from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 from officebridge.secrets import MASK, redact
 from officebridge.state import LinkWrite, NewDeadLetter, StateStore
 from officebridge.sync.counts import Counts
-from officebridge.sync.plan import ARCHIVE, CREATE, DELETE, FAILED, SKIPPED, UNCHANGED, UPDATE, Planned, Planner
+from officebridge.sync.plan import (
+    ARCHIVE,
+    CREATE,
+    DELETE,
+    FAILED,
+    SKIPPED,
+    UNCHANGED,
+    UPDATE,
+    Planned,
+    Planner,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_OVERLAP = timedelta(minutes=5)
@@ -40,7 +50,9 @@ OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"  # error code of a write that may or may not
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    overlap: timedelta = DEFAULT_OVERLAP  # re-read this much before the watermark: same-stamp records are not lost
+    overlap: timedelta = (
+        DEFAULT_OVERLAP  # re-read this much before the watermark: same-stamp records are not lost
+    )
     read_batch: int = 2000
     trigger: str = "cli"
     lock_ttl: float = 600.0
@@ -61,6 +73,7 @@ class RunResult:
     dead_letters: list[NewDeadLetter] = field(default_factory=list)
 
 
+DEFAULT_OPTIONS = RunOptions()
 Progress = Callable[[Counts], None]
 
 
@@ -78,7 +91,8 @@ class SyncRun:
         source: Connector,
         target: Connector,
         store: StateStore,
-        options: RunOptions = RunOptions(),
+        *,
+        options: RunOptions = DEFAULT_OPTIONS,
     ) -> None:
         self.mapping = mapping
         self.compiled = compiled
@@ -89,7 +103,9 @@ class SyncRun:
         self.options = options
         self.planner = Planner(self.sync, compiled, mapping, target, store)
         self.parked: set[str] = set()  # source ids whose last write outcome is unknown and not yet settled
-        self.sensitive: set[str] = set(getattr(compiled, "sensitive", ()) or ()) | set(mapping.sensitive or ())
+        self.sensitive: set[str] = set(getattr(compiled, "sensitive", ()) or ()) | set(
+            mapping.sensitive or ()
+        )
         self.quality = QualityGate.for_mapping(mapping, sorted(self.sensitive))  # no-op without checks
         batch = mapping.target.batch_size or target.max_write_batch
         self.write_batch = max(1, min(batch, target.max_write_batch))
@@ -141,7 +157,12 @@ class SyncRun:
             status = "partial" if counts.failed else "succeeded"
             self.store.finish_run(run_id, status=status, detail=self.quality.finish(run_id, status))
         return RunResult(
-            self.sync, run_id, status, counts, time.monotonic() - started, watermark=self.store.watermark(self.sync)
+            self.sync,
+            run_id,
+            status,
+            counts,
+            time.monotonic() - started,
+            watermark=self.store.watermark(self.sync),
         )
 
     def _settle_unknown_writes(self, run_id: int) -> Counts:
@@ -151,7 +172,11 @@ class SyncRun:
         land is adopted and updated, and only one that did not is created.
         """
         settled = datetime.now(UTC) - self.options.settle
-        unknown = [d for d in self.store.dead_letters(self.sync, "open", limit=100_000) if d.error_code == OUTCOME_UNKNOWN]
+        unknown = [
+            d
+            for d in self.store.dead_letters(self.sync, "open", limit=100_000)
+            if d.error_code == OUTCOME_UNKNOWN
+        ]
         # not settled yet: leave them parked, even when the overlap window reads them again
         self.parked = {d.source_id for d in unknown if d.updated_at > settled}
         ids = [d.source_id for d in unknown if d.updated_at <= settled]
@@ -172,7 +197,8 @@ class SyncRun:
                 continue
             if "partition" in (stale.detail or {}) and stale.started_at > recent:
                 raise SyncLockedError(
-                    f"sync {self.sync!r}: a partitioned initial load is running (run {stale.id}); try again after it"
+                    f"sync {self.sync!r}: a partitioned initial load is running (run {stale.id}); "
+                    "try again after it"
                 )
             self.store.finish_run(
                 stale.id, status="failed", error="interrupted: the process stopped before the run finished"
@@ -230,9 +256,16 @@ class SyncRun:
             except OutcomeUnknownError as exc:
                 # Resending now could duplicate: the write may still land. Park the records; a later run
                 # (or a replay) looks them up in the target first. See `_settle_unknown_writes`.
-                chunk = [WriteResult(op.ref, ok=False, target_id=op.target_id, error_code=OUTCOME_UNKNOWN,
-                                     message=f"{exc}; rechecked against the target by the next run")
-                         for op in ops]
+                chunk = [
+                    WriteResult(
+                        op.ref,
+                        ok=False,
+                        target_id=op.target_id,
+                        error_code=OUTCOME_UNKNOWN,
+                        message=f"{exc}; rechecked against the target by the next run",
+                    )
+                    for op in ops
+                ]
             for result in chunk:
                 results[result.ref] = result
         return results
@@ -305,4 +338,4 @@ class SyncRun:
         return NewDeadLetter(p.record.id, "write", code, redact(message), self._payload(p))
 
 
-__all__ = ["RunOptions", "RunResult", "SyncRun", "UNCHANGED", "SKIPPED"]
+__all__ = ["SKIPPED", "UNCHANGED", "RunOptions", "RunResult", "SyncRun"]

@@ -21,7 +21,7 @@ from officebridge.mapping import compile_mapping, load_mapping, load_mappings
 from officebridge.state import DeadLetter, StateStore
 from officebridge.sync.counts import Counts
 from officebridge.sync.plan import Planned
-from officebridge.sync.run import Progress, RunOptions, RunResult, SyncRun
+from officebridge.sync.run import DEFAULT_OPTIONS, Progress, RunOptions, RunResult, SyncRun
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Endpoints:
         for connector in (self.source, self.target):
             try:
                 connector.close()
-            except Exception:  # noqa: BLE001, S110 - closing is best effort
+            except Exception:
                 pass
 
 
@@ -90,7 +90,7 @@ def prepared(path: str | Path, store: StateStore | None, options: RunOptions) ->
         mapping = load_mapping(Path(path), describe=endpoints.describe)
         compiled = compile_mapping(mapping)
         store = store or StateStore.open()
-        yield SyncRun(mapping, compiled, endpoints.source, endpoints.target, store, options)
+        yield SyncRun(mapping, compiled, endpoints.source, endpoints.target, store, options=options)
     finally:
         endpoints.close()
         if own_store and store is not None:
@@ -100,7 +100,7 @@ def prepared(path: str | Path, store: StateStore | None, options: RunOptions) ->
 def run_mapping(
     path: str | Path,
     store: StateStore | None = None,
-    options: RunOptions = RunOptions(),
+    options: RunOptions = DEFAULT_OPTIONS,
     progress: Progress | None = None,
 ) -> RunResult:
     with prepared(path, store, options) as run:
@@ -151,7 +151,10 @@ class ReplayResult:
 
 
 def replay(
-    store: StateStore, letters: Sequence[DeadLetter], mappings_dir: Path, options: RunOptions = RunOptions()
+    store: StateStore,
+    letters: Sequence[DeadLetter],
+    mappings_dir: Path,
+    options: RunOptions = DEFAULT_OPTIONS,
 ) -> list[ReplayResult]:
     """Read the dead-lettered records again from the source and push them through the sync.
 
@@ -174,6 +177,8 @@ def replay(
                 status = "partial" if counts.failed else "succeeded"
                 store.finish_run(run_id, status=status, detail=run.quality.finish(run_id, status))
             results.append(
-                ReplayResult(sync, len(records) - counts.failed, counts.failed, sorted(set(ids) - found), run_id)
+                ReplayResult(
+                    sync, len(records) - counts.failed, counts.failed, sorted(set(ids) - found), run_id
+                )
             )
     return results

@@ -37,13 +37,17 @@ class Bridge:
     def partners(self, domain: list[Any], fields: list[str] | None = None) -> list[dict[str, Any]]:
         """What Odoo holds, archived records included, read through OdooRPC."""
         return self.odoo_client.execute_kw(
-            "res.partner", "search_read", [domain], {"fields": fields or ["ref", "name", "active"],
-                                                     "context": {"active_test": False}},
+            "res.partner",
+            "search_read",
+            [domain],
+            {"fields": fields or ["ref", "name", "active"], "context": {"active_test": False}},
         )
 
     def synced_partners(self, prefix: str = "001") -> list[dict[str, Any]]:
-        return self.partners([["ref", "=like", f"{prefix}%"]], ["ref", "name", "active", "parent_id", "country_id",
-                                                                 "email", "customer_rank"])
+        return self.partners(
+            [["ref", "=like", f"{prefix}%"]],
+            ["ref", "name", "active", "parent_id", "country_id", "email", "customer_rank"],
+        )
 
     def sf_count(self, obj: str) -> int:
         return int(self.sf_client.query(f"SELECT COUNT() FROM {obj}")["totalSize"])
@@ -53,8 +57,14 @@ class Bridge:
 
 
 @pytest.fixture
-def bridge_on(sf_sandbox_fresh: SalesforceSandbox, odoo_fresh: OdooSandbox, sf_conn_env: str,
-              odoo_conn_env: str, sf_client: Salesforce, odoo_client: Any) -> Any:
+def bridge_on(
+    sf_sandbox_fresh: SalesforceSandbox,
+    odoo_fresh: OdooSandbox,
+    sf_conn_env: str,
+    odoo_conn_env: str,
+    sf_client: Salesforce,
+    odoo_client: Any,
+) -> Any:
     def make(store: StateStore) -> Bridge:
         return Bridge(sf_sandbox_fresh, odoo_fresh, sf_client, odoo_client, store)
 

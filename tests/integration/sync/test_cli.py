@@ -18,12 +18,24 @@ from officebridge.state import StateStore
 from tests.integration.sync.conftest import ACCOUNTS, Bridge
 
 
-def officebridge(*args: str, state_url: str, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "OFFICEBRIDGE_RETRY_ATTEMPTS": "2", "OFFICEBRIDGE_RETRY_BASE": "0.05",
-                "COLUMNS": "200", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "officebridge.cli", "--state-url", state_url, *args],
-                          capture_output=True, text=True, env=full_env, timeout=timeout, check=False)
+def officebridge(
+    *args: str, state_url: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        **os.environ,
+        "OFFICEBRIDGE_RETRY_ATTEMPTS": "2",
+        "OFFICEBRIDGE_RETRY_BASE": "0.05",
+        "COLUMNS": "200",
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "officebridge.cli", "--state-url", state_url, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def mapping_with(tmp_path: Path, old: str, new: str, name: str = "accounts.yaml") -> Path:
@@ -43,11 +55,17 @@ BAD_MAPPINGS = {
     "bad YAML": ("  ref: Id\n", "  ref: [Id\n", ["accounts.yaml:"]),
     "unknown source field": ("name: {copy: Name,", "name: {copy: Nmae,", ["'Nmae'", "did you mean 'Name'"]),
     "unknown target field": ("  website: {copy", "  webiste: {copy", ["'webiste'", "did you mean 'website'"]),
-    "bad expression": ("expr: \"1 if", "expr: \"1 +* if", ["accounts.yaml:", "expression"]),
-    "escape attempt": ('customer_rank: {expr: "1 if Type in', 'customer_rank: {expr: "().__class__ if Type in',
-                       ["accounts.yaml:"]),
-    "import attempt": ('customer_rank: {expr: "1 if Type in', 'customer_rank: {expr: "__import__(\'os\') if Type in',
-                       ["accounts.yaml:"]),
+    "bad expression": ('expr: "1 if', 'expr: "1 +* if', ["accounts.yaml:", "expression"]),
+    "escape attempt": (
+        'customer_rank: {expr: "1 if Type in',
+        'customer_rank: {expr: "().__class__ if Type in',
+        ["accounts.yaml:"],
+    ),
+    "import attempt": (
+        'customer_rank: {expr: "1 if Type in',
+        "customer_rank: {expr: \"__import__('os') if Type in",
+        ["accounts.yaml:"],
+    ),
 }
 
 
@@ -84,8 +102,9 @@ def _closed_port() -> int:
 def test_unreachable_system(bridge: Bridge, sqlite_state_url: str) -> None:
     conn = json.loads(bridge.odoo.connection_value())
     conn["port"] = _closed_port()
-    done = officebridge("run", str(ACCOUNTS), state_url=sqlite_state_url,
-                        env={"AIRFLOW_CONN_ODOO_DEFAULT": json.dumps(conn)})
+    done = officebridge(
+        "run", str(ACCOUNTS), state_url=sqlite_state_url, env={"AIRFLOW_CONN_ODOO_DEFAULT": json.dumps(conn)}
+    )
     assert done.returncode == 1
     assert "unreachable" in done.stderr.lower(), done.stderr
     assert untouched(sqlite_state_url)
@@ -96,8 +115,13 @@ def test_bad_credentials(bridge: Bridge, sqlite_state_url: str, system: str) -> 
     box = bridge.sf if system == "salesforce" else bridge.odoo
     conn = json.loads(box.connection_value())
     conn["password"] = "wrong-password-123"
-    done = officebridge("-vv", "run", str(ACCOUNTS), state_url=sqlite_state_url,
-                        env={f"AIRFLOW_CONN_{system.upper()}_DEFAULT": json.dumps(conn)})
+    done = officebridge(
+        "-vv",
+        "run",
+        str(ACCOUNTS),
+        state_url=sqlite_state_url,
+        env={f"AIRFLOW_CONN_{system.upper()}_DEFAULT": json.dumps(conn)},
+    )
     assert done.returncode == 1
     assert "AuthenticationError" in done.stderr, done.stderr
     assert "wrong-password-123" not in done.stdout + done.stderr
@@ -107,8 +131,9 @@ def test_bad_credentials(bridge: Bridge, sqlite_state_url: str, system: str) -> 
 def test_secrets_never_reach_logs_or_dead_letters(bridge: Bridge, sqlite_state_url: str) -> None:
     name = bridge.sf_records("SELECT Name FROM Account ORDER BY Id LIMIT 1")[0]["Name"].strip()
     # a remote error that echoes a credential back must not carry it into the state store
-    bridge.odoo.add_fault("record_error", field="name", value=name,
-                          message="rejected for user admin with password sandbox-pass")
+    bridge.odoo.add_fault(
+        "record_error", field="name", value=name, message="rejected for user admin with password sandbox-pass"
+    )
     done = officebridge("-vv", "run", str(ACCOUNTS), state_url=sqlite_state_url)
     assert done.returncode == 3, done.stderr  # finished, with dead letters
     output = done.stdout + done.stderr
@@ -131,8 +156,9 @@ def test_status_and_dead_letter_commands(bridge: Bridge, sqlite_state_url: str) 
     assert "salesforce_account_to_odoo" in status.stdout and "partial" in status.stdout
     listed = officebridge("dead-letters", "list", state_url=sqlite_state_url)
     assert "refused by a rule" in listed.stdout
-    ignored = officebridge("dead-letters", "ignore", "--sync", "salesforce_account_to_odoo",
-                           state_url=sqlite_state_url)
+    ignored = officebridge(
+        "dead-letters", "ignore", "--sync", "salesforce_account_to_odoo", state_url=sqlite_state_url
+    )
     assert ignored.returncode == 0 and "ignored" in ignored.stdout
     again = officebridge("dead-letters", "replay", "1", state_url=sqlite_state_url)
     assert again.returncode == 1 and "not open" in again.stderr
@@ -151,8 +177,17 @@ def test_kill_9_at_any_moment_then_rerun_loses_nothing_and_duplicates_nothing(
     bridge.sf.seed_accounts_only(3000, seed=11)
     total = bridge.sf_count("Account")
     env = {**os.environ, "OFFICEBRIDGE_RETRY_ATTEMPTS": "3"}
-    cmd = [sys.executable, "-m", "officebridge.cli", "--state-url", sqlite_state_url, "run", str(ACCOUNTS),
-           "--read-batch", "200"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "officebridge.cli",
+        "--state-url",
+        sqlite_state_url,
+        "run",
+        str(ACCOUNTS),
+        "--read-batch",
+        "200",
+    ]
     kills = 0
     for pause in (0.0, 0.05, 0.15):  # after a batch committed, then a little later: mid-write, mid-commit
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -39,7 +39,9 @@ def test_partitioned_load_matches_a_single_run_and_moves_the_watermark_once(brid
         results = [run_partition(run, p) for p in parts[:3]]
         assert bridge.store.watermark(run.sync) is None  # partitions never move it
         with pytest.raises(StateError):  # a partition run that is not finished blocks the watermark
-            finish_partitions(bridge.store, run.sync, [r.run_id for r in results] + [results[0].run_id + 1000])
+            finish_partitions(
+                bridge.store, run.sync, [r.run_id for r in results] + [results[0].run_id + 1000]
+            )
         results.append(run_partition(run, parts[3]))
         mark = finish_partitions(bridge.store, run.sync, [r.run_id for r in results])
 

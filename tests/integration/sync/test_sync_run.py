@@ -132,9 +132,13 @@ def test_a_failing_record_is_dead_lettered_the_rest_commit_and_replay_lands_it(b
     from officebridge.sync.runner import replay
 
     name = bridge.sf_records("SELECT Name FROM Account ORDER BY Id LIMIT 1 OFFSET 7")[0]["Name"]
-    bridge.odoo.add_fault("record_error", field="name", value=name.strip(), message="Name is on a sanctions list")
+    bridge.odoo.add_fault(
+        "record_error", field="name", value=name.strip(), message="Name is on a sanctions list"
+    )
     result = bridge.run(ACCOUNTS)
-    failing = [a for a in bridge.sf_records("SELECT Id, Name FROM Account") if a["Name"].strip() == name.strip()]
+    failing = [
+        a for a in bridge.sf_records("SELECT Id, Name FROM Account") if a["Name"].strip() == name.strip()
+    ]
     assert result.status == "partial"
     assert result.counts.failed == len(failing) and result.counts.created == 300 - len(failing)
     letters = bridge.store.dead_letters("salesforce_account_to_odoo")
@@ -150,7 +154,9 @@ def test_a_failing_record_is_dead_lettered_the_rest_commit_and_replay_lands_it(b
     bridge.odoo.clear_faults()
     [fixed] = replay(bridge.store, letters, ACCOUNTS.parent)
     assert (fixed.replayed, fixed.still_failing) == (len(failing), 0)
-    assert {d.status for d in bridge.store.dead_letters("salesforce_account_to_odoo", status=None)} == {"replayed"}
+    assert {d.status for d in bridge.store.dead_letters("salesforce_account_to_odoo", status=None)} == {
+        "replayed"
+    }
     assert len(bridge.synced_partners()) == 300
 
 
@@ -199,11 +205,14 @@ def test_two_runs_of_one_sync_never_overlap(bridge: Bridge) -> None:
 
 
 def test_a_run_waits_for_a_partitioned_initial_load_in_progress(bridge: Bridge) -> None:
-    partition = bridge.store.start_run("salesforce_account_to_odoo", trigger="airflow",
-                                       detail={"partition": {"index": 0, "count": 4}})
+    partition = bridge.store.start_run(
+        "salesforce_account_to_odoo", trigger="airflow", detail={"partition": {"index": 0, "count": 4}}
+    )
     with pytest.raises(SyncLockedError, match="partitioned initial load"):
         bridge.run(ACCOUNTS)
-    assert bridge.store.runs("salesforce_account_to_odoo")[0].id == partition  # nothing started, nothing closed
+    assert (
+        bridge.store.runs("salesforce_account_to_odoo")[0].id == partition
+    )  # nothing started, nothing closed
     assert bridge.synced_partners() == []
 
 
