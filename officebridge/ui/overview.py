@@ -10,6 +10,7 @@ process did not.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -79,24 +80,9 @@ class RunView:
         return round((self.finished_at - self.started_at).total_seconds(), 1)
 
 
-@dataclass(frozen=True)
-class DeadLetterView:
-    id: int
-    sync: str
-    run_id: int | None
-    source_id: str
-    stage: str
-    error_code: str
-    message: str
-    payload: dict[str, Any]
-    attempts: int
-    status: str
-    created_at: datetime
-    updated_at: datetime
-
-    @property
-    def payload_text(self) -> str:
-        return json.dumps(self.payload, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+def payload_text(letter: DeadLetter) -> str:
+    """A dead letter's payload as the page shows it: indented JSON, keys sorted."""
+    return json.dumps(letter.payload, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True)
@@ -185,22 +171,10 @@ def run_view(run: Run) -> RunView:
     )
 
 
-def letter_view(letter: DeadLetter) -> DeadLetterView:
+def letter_view(letter: DeadLetter) -> DeadLetter:
+    """The letter as it may be shown: secrets this process knows are masked once more."""
     payload = json.loads(redact(json.dumps(letter.payload, default=str)))
-    return DeadLetterView(
-        id=letter.id,
-        sync=letter.sync,
-        run_id=letter.run_id,
-        source_id=letter.source_id,
-        stage=letter.stage,
-        error_code=letter.error_code,
-        message=redact(letter.message or ""),
-        payload=payload,
-        attempts=letter.attempts,
-        status=letter.status,
-        created_at=letter.created_at,
-        updated_at=letter.updated_at,
-    )
+    return dataclasses.replace(letter, message=redact(letter.message or ""), payload=payload)
 
 
 def syncs(store: StateStore, catalogue: MappingCatalogue) -> list[SyncView]:
@@ -243,5 +217,5 @@ def sync_detail(store: StateStore, catalogue: MappingCatalogue, name: str, runs:
 
 def dead_letters(
     store: StateStore, sync: str | None = None, status: str | None = "open", limit: int = 200
-) -> list[DeadLetterView]:
+) -> list[DeadLetter]:
     return [letter_view(d) for d in store.dead_letters(sync, status, limit=limit)]

@@ -49,6 +49,7 @@ def _ago(value: datetime | None) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["ago"] = _ago
+templates.env.filters["payload_text"] = overview.payload_text
 
 
 def _paths(request: Request, svc: Services) -> dict[str, str]:

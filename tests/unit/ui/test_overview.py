@@ -88,5 +88,5 @@ def test_syncs_merge_mapping_files_and_store_and_link_airflow_runs(tmp_path: Pat
                 }
             )
         )
-        assert secret.reveal() not in shown.message + shown.payload_text
+        assert secret.reveal() not in shown.message + overview.payload_text(shown)
         assert "***" in shown.message
