@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export AIRFLOW_HOME="$PWD"
 export OFFICEBRIDGE_HOME="${OFFICEBRIDGE_HOME:-$PWD/var}"
 BIN="$PWD/.venv/bin"
+export PATH="$BIN:$PATH"   # airflow standalone starts its parts as `airflow ...` from PATH
 "$BIN/officebridge" sandbox up
 # shellcheck disable=SC1091
 . "$OFFICEBRIDGE_HOME/sandbox.env"
