@@ -93,10 +93,11 @@ def validate(paths: tuple[Path, ...], describe: bool) -> None:
 
     files = _mapping_files(paths)
     describer = Describer() if describe else None
+    describe_fn = _safe_describer(describer)
     bad = 0
     for path in files:
         try:
-            compile_mapping(load_mapping(path, describe=_safe_describer(describer)))
+            compile_mapping(load_mapping(path, describe=describe_fn))
             out.print(f"[green]ok[/]   {path}", markup=True)
         except MappingError as exc:
             bad += 1
@@ -112,16 +113,20 @@ def validate(paths: tuple[Path, ...], describe: bool) -> None:
 
 
 def _safe_describer(describer: Any) -> Any:
-    """Describe when the connection is usable; otherwise validate without field names."""
+    """Describe when the connection is usable; otherwise validate without field names (said once)."""
     if describer is None:
         return None
+    unusable: set[tuple[str, str]] = set()
 
     def describe(system: str, connection: str, obj: str) -> Any:
+        if (system, connection) in unusable:
+            return None
         try:
             return describer(system, connection, obj)
         except OfficeBridgeError as exc:
+            unusable.add((system, connection))
             err.print(
-                f"[yellow]note:[/] field names not checked for {system} {obj}: {redact(str(exc))}",
+                f"[yellow]note:[/] field names on {system} not checked: {redact(str(exc))}",
                 markup=True,
                 soft_wrap=True,
             )
