@@ -19,7 +19,7 @@ from connectors.salesforce.sandbox.errors import SfError
 from connectors.salesforce.sandbox.soql import parse
 from connectors.salesforce.sandbox.soql_sql import Plan, translate
 from connectors.salesforce.sandbox.store import Store
-from connectors.salesforce.sandbox.values import from_storage, record_url
+from connectors.salesforce.sandbox.values import ADDRESS_PARTS, from_storage, record_url
 
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
@@ -143,16 +143,7 @@ def _column_value(col: Any, row: dict[str, Any]) -> Any:
     if col.field.type == "address":
         prefix = col.field.name[: -len("Address")]
         parts = {}
-        for p in (
-            "Street",
-            "City",
-            "State",
-            "PostalCode",
-            "Country",
-            "Latitude",
-            "Longitude",
-            "GeocodeAccuracy",
-        ):
+        for p in ADDRESS_PARTS:
             parts[p[0].lower() + p[1:]] = row.get(f"{col.alias}_{prefix}{p}")
         return parts if any(v is not None for v in parts.values()) else None
     return from_storage(col.field, row.get(col.label))

@@ -27,18 +27,8 @@ from connectors.salesforce.sandbox.soql import (
     located_error,
 )
 from connectors.salesforce.sandbox.store import format_datetime, q
-from connectors.salesforce.sandbox.values import BadValue, parse_datetime_text
+from connectors.salesforce.sandbox.values import ADDRESS_PARTS, BadValue, parse_datetime_text
 
-_ADDRESS_PARTS = (
-    "Street",
-    "City",
-    "State",
-    "PostalCode",
-    "Country",
-    "Latitude",
-    "Longitude",
-    "GeocodeAccuracy",
-)
 MAX_OFFSET = 2000
 
 
@@ -78,7 +68,7 @@ class Plan:
             if c.field.type == "address":
                 prefix = c.field.name[: -len("Address")]
                 cols += [
-                    f"{c.alias}.{q(prefix + p)} AS {q(c.alias + '_' + prefix + p)}" for p in _ADDRESS_PARTS
+                    f"{c.alias}.{q(prefix + p)} AS {q(c.alias + '_' + prefix + p)}" for p in ADDRESS_PARTS
                 ]
             else:
                 cols.append(f"{c.sql} AS {q(c.label)}")

@@ -17,7 +17,7 @@ from connectors.salesforce.sandbox.store import DELETED_AT, format_datetime
 _DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
-_ADDRESS_PARTS = (
+ADDRESS_PARTS = (
     "Street",
     "City",
     "State",
@@ -26,7 +26,7 @@ _ADDRESS_PARTS = (
     "Latitude",
     "Longitude",
     "GeocodeAccuracy",
-)
+)  # the components of a compound address field
 
 
 class BadValue(ValueError):
@@ -127,7 +127,7 @@ def row_to_json(
 
 
 def _address(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
-    parts = {p[0].lower() + p[1:]: row.get(prefix + p) for p in _ADDRESS_PARTS}
+    parts = {p[0].lower() + p[1:]: row.get(prefix + p) for p in ADDRESS_PARTS}
     return parts if any(v is not None for v in parts.values()) else None
 
 
