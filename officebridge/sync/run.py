@@ -19,7 +19,6 @@ from typing import Any
 
 from officebridge.connector import Connector, SourceRecord, WriteResult
 from officebridge.errors import (
-    OfficeBridgeError,
     OutcomeUnknownError,
     RecordError,
     RetriableError,
@@ -103,9 +102,7 @@ class SyncRun:
         self.options = options
         self.planner = Planner(self.sync, compiled, mapping, target, store)
         self.parked: set[str] = set()  # source ids whose last write outcome is unknown and not yet settled
-        self.sensitive: set[str] = set(getattr(compiled, "sensitive", ()) or ()) | set(
-            mapping.sensitive or ()
-        )
+        self.sensitive: set[str] = set(compiled.sensitive)
         self.quality = QualityGate.for_mapping(mapping, sorted(self.sensitive))  # no-op without checks
         batch = mapping.target.batch_size or target.max_write_batch
         self.write_batch = max(1, min(batch, target.max_write_batch))
@@ -143,12 +140,6 @@ class SyncRun:
                     lock.heartbeat()
                     if progress is not None:
                         progress(counts)
-            except OfficeBridgeError as exc:
-                message = redact(str(exc))
-                error = f"{type(exc).__name__}: {message}"
-                quality = self.quality.finish(run_id, "failed")
-                self.store.finish_run(run_id, status="failed", error=error, detail=quality)
-                raise
             except BaseException as exc:
                 error = redact(f"{type(exc).__name__}: {exc}")
                 quality = self.quality.finish(run_id, "failed")
@@ -179,11 +170,20 @@ class SyncRun:
         ]
         # not settled yet: leave them parked, even when the overlap window reads them again
         self.parked = {d.source_id for d in unknown if d.updated_at > settled}
-        ids = [d.source_id for d in unknown if d.updated_at <= settled]
+        counts, _found = self.reprocess(run_id, [d.source_id for d in unknown if d.updated_at <= settled])
+        return counts
+
+    def reprocess(self, run_id: int, ids: list[str]) -> tuple[Counts, set[str]]:
+        """Read these records again by id and sync them, without moving the watermark.
+
+        Returns the counts and the ids the source still has. The watermark stays: a
+        record read again may be newer than records the next run has still to read.
+        """
         if not ids:
-            return Counts()
+            return Counts(), set()
         records = self.source.fetch(self.mapping.source.object, list(self.compiled.source_fields), ids)
-        return self.process(run_id, records, advance_watermark=False)
+        counts = self.process(run_id, records, advance_watermark=False) if records else Counts()
+        return counts, {r.id for r in records}
 
     def _close_interrupted_runs(self) -> None:
         """Runs still 'running' while we hold the lock died mid-way (killed, host lost): say so.

@@ -116,7 +116,7 @@ class Preview:
 
 def preview_mapping(path: str | Path, store: StateStore, limit: int = 20) -> Preview:
     """Read changes since the watermark and plan them; nothing is written anywhere."""
-    with prepared(path, store, RunOptions(read_batch=max(limit, 1) if limit < 2000 else 2000)) as run:
+    with prepared(path, store, RunOptions(read_batch=min(max(limit, 1), 2000))) as run:
         plans: list[Planned] = []
         for records in run.batches(run.since()):
             batch = run.planner.plan(records[: limit - len(plans)])
@@ -156,11 +156,7 @@ def replay(
     mappings_dir: Path,
     options: RunOptions = DEFAULT_OPTIONS,
 ) -> list[ReplayResult]:
-    """Read the dead-lettered records again from the source and push them through the sync.
-
-    The watermark does not move: a replayed record may be newer than records the
-    next scheduled run has still to read.
-    """
+    """Read the dead-lettered records again from the source and push them through the sync."""
     by_sync: dict[str, list[DeadLetter]] = {}
     for letter in letters:
         by_sync.setdefault(letter.sync, []).append(letter)
@@ -170,15 +166,13 @@ def replay(
         with prepared(path, store, RunOptions(trigger="replay", overlap=options.overlap)) as run:
             with store.lock(sync, ttl=options.lock_ttl):
                 ids = [letter.source_id for letter in group]
-                records = run.source.fetch(run.mapping.source.object, list(run.compiled.source_fields), ids)
-                found = {r.id for r in records}
                 run_id = store.start_run(sync, trigger="replay")
-                counts = run.process(run_id, records, advance_watermark=False) if records else Counts()
+                counts, found = run.reprocess(run_id, ids)
                 status = "partial" if counts.failed else "succeeded"
                 store.finish_run(run_id, status=status, detail=run.quality.finish(run_id, status))
             results.append(
                 ReplayResult(
-                    sync, len(records) - counts.failed, counts.failed, sorted(set(ids) - found), run_id
+                    sync, len(found) - counts.failed, counts.failed, sorted(set(ids) - found), run_id
                 )
             )
     return results
