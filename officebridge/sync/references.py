@@ -12,20 +12,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from officebridge.connector import Connector
 from officebridge.errors import RecordError
+from officebridge.mapping.compiler import LookupRef
 from officebridge.state import StateStore
-
-
-class LookupRef(Protocol):
-    target_field: str
-    via: str  # "target" | "link"
-    object: str | None
-    field: str | None
-    sync: str | None
-    missing: str  # "error" | "null"
 
 
 class _BoundedCache:
