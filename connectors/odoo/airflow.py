@@ -1,7 +1,7 @@
 """The Odoo connection contract in Airflow's terms: a hook over the officebridge Odoo connector.
 
-Airflow learns the connection type from the provider info
-(officebridge/airflow/provider.py, from connectors/odoo/manifest.py); this class is what it imports when someone tests a
+Airflow learns the connection type from the provider info (officebridge/airflow/provider.py,
+built from connectors/odoo/manifest.py); this class is what it imports when someone tests a
 connection in the UI or a task asks for a hook. It holds no client code: it
 resolves the connection the way every officebridge run does
 (`resolve_connection`: AIRFLOW_CONN_* first, then Airflow's metadata DB and

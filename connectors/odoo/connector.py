@@ -17,33 +17,53 @@ from typing import Any, ClassVar
 
 from connectors.odoo.adapter import OdooAdapter, settings_from
 from connectors.odoo.errors import OdooRecordError
+from connectors.odoo.manifest import MANIFEST, WIRE
 from connectors.odoo.writes import WriteBatch
 from officebridge.connections import Connection
-from officebridge.connector import FieldInfo, ObjectInfo, SourceRecord, WriteOp, WriteResult
+from officebridge.connector import (
+    ConnectorManifest,
+    FieldInfo,
+    FieldKind,
+    ObjectInfo,
+    Page,
+    ReadRequest,
+    SourceRecord,
+    WriteOp,
+    WriteResult,
+)
 from officebridge.errors import ConfigError
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 
-ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
 DESCRIBE_ATTRIBUTES = ["type", "string", "required", "readonly", "relation", "selection", "size"]
+KINDS = {
+    "char": FieldKind.STRING,
+    "text": FieldKind.TEXT,
+    "html": FieldKind.TEXT,
+    "integer": FieldKind.INTEGER,
+    "float": FieldKind.DECIMAL,
+    "monetary": FieldKind.DECIMAL,
+    "boolean": FieldKind.BOOLEAN,
+    "date": FieldKind.DATE,
+    "datetime": FieldKind.DATETIME,
+    "selection": FieldKind.PICKLIST,
+    "many2one": FieldKind.REFERENCE,
+    "many2many": FieldKind.MULTI_REFERENCE,
+    "one2many": FieldKind.MULTI_REFERENCE,
+}
 
 
 def to_odoo_datetime(moment: datetime) -> str:
     """An aware datetime as Odoo's naive-UTC string (naive input is taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(ODOO_DATETIME)
+    return str(WIRE.format_datetime(moment))
 
 
 def from_odoo_datetime(text: Any) -> datetime | None:
-    if not text:
-        return None
-    return datetime.strptime(str(text)[:19], ODOO_DATETIME).replace(tzinfo=UTC)
+    moment = WIRE.parse_datetime(text)
+    return None if moment is None else moment.replace(tzinfo=UTC)
 
 
 class OdooConnector:
-    system: ClassVar[str] = "odoo"
-    cursor_field: ClassVar[str] = "write_date"
-    max_write_batch: ClassVar[int] = 500
+    manifest: ClassVar[ConnectorManifest] = MANIFEST
     lookup_chunk: ClassVar[int] = 1000
 
     def __init__(self, connection: Connection, *, retry_policy: RetryPolicy = DEFAULT_POLICY) -> None:
@@ -79,67 +99,62 @@ class OdooConnector:
         self._described[object_name] = info
         return info
 
-    def read(
-        self,
-        object_name: str,
-        fields: Sequence[str],
-        *,
-        since: datetime | None = None,
-        where: Any = None,
-        include_deleted: bool = False,
-        batch_size: int = 2000,
-    ) -> Iterator[list[SourceRecord]]:
-        """Batches ordered by (write_date, id), write_date >= since; keyset paging."""
-        info = self.describe(object_name)
+    def read(self, request: ReadRequest) -> Iterator[Page]:
+        """Pages ordered by (cursor, id), cursor >= since (and < until); keyset paging."""
+        name = request.object
+        info = self.describe(name)
+        cursor = request.cursor or MANIFEST.capabilities.default_cursor
         has_active = "active" in info.fields
-        wanted = list(dict.fromkeys(fields))
-        unknown = [f for f in wanted if f not in info.fields]
+        wanted = list(dict.fromkeys(request.fields))
+        unknown = [f for f in [*wanted, cursor] if f not in info.fields]
         if unknown:
-            raise ConfigError(f"Odoo model {object_name!r} has no field(s) {', '.join(unknown)}")
-        to_read = list(dict.fromkeys([*wanted, "write_date", *(["active"] if has_active else [])]))
-        base = list(where or [])
-        context = {"active_test": False} if include_deleted else {}
-        start = to_odoo_datetime(since) if since is not None else None
+            raise ConfigError(f"Odoo model {name!r} has no field(s) {', '.join(unknown)}")
+        if request.since is not None and not isinstance(request.since, datetime):
+            raise ConfigError(f"read {name}: Odoo reads by a change stamp, not a token")
+        if request.filter is not None and not isinstance(request.filter, list):
+            raise ConfigError(f"read {name}: the filter must be an Odoo domain (a list)")
+        to_read = list(dict.fromkeys([*wanted, cursor, *(["active"] if has_active else [])]))
+        base = list(request.filter or [])
+        if request.until is not None:
+            base.append([cursor, "<", to_odoo_datetime(request.until)])
+        context = {"active_test": False} if request.include_deleted else {}
+        start = to_odoo_datetime(request.since) if request.since is not None else None
+        track_active = has_active and request.include_deleted
         last: tuple[str, int] | None = None
         while True:
             domain = list(base)
             if last is not None:
-                domain += [
-                    ["write_date", ">=", last[0]],
-                    "|",
-                    ["write_date", ">", last[0]],
-                    ["id", ">", last[1]],
-                ]
+                domain += [[cursor, ">=", last[0]], "|", [cursor, ">", last[0]], ["id", ">", last[1]]]
             elif start is not None:
-                domain.append(["write_date", ">=", start])
+                domain.append([cursor, ">=", start])
             try:
                 rows = self.adapter.execute_kw(
-                    object_name,
+                    name,
                     "search_read",
                     [domain],
                     {
                         "fields": to_read,
-                        "limit": batch_size,
-                        "order": "write_date asc, id asc",
+                        "limit": request.batch_size,
+                        "order": f"{cursor} asc, id asc",
                         "load": "_classic_write",
                         "context": context,
                     },
                 )
             except OdooRecordError as exc:
-                raise ConfigError(f"Odoo read of {object_name!r} rejected: {exc}") from None
+                raise ConfigError(f"Odoo read of {name!r} rejected: {exc}") from None
             if not rows:
                 return
-            yield [self._record(row, wanted, has_active and include_deleted) for row in rows]
-            last = (str(rows[-1]["write_date"]), int(rows[-1]["id"]))
-            if len(rows) < batch_size:
+            yield Page([self._record(row, wanted, track_active, cursor) for row in rows])
+            last = (str(rows[-1][cursor]), int(rows[-1]["id"]))
+            if len(rows) < request.batch_size:
                 return
 
     @staticmethod
-    def _record(row: dict[str, Any], wanted: list[str], track_active: bool) -> SourceRecord:
+    def _record(row: dict[str, Any], wanted: list[str], track_active: bool, cursor: str) -> SourceRecord:
         values = {f: _plain(row.get(f)) for f in wanted}
         return SourceRecord(
             id=str(row["id"]),
-            cursor=from_odoo_datetime(row.get("write_date")),
+            cursor=from_odoo_datetime(row.get(cursor)),
             deleted=bool(track_active and not row.get("active", True)),
             fields=values,
         )
@@ -149,7 +164,8 @@ class OdooConnector:
         info = self.describe(object_name)
         has_active = "active" in info.fields
         wanted = list(dict.fromkeys(fields))
-        to_read = list(dict.fromkeys([*wanted, "write_date", *(["active"] if has_active else [])]))
+        cursor = MANIFEST.capabilities.default_cursor
+        to_read = list(dict.fromkeys([*wanted, cursor, *(["active"] if has_active else [])]))
         numeric = [int(i) for i in dict.fromkeys(ids) if str(i).isdigit()]
         out: list[SourceRecord] = []
         for start in range(0, len(numeric), self.lookup_chunk):
@@ -159,7 +175,7 @@ class OdooConnector:
                 [numeric[start : start + self.lookup_chunk], to_read],
                 {"load": "_classic_write", "context": {"active_test": False}},
             )
-            out += [self._record(row, wanted, has_active) for row in rows]
+            out += [self._record(row, wanted, has_active, cursor) for row in rows]
         return out
 
     def lookup(self, object_name: str, field_name: str, values: Sequence[Any]) -> dict[Any, str]:
@@ -187,7 +203,7 @@ class OdooConnector:
 
     def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         info = self.describe(object_name)
-        return WriteBatch(self, object_name, info, self.max_write_batch).run(list(ops))
+        return WriteBatch(self, object_name, info, MANIFEST.capabilities.max_write_batch).run(list(ops))
 
     def call(
         self, object_name: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None
@@ -217,9 +233,11 @@ def _field_info(name: str, desc: dict[str, Any]) -> FieldInfo:
     selection = desc.get("selection")
     choices = tuple(str(item[0]) for item in selection) if isinstance(selection, list) else ()
     relation = desc.get("relation")
+    native = str(desc.get("type", ""))
     return FieldInfo(
         name=name,
-        type=str(desc.get("type", "")),
+        type=native,
+        kind=FieldKind.ID if name == "id" else KINDS.get(native, FieldKind.OTHER),
         label=str(desc.get("string") or name),
         required=bool(desc.get("required")),
         readonly=bool(desc.get("readonly")),

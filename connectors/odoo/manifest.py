@@ -76,6 +76,8 @@ ODOO_BEHAVIOUR: dict[str, Any] = {
     },
 }
 
+WIRE = OdooWire()
+
 MANIFEST = ConnectorManifest(
     system="odoo",
     label="Odoo",
@@ -98,7 +100,7 @@ MANIFEST = ConnectorManifest(
         behaviour=ODOO_BEHAVIOUR,
         example="odoo://admin:secret@erp.example.com:8069/production?protocol=jsonrpc%2Bssl",
     ),
-    wire=OdooWire(),
+    wire=WIRE,
     factory="connectors.odoo.connector:OdooConnector",
     naive_datetimes_are_utc=True,
 )

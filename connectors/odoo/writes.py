@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.odoo.errors import OdooRecordError
-from officebridge.connector import ObjectInfo, OpKind, WriteOp, WriteResult
+from connectors.odoo.manifest import WIRE
+from officebridge.connector import FieldKind, ObjectInfo, OpKind, WriteOp, WriteResult
+from officebridge.errors import OutcomeUnknownError, RemoteProtocolError
 
 if TYPE_CHECKING:
     from connectors.odoo.connector import OdooConnector
@@ -27,14 +30,7 @@ def _failure(op: WriteOp, exc: OdooRecordError, target_id: str | None = None) ->
     message = str(exc)
     # Odoo's errors name fields only in their text ("Wrong value for res.partner.type"): report those
     named = tuple(name for name in op.values if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", message))
-    return WriteResult(
-        ref=op.ref,
-        ok=False,
-        target_id=target_id or op.target_id,
-        error_code=exc.code,
-        message=message,
-        fields=named,
-    )
+    return WriteResult.failure(op, exc.code, message, fields=named, target_id=target_id)
 
 
 class WriteBatch:
@@ -52,12 +48,10 @@ class WriteBatch:
         deletes: list[tuple[int, WriteOp]] = []
         for index, op in enumerate(ops):
             if op.kind in (OpKind.UPDATE, OpKind.ARCHIVE, OpKind.DELETE) and not _is_id(op.target_id):
-                self.results[index] = WriteResult(
-                    op.ref,
-                    False,
-                    op.target_id,
-                    error_code="MissingTarget",
-                    message=f"{op.kind} on {self.model} needs a numeric target_id",
+                self.results[index] = WriteResult.failure(
+                    op,
+                    "MissingError",
+                    f"{self.model} has no record with id {op.target_id!r} (ids are numbers)",
                 )
             elif op.kind == OpKind.CREATE:
                 creates.append((index, op))
@@ -88,12 +82,19 @@ class WriteBatch:
         return self.connector.call(self.model, method, args)
 
     def _values(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Ids given as strings (what lookups return) become the integers Odoo expects."""
+        """Values as Odoo's wire wants them: ids given as strings (what lookups return) become
+        integers, many2many lists a replace command, datetimes naive-UTC strings."""
         out = {}
         for name, given in values.items():
             field = self.info.fields.get(name)
             value = given
-            if field is not None and field.type == "many2one" and isinstance(value, str) and value.isdigit():
+            if isinstance(value, datetime) and (field is None or field.kind is FieldKind.DATETIME):
+                value = WIRE.format_datetime(value)
+            elif isinstance(value, date) and not isinstance(value, datetime):
+                value = value.isoformat()
+            elif (
+                field is not None and field.type == "many2one" and isinstance(value, str) and value.isdigit()
+            ):
                 value = int(value)
             elif (
                 field is not None
@@ -110,6 +111,11 @@ class WriteBatch:
             return
         try:
             ids = self._call("create", [[self._values(op.values) for _, op in items]])
+        except OutcomeUnknownError as exc:
+            # this chunk was sent and may have landed: only its own ops are unknown, never resent here
+            for index, op in items:
+                self.results[index] = WriteResult.unknown(op, str(exc))
+            return
         except OdooRecordError as exc:
             if len(items) == 1:
                 index, op = items[0]
@@ -119,10 +125,11 @@ class WriteBatch:
             self._create(items[:middle])
             self._create(items[middle:])
             return
+        if not isinstance(ids, list) or len(ids) != len(items):
+            got = len(ids) if isinstance(ids, list) else type(ids).__name__
+            raise RemoteProtocolError(f"{self.model}.create of {len(items)} records answered {got} ids")
         for (index, op), new_id in zip(items, ids, strict=True):
-            self.results[index] = WriteResult(
-                op.ref, True, str(new_id), created=True, fields=tuple(op.values)
-            )
+            self.results[index] = WriteResult.success(op, str(new_id), created=True, fields=tuple(op.values))
 
     def _update(self, updates: list[tuple[int, WriteOp, int]]) -> None:
         groups: dict[str, list[tuple[int, WriteOp, int]]] = {}
@@ -152,7 +159,7 @@ class WriteBatch:
                     self._each([item], call)
             return
         for index, op, target in items:
-            self.results[index] = WriteResult(op.ref, True, str(target), fields=tuple(op.values))
+            self.results[index] = WriteResult.success(op, str(target), fields=tuple(op.values))
 
     # -- upserts --------------------------------------------------------------
 
@@ -164,22 +171,13 @@ class WriteBatch:
     ) -> list[tuple[int, WriteOp, int]]:
         """Route upserts to creates/updates; returns duplicates of a new key (update after the create)."""
         by_field: dict[str, list[Any]] = {}
-        for index, op in items:
-            if not op.key_field or op.key_field not in op.values:
-                self.results[index] = WriteResult(
-                    op.ref,
-                    False,
-                    error_code="MissingKey",
-                    message=f"upsert on {self.model} needs key_field and its value",
-                )
-                continue
-            by_field.setdefault(op.key_field, []).append(op.values[op.key_field])
+        for _, op in items:
+            key_field = str(op.key_field)
+            by_field.setdefault(key_field, []).append(op.values[key_field])
         found = {name: self.connector.lookup(self.model, name, keys) for name, keys in by_field.items()}
         first_new: dict[tuple[str, Any], int] = {}
         later: list[tuple[int, WriteOp, int]] = []
         for index, op in items:
-            if index in self.results:
-                continue
             key = op.values[str(op.key_field)]
             existing = found[str(op.key_field)].get(key)
             if existing is not None:
@@ -197,7 +195,7 @@ class WriteBatch:
         if created.ok:
             return True
         self.results[index] = WriteResult(
-            op.ref, False, error_code=created.error_code, message=created.message
+            op.ref, created.status, error_code=created.error_code, message=created.message
         )
         return False
 

@@ -62,34 +62,6 @@ def plan(ops: Sequence[WriteOp], max_records: int = MAX_RECORDS) -> list[Chunk]:
     return chunks
 
 
-def invalid(op: WriteOp, object_name: str) -> WriteResult | None:
-    """A failed result for an op that cannot be sent at all, or None if it can."""
-    if op.kind in (OpKind.UPDATE, OpKind.DELETE, OpKind.ARCHIVE) and not op.target_id:
-        return WriteResult(
-            ref=op.ref,
-            ok=False,
-            error_code="MISSING_TARGET_ID",
-            message=f"{op.kind.value} of {object_name} record {op.ref!r} has no target id",
-        )
-    if op.kind is OpKind.UPSERT:
-        if not op.key_field:
-            return WriteResult(
-                ref=op.ref,
-                ok=False,
-                error_code="MISSING_KEY_FIELD",
-                message=f"upsert of {object_name} record {op.ref!r} names no external-id field",
-            )
-        if op.values.get(op.key_field) in (None, ""):
-            return WriteResult(
-                ref=op.ref,
-                ok=False,
-                error_code="MISSING_EXTERNAL_ID",
-                fields=(op.key_field,),
-                message=f"upsert of {object_name} record {op.ref!r} has no value for {op.key_field}",
-            )
-    return None
-
-
 def _record(object_name: str, values: dict[str, Any], record_id: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"attributes": {"type": object_name}}
     body.update({k: jsonable(v) for k, v in values.items() if k.lower() != "id"})
@@ -130,22 +102,16 @@ def _one(op: WriteOp, kind: OpKind, raw: Any) -> WriteResult:
     target_id = raw.get("id") or op.target_id
     if raw.get("success"):
         created = kind is OpKind.CREATE or (kind is OpKind.UPSERT and bool(raw.get("created")))
-        return WriteResult(ref=op.ref, ok=True, target_id=target_id, created=created)
+        return WriteResult.success(op, target_id, created=created)
     errors = [e for e in raw.get("errors") or [] if isinstance(e, dict)]
     first = errors[0] if errors else {}
     fields: list[str] = []
     for error in errors:
         fields.extend(str(f) for f in error.get("fields") or [] if str(f) not in fields)
-    return WriteResult(
-        ref=op.ref,
-        ok=False,
-        target_id=target_id,
-        error_code=str(first.get("statusCode") or "UNKNOWN_EXCEPTION"),
-        message="; ".join(str(e.get("message") or "") for e in errors) or "Salesforce gave no reason",
+    return WriteResult.failure(
+        op,
+        str(first.get("statusCode") or "UNKNOWN_EXCEPTION"),
+        "; ".join(str(e.get("message") or "") for e in errors) or "Salesforce gave no reason",
         fields=tuple(fields),
+        target_id=target_id,
     )
-
-
-def outcome_unknown(ops: Sequence[WriteOp], reason: str) -> list[WriteResult]:
-    """Results for a create request whose fate is unknown: failed, so they are dead-lettered, not resent."""
-    return [WriteResult(ref=op.ref, ok=False, error_code="OUTCOME_UNKNOWN", message=reason) for op in ops]

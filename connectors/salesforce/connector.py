@@ -38,11 +38,21 @@ from connectors.salesforce.errors import (
     classify_login_failure,
     classify_network,
 )
+from connectors.salesforce.manifest import MANIFEST
 from connectors.salesforce.records import object_info, source_record
 from connectors.salesforce.session import ApiUsage, VerifyingSession
-from connectors.salesforce.settings import DEFAULT_CONN_ID, SalesforceSettings, settings_from_connection
+from connectors.salesforce.settings import SalesforceSettings, settings_from_connection
 from officebridge.connections import Connection
-from officebridge.connector import ObjectInfo, OpKind, SourceRecord, WriteOp, WriteResult
+from officebridge.connector import (
+    ConnectorManifest,
+    ObjectInfo,
+    OpKind,
+    Page,
+    ReadRequest,
+    SourceRecord,
+    WriteOp,
+    WriteResult,
+)
 from officebridge.errors import (
     ConfigError,
     OfficeBridgeError,
@@ -63,11 +73,7 @@ ARCHIVE_FLAGS = ("IsActive", "Active__c")
 class SalesforceConnector:
     """Connector for Salesforce over its REST API (simple-salesforce 1.12)."""
 
-    system: ClassVar[str] = "salesforce"
-    cursor_field: ClassVar[str] = "SystemModstamp"
-    max_write_batch: ClassVar[int] = composite.MAX_RECORDS
-    default_conn_name: ClassVar[str] = DEFAULT_CONN_ID
-    conn_type: ClassVar[str] = "salesforce"
+    manifest: ClassVar[ConnectorManifest] = MANIFEST
 
     def __init__(self, connection: Connection, *, retry_policy: RetryPolicy = DEFAULT_POLICY) -> None:
         self.settings: SalesforceSettings = settings_from_connection(connection)
@@ -161,40 +167,35 @@ class SalesforceConnector:
             self._describes[object_name] = object_info(body, object_name)
         return self._describes[object_name]
 
-    def read(
-        self,
-        object_name: str,
-        fields: Sequence[str],
-        *,
-        since: datetime | None = None,
-        where: Any = None,
-        include_deleted: bool = False,
-        batch_size: int = 2000,
-    ) -> Iterator[list[SourceRecord]]:
-        """Yield each query page as a batch (split further when `batch_size` < 200).
+    def read(self, request: ReadRequest) -> Iterator[Page]:
+        """Yield each query page (split further when `batch_size` < 200), ordered by (cursor, Id).
 
-        `where` is a SOQL condition; it is ANDed, in parentheses, with the cursor
+        `filter` is a SOQL condition; it is ANDed, in parentheses, with the cursor
         condition. Salesforce pages between 200 and 2000 records, so batch_size is
         sent clamped to that range as `Sforce-Query-Options: batchSize=`.
         """
-        if where is not None and not isinstance(where, str):
-            raise ConfigError(f"read {object_name}: `where` must be a SOQL condition string")
-        if batch_size < 1:
-            raise ConfigError(f"read {object_name}: batch_size must be positive")
+        name = request.object
+        if request.filter is not None and not isinstance(request.filter, str):
+            raise ConfigError(f"read {name}: the filter must be a SOQL condition string")
+        if request.batch_size < 1:
+            raise ConfigError(f"read {name}: batch_size must be positive")
+        if request.since is not None and not isinstance(request.since, datetime):
+            raise ConfigError(f"read {name}: Salesforce reads by a change stamp, not a token")
+        cursor = request.cursor or MANIFEST.capabilities.default_cursor
         query = soql.read_query(
-            object_name,
-            fields,
-            since=since,
-            where=where,
-            include_deleted=include_deleted,
-            cursor_field=self.cursor_field,
+            name,
+            request.fields,
+            since=request.since,
+            until=request.until,
+            where=request.filter,
+            include_deleted=request.include_deleted,
+            cursor_field=cursor,
         )
-        for page in self._pages(f"query {object_name}", query, include_deleted, batch_size):
-            records = [
-                source_record(raw, object_name, fields, cursor_field=self.cursor_field) for raw in page
-            ]
-            for start in range(0, len(records), batch_size):
-                yield records[start : start + batch_size]
+        size = request.batch_size
+        for page in self._pages(f"query {name}", query, request.include_deleted, size):
+            records = [source_record(raw, name, request.fields, cursor_field=cursor) for raw in page]
+            for start in range(0, len(records), size):
+                yield Page(records[start : start + size])
 
     def _pages(self, what: str, query: str, include_deleted: bool, batch_size: int) -> Iterator[list[Any]]:
         size = max(MIN_QUERY_BATCH, min(MAX_QUERY_BATCH, batch_size))
@@ -219,12 +220,13 @@ class SalesforceConnector:
         wanted = list(dict.fromkeys(i for i in ids if i))
         if not wanted:
             return []
-        columns = soql.select_list(fields, include_deleted=True)
+        cursor = MANIFEST.capabilities.default_cursor
+        columns = soql.select_list(fields, include_deleted=True, cursor_field=cursor)
         found: dict[str, SourceRecord] = {}
         for query in soql.in_chunks(object_name, "Id", wanted, select=columns):
             for page in self._pages(f"fetch {object_name}", query, True, MAX_QUERY_BATCH):
                 for raw in page:
-                    record = source_record(raw, object_name, fields, cursor_field=self.cursor_field)
+                    record = source_record(raw, object_name, fields, cursor_field=cursor)
                     found[record.id] = record
         by_short = {rid[:15]: rec for rid, rec in found.items()}  # callers may hold 15-character ids
         return [r for r in (found.get(i) or by_short.get(i[:15]) for i in wanted) if r is not None]
@@ -249,12 +251,12 @@ class SalesforceConnector:
         return found
 
     def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        """Valid ops (the engine checked them with `invalid_op`) as sObject Collections requests."""
         soql.check_name(object_name)
-        results: list[WriteResult | None] = [composite.invalid(op, object_name) for op in ops]
-        sendable = [i for i, r in enumerate(results) if r is None]
-        effective = self._effective_ops(object_name, [ops[i] for i in sendable])
+        results: list[WriteResult | None] = [None] * len(ops)
+        effective = self._effective_ops(object_name, list(ops))
         todo: list[tuple[int, WriteOp]] = []
-        for i, op in zip(sendable, effective, strict=True):
+        for i, op in enumerate(effective):
             if isinstance(op, WriteResult):
                 results[i] = op
             else:
@@ -278,7 +280,7 @@ class SalesforceConnector:
                 idempotent=chunk.kind in composite.IDEMPOTENT,
             )
         except WriteOutcomeUnknownError as exc:
-            return composite.outcome_unknown(ops, str(exc))
+            return [WriteResult.unknown(op, str(exc)) for op in ops]
         return composite.results(object_name, chunk.kind, ops, body)
 
     def _effective_ops(self, object_name: str, ops: list[WriteOp]) -> list[WriteOp | WriteResult]:
@@ -292,15 +294,11 @@ class SalesforceConnector:
                 out.append(op)
             elif flag is None:
                 out.append(
-                    WriteResult(
-                        ref=op.ref,
-                        ok=False,
-                        target_id=op.target_id,
-                        error_code="ARCHIVE_NOT_SUPPORTED",
-                        message=(
-                            f"{object_name} has no updateable boolean {' or '.join(ARCHIVE_FLAGS)} field to "
-                            f"archive record {op.target_id}; use the delete policy instead"
-                        ),
+                    WriteResult.failure(
+                        op,
+                        "ARCHIVE_NOT_SUPPORTED",
+                        f"{object_name} has no updateable boolean {' or '.join(ARCHIVE_FLAGS)} field to "
+                        f"archive record {op.target_id}; use the delete policy instead",
                     )
                 )
             else:

@@ -37,6 +37,8 @@ class SalesforceWire:
         return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
 
 
+WIRE = SalesforceWire()
+
 MANIFEST = ConnectorManifest(
     system="salesforce",
     label="Salesforce",
@@ -60,6 +62,6 @@ MANIFEST = ConnectorManifest(
             '"extra": {"security_token": "...", "domain": "login"}}'
         ),
     ),
-    wire=SalesforceWire(),
+    wire=WIRE,
     factory="connectors.salesforce.connector:SalesforceConnector",
 )

@@ -18,8 +18,33 @@ from collections.abc import Sequence
 from typing import Any
 
 from connectors.salesforce.soql import parse_datetime
-from officebridge.connector import FieldInfo, ObjectInfo, SourceRecord
+from officebridge.connector import FieldInfo, FieldKind, ObjectInfo, SourceRecord
 from officebridge.errors import RemoteProtocolError
+
+ID_PATTERN = "^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$"  # 15- or 18-character record ids
+KINDS = {
+    "id": FieldKind.ID,
+    "reference": FieldKind.REFERENCE,
+    "string": FieldKind.STRING,
+    "phone": FieldKind.STRING,
+    "url": FieldKind.STRING,
+    "email": FieldKind.STRING,
+    "encryptedstring": FieldKind.STRING,
+    "combobox": FieldKind.STRING,
+    "time": FieldKind.STRING,
+    "textarea": FieldKind.TEXT,
+    "int": FieldKind.INTEGER,
+    "long": FieldKind.INTEGER,
+    "double": FieldKind.DECIMAL,
+    "currency": FieldKind.DECIMAL,
+    "percent": FieldKind.DECIMAL,
+    "boolean": FieldKind.BOOLEAN,
+    "date": FieldKind.DATE,
+    "datetime": FieldKind.DATETIME,
+    "picklist": FieldKind.PICKLIST,
+    "multipicklist": FieldKind.MULTI_PICKLIST,  # one string, values joined by ';'
+}
+FORMATS = {"email": "email", "date": "date"}  # not uri: Website values often lack a scheme
 
 
 def field_info(raw: dict[str, Any]) -> FieldInfo:
@@ -27,9 +52,14 @@ def field_info(raw: dict[str, Any]) -> FieldInfo:
     updateable = bool(raw.get("updateable"))
     name = str(raw["name"])
     length = raw.get("length")
+    native = str(raw.get("type", ""))
+    kind = KINDS.get(native, FieldKind.OTHER)
     return FieldInfo(
         name=name,
-        type=str(raw.get("type", "")),
+        type=native,
+        kind=kind,
+        format=FORMATS.get(native),
+        pattern=ID_PATTERN if kind in (FieldKind.ID, FieldKind.REFERENCE) else None,
         label=str(raw.get("label") or name),
         required=createable and not raw.get("nillable") and not raw.get("defaultedOnCreate"),
         readonly=not createable and not updateable,
@@ -73,9 +103,7 @@ def field_value(record: dict[str, Any], path: str) -> Any:
     return value
 
 
-def source_record(
-    raw: Any, object_name: str, fields: Sequence[str], *, cursor_field: str = "SystemModstamp"
-) -> SourceRecord:
+def source_record(raw: Any, object_name: str, fields: Sequence[str], *, cursor_field: str) -> SourceRecord:
     if not isinstance(raw, dict) or not raw.get("Id"):
         raise RemoteProtocolError(f"query {object_name}: a record without Id in the answer")
     record_id = str(raw["Id"])

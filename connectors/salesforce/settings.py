@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from connectors.salesforce.manifest import MANIFEST
 from officebridge.connections import Connection
 from officebridge.errors import ConfigError
 from officebridge.secrets import Secret
 
-DEFAULT_CONN_ID = "salesforce_default"
+DEFAULT_CONN_ID = MANIFEST.connection.default_conn_id
 DEFAULT_VERSION = "59.0"
 DEFAULT_TIMEOUT = 120.0  # seconds to wait for an answer; long SOQL pages can be slow
 CONNECT_TIMEOUT = 10.0  # seconds to open a TCP/TLS connection

@@ -19,12 +19,13 @@ from urllib.parse import quote_plus
 
 from simple_salesforce.format import quote_soql_value
 
+from connectors.salesforce.manifest import WIRE
 from officebridge.errors import ConfigError
 
 MAX_SOQL_CHARS = 100_000  # Salesforce's default limit on a SOQL statement
 # URI + headers must stay under 16,384 bytes; leave room for the instance URL and headers.
 MAX_ENCODED_QUERY = 12_000
-SYSTEM_FIELDS = ("Id", "SystemModstamp")
+DEFAULT_CURSOR = "SystemModstamp"
 
 
 def quote(value: Any) -> str:
@@ -36,9 +37,12 @@ def quote(value: Any) -> str:
         raise ConfigError(f"cannot use a value of type {type(value).__name__} in SOQL") from None
 
 
-def select_list(fields: Sequence[str], *, include_deleted: bool) -> list[str]:
-    """Id, SystemModstamp, [IsDeleted,] then the caller's fields, without duplicates (case-insensitive)."""
-    head = list(SYSTEM_FIELDS) + (["IsDeleted"] if include_deleted else [])
+def select_list(
+    fields: Sequence[str], *, include_deleted: bool, cursor_field: str = DEFAULT_CURSOR
+) -> list[str]:
+    """Id, the cursor field, [IsDeleted,] then the caller's fields, without duplicates (case-insensitive)."""
+    check_name(cursor_field)
+    head = ["Id", cursor_field] + (["IsDeleted"] if include_deleted else [])
     seen = {name.lower() for name in head}
     out = list(head)
     for name in fields:
@@ -57,9 +61,10 @@ def read_query(
     since: datetime | None,
     where: str | None,
     include_deleted: bool,
-    cursor_field: str = "SystemModstamp",
+    cursor_field: str = DEFAULT_CURSOR,
+    until: datetime | None = None,
 ) -> str:
-    """SELECT ... WHERE cursor >= since [AND (where)] ORDER BY cursor, Id.
+    """SELECT ... WHERE cursor >= since [AND cursor < until] [AND (where)] ORDER BY cursor, Id.
 
     The inclusive `>=` re-reads records stamped exactly at the watermark; the
     engine's overlap window expects that. Ordering by Id as well makes the order
@@ -69,9 +74,12 @@ def read_query(
     conditions = []
     if since is not None:
         conditions.append(f"{cursor_field} >= {quote(since)}")
+    if until is not None:
+        conditions.append(f"{cursor_field} < {quote(until)}")
     if where:
         conditions.append(f"({where})")
-    soql = f"SELECT {', '.join(select_list(fields, include_deleted=include_deleted))} FROM {object_name}"
+    columns = select_list(fields, include_deleted=include_deleted, cursor_field=cursor_field)
+    soql = f"SELECT {', '.join(columns)} FROM {object_name}"
     if conditions:
         soql += " WHERE " + " AND ".join(conditions)
     return soql + f" ORDER BY {cursor_field}, Id"
@@ -122,7 +130,9 @@ def in_chunks(
 
 def parse_datetime(text: str) -> datetime:
     """Salesforce's `2026-01-02T03:04:05.000+0000` (or `Z`) as an aware UTC datetime."""
-    value = datetime.fromisoformat(text)
+    value = WIRE.parse_datetime(text)
+    if value is None:
+        raise ValueError(f"{text!r} is not a Salesforce datetime")
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
