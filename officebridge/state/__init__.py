@@ -16,6 +16,7 @@ from officebridge.state.records import (
     NewDeadLetter,
     Run,
     SyncSummary,
+    Watermark,
 )
 from officebridge.state.store import StateStore
 
@@ -29,4 +30,5 @@ __all__ = [
     "Run",
     "StateStore",
     "SyncSummary",
+    "Watermark",
 ]

@@ -3,7 +3,8 @@
 Callers (the sync run, the CLI, the Airflow plugin) never see SQLAlchemy rows:
 they get frozen dataclasses, so nothing they hold can lazily reach back into
 a closed session, and nothing they change can leak into the database by
-accident. Every datetime here is timezone-aware UTC.
+accident. Every datetime here is timezone-aware UTC; a watermark may also be
+an opaque token (text).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ RUN_STATUSES: Final = ("running", "succeeded", "failed", "partial")
 DEAD_LETTER_STATUSES: Final = ("open", "replayed", "ignored")
 STAGES: Final = ("map", "lookup", "validate", "quality", "write")
 COUNT_NAMES: Final = ("read", "created", "updated", "unchanged", "skipped", "failed", "deleted")
+
+# a change stamp (timestamp cursors, aware UTC) or an opaque resume token (token cursors)
+Watermark = datetime | str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,6 @@ class SyncSummary:
 
     sync: str
     last_run: Run | None
-    watermark: datetime | None
+    watermark: Watermark | None
     links: int  # active links
     open_dead_letters: int

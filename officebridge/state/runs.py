@@ -2,9 +2,10 @@
 
 A run row is opened before anything is read and its counts grow inside each
 batch's transaction (`commit_batch`), so after a crash the row says exactly
-how far the run got. The watermark only moves forward: the upsert's WHERE
+how far the run got. A time watermark only moves forward: the upsert's WHERE
 clause compares in the database, so neither a late retry of an old batch nor
-a concurrent writer can pull it back.
+a concurrent writer can pull it back. A token watermark (an opaque resume
+token of a token cursor) is replaced by each newer commit.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.engine import Connection
 from officebridge.errors import StateError
 from officebridge.secrets import redact
 from officebridge.state._sql import scrub, upsert
-from officebridge.state.records import COUNT_NAMES, RUN_STATUSES, Run, SyncSummary
+from officebridge.state.records import COUNT_NAMES, RUN_STATUSES, Run, SyncSummary, Watermark
 from officebridge.state.schema import dead_letters, links, runs, watermarks
 
 
@@ -92,21 +93,45 @@ def add_counts(conn: Connection, run_id: int, counts: Mapping[str, int]) -> None
         conn.execute(sa.update(runs).where(runs.c.id == run_id).values(**values))
 
 
-def advance_watermark(conn: Connection, sync: str, run_id: int, value: datetime, now: datetime) -> None:
-    stmt = upsert(conn, watermarks).values(sync=sync, value=value, updated_at=now, run_id=run_id)
+def advance_watermark(conn: Connection, sync: str, run_id: int, value: Watermark, now: datetime) -> None:
+    """A time moves the watermark forward only; a token replaces whatever was stored.
+
+    Tokens are opaque (no order can be read from them), and a token watermark is
+    only ever committed by the page after the one that stored the previous token.
+    A time after a token (the sync changed its cursor kind) replaces it too.
+    """
+    is_token = isinstance(value, str)
+    stmt = upsert(conn, watermarks).values(
+        sync=sync,
+        value=None if is_token else value,
+        token=value if is_token else None,
+        updated_at=now,
+        run_id=run_id,
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=[watermarks.c.sync],
-        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at, "run_id": run_id},
-        where=watermarks.c.value < stmt.excluded.value,
+        set_={
+            "value": stmt.excluded.value,
+            "token": stmt.excluded.token,
+            "updated_at": stmt.excluded.updated_at,
+            "run_id": run_id,
+        },
+        where=None
+        if is_token
+        else sa.or_(watermarks.c.value.is_(None), watermarks.c.value < stmt.excluded.value),
     )
     conn.execute(stmt)
 
 
-def watermark(conn: Connection, sync: str) -> datetime | None:
-    value: datetime | None = conn.execute(
-        sa.select(watermarks.c.value).where(watermarks.c.sync == sync)
-    ).scalar()
-    return value
+def watermark(conn: Connection, sync: str) -> Watermark | None:
+    row = conn.execute(
+        sa.select(watermarks.c.value, watermarks.c.token).where(watermarks.c.sync == sync)
+    ).first()
+    return None if row is None else stored_mark(row.value, row.token)
+
+
+def stored_mark(value: datetime | None, token: str | None) -> Watermark | None:
+    return token if token is not None else value
 
 
 def recent(conn: Connection, sync: str | None, limit: int) -> list[Run]:
@@ -123,7 +148,8 @@ def summaries(conn: Connection) -> list[SyncSummary]:
         names.update(conn.execute(sa.select(table.c.sync).distinct()).scalars())
     latest_ids = sa.select(sa.func.max(runs.c.id)).group_by(runs.c.sync)
     last = {row.sync: to_run(row) for row in conn.execute(sa.select(runs).where(runs.c.id.in_(latest_ids)))}
-    marks = {sync: value for sync, value in conn.execute(sa.select(watermarks.c.sync, watermarks.c.value))}
+    stored = conn.execute(sa.select(watermarks.c.sync, watermarks.c.value, watermarks.c.token))
+    marks = {sync: stored_mark(value, token) for sync, value, token in stored}
     active = sa.select(links.c.sync, sa.func.count()).where(links.c.state == "active").group_by(links.c.sync)
     link_counts: dict[str, int] = {sync: n for sync, n in conn.execute(active)}
     still_open = (

@@ -99,9 +99,11 @@ watermarks = sa.Table(
     "watermarks",
     metadata,
     sa.Column("sync", SYNC, primary_key=True),
-    sa.Column("value", UTCDateTime(), nullable=False),
+    sa.Column("value", UTCDateTime(), nullable=True),  # a change stamp (timestamp cursors) ...
+    sa.Column("token", sa.Text, nullable=True),  # ... or an opaque resume token (token cursors)
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+    sa.CheckConstraint("(value IS NULL) <> (token IS NULL)", name="one_kind"),
 )
 
 dead_letters = sa.Table(

@@ -33,6 +33,7 @@ from officebridge.state.records import (
     NewDeadLetter,
     Run,
     SyncSummary,
+    Watermark,
 )
 from officebridge.state.schema import runs as runs_table
 from officebridge.state.schema import watermarks as watermarks_table
@@ -117,7 +118,8 @@ class StateStore:
 
     # --- watermark ---------------------------------------------------------
 
-    def watermark(self, sync: str) -> datetime | None:
+    def watermark(self, sync: str) -> Watermark | None:
+        """The stored change stamp (aware UTC) or resume token of `sync`; None before its first batch."""
         with self._engine.connect() as conn:
             return _runs.watermark(conn, sync)
 
@@ -142,18 +144,21 @@ class StateStore:
         deleted: Sequence[str] = (),
         dead_letters: Sequence[NewDeadLetter] = (),
         resolved: Sequence[str] = (),
-        watermark: datetime | None = None,
+        watermark: Watermark | None = None,
         counts: Mapping[str, int] | None = None,
     ) -> None:
         """Record one batch atomically: all of it, or (on any error) none of it.
 
         Order inside the transaction: links upserted, deleted links marked,
         resolved letters marked 'replayed', new failures added or bumped,
-        counts added to the run, watermark advanced (never backwards).
+        counts added to the run, watermark advanced (a time never backwards; a
+        token, opaque, replaces the one stored).
         """
         counts = counts or {}
         _runs.check_counts(counts)
-        if watermark is not None and watermark.utcoffset() is None:
+        if isinstance(watermark, str) and not watermark:
+            raise ValueError(f"token watermark of sync {sync!r} must not be empty")
+        if isinstance(watermark, datetime) and watermark.utcoffset() is None:
             raise ValueError(f"watermark of sync {sync!r} must be timezone-aware, got naive {watermark}")
         now = utcnow()
         try:

@@ -118,6 +118,32 @@ def test_watermark_is_lossless_and_never_moves_backwards(state_store: StateStore
     assert state_store.watermark(SYNC) == t1 - timedelta(days=1)
 
 
+def test_a_token_watermark_is_replaced_by_each_newer_commit(state_store: StateStore) -> None:
+    run = state_store.start_run(SYNC)
+    state_store.commit_batch(SYNC, run, watermark="cursor:0042")
+    assert state_store.watermark(SYNC) == "cursor:0042"
+    # opaque: no order is read from it, the newer commit wins even when it "sorts" lower
+    state_store.commit_batch(SYNC, run, watermark="cursor:0007")
+    assert state_store.watermark(SYNC) == "cursor:0007"
+    # a batch that commits no watermark leaves the token alone
+    state_store.commit_batch(SYNC, run, counts={"read": 1})
+    assert state_store.watermark(SYNC) == "cursor:0007"
+    assert {s.sync: s.watermark for s in state_store.syncs()}[SYNC] == "cursor:0007"
+    # a sync that switches to a timestamp cursor replaces the token with a time, then moves forward only
+    t1 = datetime(2024, 5, 17, tzinfo=UTC)
+    state_store.commit_batch(SYNC, run, watermark=t1)
+    state_store.commit_batch(SYNC, run, watermark=t1 - timedelta(days=1))
+    assert state_store.watermark(SYNC) == t1
+    assert state_store.reset_watermark(SYNC) is True and state_store.watermark(SYNC) is None
+
+
+def test_an_empty_token_is_refused_and_nothing_is_written(state_store: StateStore) -> None:
+    run = state_store.start_run(SYNC)
+    with pytest.raises(ValueError, match="empty"):
+        state_store.commit_batch(SYNC, run, links=_writes(2), watermark="")
+    assert state_store.links(SYNC, ["S00000"]) == {} and state_store.watermark(SYNC) is None
+
+
 def test_naive_watermark_is_refused_and_nothing_is_written(state_store: StateStore) -> None:
     run = state_store.start_run(SYNC)
     with pytest.raises(ValueError, match="naive"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -108,3 +109,64 @@ def test_concurrent_opens_from_several_processes_migrate_once(state_url: str) ->
         assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all() == [
             head_revision()
         ]
+
+
+def _alembic(state_url: str, action: str, revision: str) -> None:
+    engine = create_engine(resolve_url(state_url))
+    try:
+        config = alembic_config()
+        with engine.connect() as conn:
+            config.attributes["connection"] = conn.execution_options(**{IMMEDIATE: True})
+            getattr(command, action)(config, revision)
+    finally:
+        engine.dispose()
+
+
+def test_token_watermark_migration_keeps_every_stored_time(state_url: str) -> None:
+    """0001 -> 0002 keeps each stored watermark exactly; 0002 -> 0001 drops only token rows."""
+    _alembic(state_url, "upgrade", "0001_initial")
+    engine = create_engine(resolve_url(state_url))
+    stamp = "2024-05-17 10:30:15.123456"  # SQLite's stored form; PostgreSQL casts it (UTC session)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO runs (sync, status, trigger, started_at, detail) "
+                "VALUES ('a', 'succeeded', 'cli', :t, '{}')"
+            ),
+            {"t": stamp},
+        )
+        for sync in ("a", "b"):
+            conn.execute(
+                sa.text("INSERT INTO watermarks (sync, value, updated_at, run_id) VALUES (:s, :t, :t, 1)"),
+                {"s": sync, "t": stamp},
+            )
+    engine.dispose()
+    with StateStore.open(state_url) as store:  # migrates to head
+        expected = datetime(2024, 5, 17, 10, 30, 15, 123456, tzinfo=UTC)
+        assert store.watermark("a") == store.watermark("b") == expected
+        assert store.run(1) is not None and store.run(1).sync == "a"  # type: ignore[union-attr]
+        store.commit_batch("b", store.start_run("b"), watermark="page-7")
+        assert store.watermark("b") == "page-7"
+        assert _diff(store.engine, metadata) == []
+
+    _alembic(state_url, "downgrade", "0001_initial")  # a token has no place in 0001: that row goes
+    engine = create_engine(resolve_url(state_url))
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT sync FROM watermarks ORDER BY sync")).scalars().all()
+    engine.dispose()
+    assert rows == ["a"]
+    with StateStore.open(state_url) as store:
+        assert store.watermark("a") == datetime(2024, 5, 17, 10, 30, 15, 123456, tzinfo=UTC)
+
+
+def test_the_database_refuses_a_watermark_row_with_both_or_neither_kind(state_store: StateStore) -> None:
+    run = state_store.start_run("s")
+    for value, token in ((None, None), ("2024-01-01 00:00:00", "t")):
+        with pytest.raises(sa.exc.IntegrityError), state_store.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO watermarks (sync, value, token, updated_at, run_id) "
+                    "VALUES ('s', :v, :t, '2024-01-01 00:00:00', :r)"
+                ),
+                {"v": value, "t": token, "r": run},
+            )
