@@ -17,7 +17,7 @@ from airflow.sdk import BaseHook
 from connectors.odoo.manifest import ODOO_BEHAVIOUR
 
 
-class OdooHook(BaseHook):  # type: ignore[misc]
+class OdooHook(BaseHook):
     """Opens an officebridge Odoo connector on an Airflow connection of type `odoo`."""
 
     conn_name_attr = "odoo_conn_id"

@@ -138,8 +138,13 @@ class WriteBatch:
         for items in groups.values():
             for start in range(0, len(items), self.chunk):
                 part = items[start : start + self.chunk]
-                values = self._values(part[0][1].values)
-                self._each(part, lambda ids, v=values: self._call("write", [ids, v]))
+                self._each(part, self._writer(self._values(part[0][1].values)))
+
+    def _writer(self, values: dict[str, Any]) -> Callable[[list[int]], Any]:
+        def call(ids: list[int]) -> Any:
+            return self._call("write", [ids, values])
+
+        return call
 
     def _grouped(self, items: list[tuple[int, WriteOp]], call: Callable[[list[int]], Any]) -> None:
         for start in range(0, len(items), self.chunk):
