@@ -92,10 +92,11 @@ class RetriableError(OfficeBridgeError):
 
 
 class OutcomeUnknownError(RetriableError):
-    """A write timed out or its connection dropped: it may have landed or not.
+    """A call timed out or its connection dropped: it may have been applied or not.
 
-    Connectors do not resend such a write; the sync run plans the batch again,
-    which finds what landed through the match field, and only then retries.
+    Raised inside a connector, never out of `Connector.write`: the connector
+    turns it into UNKNOWN results for exactly the operations that were sent, and
+    the sync run parks those records until a later run looks them up first.
     """
 
 
