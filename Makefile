@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml scripts/install-browser.sh
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m officebridge.demo
+	$(BIN)/python -m connectors.demo
 
 airflow: $(STAMP)
 	scripts/airflow-standalone.sh

@@ -289,11 +289,18 @@ def status(ctx: click.Context, sync: str | None) -> None:
                 if last
                 else "never run",
                 _changes(last.counts) if last else "",
-                f"{s.watermark:%Y-%m-%d %H:%M:%S}" if s.watermark else "-",
+                _watermark(s.watermark),
                 str(s.links),
                 str(s.open_dead_letters),
             )
         out.print(table)
+
+
+def _watermark(mark: Any) -> str:
+    """A time as UTC; a token cursor's resume token as it is (it is opaque)."""
+    if mark is None:
+        return "-"
+    return mark if isinstance(mark, str) else f"{mark:%Y-%m-%d %H:%M:%S}"
 
 
 def _changes(counts: dict[str, int]) -> str:

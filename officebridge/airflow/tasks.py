@@ -116,7 +116,8 @@ def finish(mapping_path: str, results: Sequence[Mapping[str, Any]]) -> dict[str,
     partitioned = [r["run_id"] for r in results if r.get("partitioned")]
     with StateStore.open() as store:
         mark = finish_partitions(store, sync, partitioned) if partitioned else store.watermark(sync)
-    return {"sync": sync, "watermark": mark.isoformat() if mark else None, "partitions": len(results)}
+    shown = mark if isinstance(mark, str) or mark is None else mark.isoformat()
+    return {"sync": sync, "watermark": shown, "partitions": len(results)}
 
 
 def report(results: Sequence[Mapping[str, Any]], finished: Mapping[str, Any]) -> dict[str, Any]:

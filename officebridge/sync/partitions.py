@@ -11,7 +11,8 @@ the watermark, because a finished window says nothing about the windows still
 running; `finish_partitions` sets it once, to the highest stamp any partition
 wrote, after every partition succeeded. A partition is idempotent like any
 batch: rerun after a failure, it finds what it wrote through links and the
-match field.
+match field. Only timestamp cursors are split: a token cursor has no line to
+cut, so its initial load is one ordinary run.
 
 Windows are spaced evenly between the oldest and the newest stamp. Both are
 found with the one primitive every connector has, "the first record at or
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from officebridge.connector import SourceRecord
+from officebridge.connector import CursorKind, SourceRecord, Watermark
 from officebridge.errors import StateError
 from officebridge.secrets import redact
 from officebridge.state import StateStore
@@ -87,18 +88,10 @@ INCREMENTAL = Partition(0, 1, incremental=True)
 
 def first_cursor(run: SyncRun, since: datetime | None = None) -> datetime | None:
     """The stamp of the first record at or after `since` (None: no such record)."""
-    src = run.mapping.source
-    batches = run.source.read(
-        src.object,
-        list(run.compiled.source_fields),
-        since=since,
-        where=src.filter,
-        include_deleted=bool(src.deletes),
-        batch_size=1,
-    )
-    with contextlib.closing(batches):  # type: ignore[type-var]
-        for batch in batches:
-            stamps = [r.cursor for r in batch if r.cursor is not None]
+    pages = run.source.read(run.request(since, batch_size=1))
+    with contextlib.closing(pages):  # type: ignore[type-var]
+        for page in pages:
+            stamps = [r.cursor for r in page.records if r.cursor is not None]
             if stamps:
                 return min(stamps)
     return None
@@ -122,6 +115,8 @@ def newest_cursor(run: SyncRun, oldest: datetime, now: datetime, *, resolution: 
 def plan_partitions(run: SyncRun, count: int, *, now: datetime | None = None) -> list[Partition]:
     """The windows of an initial load, or [INCREMENTAL] when there is a watermark or nothing to split."""
     count = max(1, min(int(count), MAX_PARTITIONS))
+    if run.reads.cursor is not CursorKind.TIMESTAMP:
+        return [INCREMENTAL]  # a token cursor has no windows to cut
     if count == 1 or run.store.watermark(run.sync) is not None:
         return [INCREMENTAL]
     first = first_cursor(run)
@@ -156,10 +151,11 @@ def run_partition(run: SyncRun, part: Partition) -> RunResult:
         info = {**(run.options.detail or {}), "partition": part.as_dict()}
         run_id = store.start_run(sync, trigger=run.options.trigger, detail=info)
         try:
-            for records in run.batches(part.since):
-                inside = [r for r in records if part.contains(r.cursor)]
+            for page in run.batches(part.since, until=part.until):
+                records = page.records
+                inside = [r for r in records if part.contains(r.cursor)]  # `until` bounds it; be sure
                 if inside:
-                    counts.add(run.process(run_id, inside, advance_watermark=False))
+                    counts.add(run.process(run_id, inside))
                     stamps = [r.cursor for r in inside if r.cursor is not None]
                     if stamps:
                         highest = max([*stamps, highest] if highest else stamps)
@@ -192,7 +188,7 @@ def _close_interrupted(run: SyncRun, part: Partition) -> None:
             )
 
 
-def finish_partitions(store: StateStore, sync: str, run_ids: Iterable[int | None]) -> datetime | None:
+def finish_partitions(store: StateStore, sync: str, run_ids: Iterable[int | None]) -> Watermark | None:
     """After every partition succeeded: set the watermark once, to the highest stamp written.
 
     Refuses (StateError) when a partition run is missing or did not finish, so a

@@ -5,7 +5,9 @@ writes the changes in target-sized chunks, then records links, dead letters,
 counts and the new watermark in one state-store transaction. A crash between
 the write and that transaction is safe: the watermark has not moved, so the
 rerun reads the batch again and finds the written records through the match
-field instead of creating them twice.
+field instead of creating them twice. The watermark is the highest change
+stamp of the page (timestamp cursors, re-read with an overlap window) or the
+page's resume token (token cursors, resumed exactly, no overlap).
 """
 
 from __future__ import annotations
@@ -17,13 +19,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from officebridge.connector import Connector, SourceRecord, WriteResult
-from officebridge.errors import (
-    OutcomeUnknownError,
-    RecordError,
-    RetriableError,
-    SyncLockedError,
+from officebridge.connector import (
+    NO_RESULT,
+    OUTCOME_UNKNOWN,
+    Capabilities,
+    Connector,
+    CursorKind,
+    Page,
+    ReadRequest,
+    SourceRecord,
+    Watermark,
+    WriteOp,
+    WriteResult,
+    WriteStatus,
+    invalid_op,
 )
+from officebridge.errors import RecordError, RetriableError, SyncLockedError
 from officebridge.quality.gate import QualityGate
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 from officebridge.secrets import MASK, redact
@@ -44,14 +55,12 @@ from officebridge.sync.plan import (
 log = logging.getLogger(__name__)
 DEFAULT_OVERLAP = timedelta(minutes=5)
 _WRITE_ACTIONS = (CREATE, UPDATE, ARCHIVE, DELETE)
-OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"  # error code of a write that may or may not have landed
 
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    overlap: timedelta = (
-        DEFAULT_OVERLAP  # re-read this much before the watermark: same-stamp records are not lost
-    )
+    # re-read this much before a time watermark: same-stamp records are not lost (tokens need none)
+    overlap: timedelta = DEFAULT_OVERLAP
     read_batch: int = 2000
     trigger: str = "cli"
     lock_ttl: float = 600.0
@@ -68,7 +77,7 @@ class RunResult:
     counts: Counts
     seconds: float
     error: str | None = None
-    watermark: datetime | None = None
+    watermark: Watermark | None = None
     dead_letters: list[NewDeadLetter] = field(default_factory=list)
 
 
@@ -104,25 +113,50 @@ class SyncRun:
         self.parked: set[str] = set()  # source ids whose last write outcome is unknown and not yet settled
         self.sensitive: set[str] = set(compiled.sensitive)
         self.quality = QualityGate.for_mapping(mapping, sorted(self.sensitive))  # no-op without checks
-        batch = mapping.target.batch_size or target.max_write_batch
-        self.write_batch = max(1, min(batch, target.max_write_batch))
+        self.reads: Capabilities = source.manifest.capabilities
+        self.writes: Capabilities = target.manifest.capabilities
+        most = self.writes.max_write_batch
+        self.write_batch = max(1, min(mapping.target.batch_size or most, most))
+        self.cursor: str = mapping.source.cursor or self.reads.default_cursor
 
     # --- reading ---------------------------------------------------------------
 
-    def since(self) -> datetime | None:
-        mark = self.store.watermark(self.sync)
-        return None if mark is None else mark - self.options.overlap
+    @property
+    def token_cursor(self) -> bool:
+        return self.reads.cursor is CursorKind.TOKEN
 
-    def batches(self, since: datetime | None) -> Iterator[list[SourceRecord]]:
+    def since(self) -> Watermark | None:
+        """Where this run starts: a time minus the overlap window, or the stored token as it is."""
+        mark = self.store.watermark(self.sync)
+        if isinstance(mark, datetime) and not self.token_cursor:
+            return mark - self.options.overlap
+        return mark
+
+    def request(
+        self, since: Watermark | None, *, until: datetime | None = None, batch_size: int | None = None
+    ) -> ReadRequest:
+        """The read of this mapping: its fields, cursor and native filter, from `since` on."""
         src = self.mapping.source
-        return self.source.read(
-            src.object,
-            list(self.compiled.source_fields),
+        return ReadRequest(
+            object=src.object,
+            fields=tuple(self.compiled.source_fields),
             since=since,
-            where=src.filter,
+            until=until,
+            cursor=self.cursor,
+            filter=src.filter,
             include_deleted=bool(src.deletes),
-            batch_size=self.options.read_batch,
+            batch_size=batch_size or self.options.read_batch,
         )
+
+    def batches(self, since: Watermark | None, *, until: datetime | None = None) -> Iterator[Page]:
+        return self.source.read(self.request(since, until=until))
+
+    def mark_after(self, page: Page) -> Watermark | None:
+        """The watermark once `page` is committed: its resume token, or its highest change stamp."""
+        if self.token_cursor:
+            return page.resume
+        stamps = [r.cursor for r in page.records if r.cursor is not None]
+        return max(stamps) if stamps else None
 
     # --- the run ---------------------------------------------------------------
 
@@ -135,8 +169,8 @@ class SyncRun:
             run_id = self.store.start_run(self.sync, trigger=self.options.trigger, detail=detail)
             try:
                 counts.add(self._settle_unknown_writes(run_id))
-                for records in self.batches(self.since()):
-                    counts.add(self.process(run_id, records))
+                for page in self.batches(self.since()):
+                    counts.add(self.process(run_id, page.records, watermark=self.mark_after(page)))
                     lock.heartbeat()
                     if progress is not None:
                         progress(counts)
@@ -182,7 +216,7 @@ class SyncRun:
         if not ids:
             return Counts(), set()
         records = self.source.fetch(self.mapping.source.object, list(self.compiled.source_fields), ids)
-        counts = self.process(run_id, records, advance_watermark=False) if records else Counts()
+        counts = self.process(run_id, records) if records else Counts()
         return counts, {r.id for r in records}
 
     def _close_interrupted_runs(self) -> None:
@@ -204,14 +238,15 @@ class SyncRun:
                 stale.id, status="failed", error="interrupted: the process stopped before the run finished"
             )
 
-    def process(self, run_id: int, records: list[SourceRecord], *, advance_watermark: bool = True) -> Counts:
-        """Plan, write and record one batch; returns its counts."""
+    def process(
+        self, run_id: int, records: list[SourceRecord], *, watermark: Watermark | None = None
+    ) -> Counts:
+        """Plan, write and record one batch, with the watermark to commit after it; returns its counts."""
         todo = [r for r in records if r.id not in self.parked]
         plans, results = self._plan_and_write(todo)
         counts, links, deleted, letters, resolved = self.outcome(plans, results)
         counts.read += len(records) - len(todo)
         counts.skipped += len(records) - len(todo)  # parked: their open dead letter still stands for them
-        stamps = [r.cursor for r in records if r.cursor is not None]
         self.store.commit_batch(
             self.sync,
             run_id,
@@ -219,7 +254,7 @@ class SyncRun:
             deleted=deleted,
             dead_letters=letters,
             resolved=resolved,
-            watermark=max(stamps) if stamps and advance_watermark else None,
+            watermark=watermark,
             counts=counts.as_dict(),
         )
         return counts
@@ -246,27 +281,25 @@ class SyncRun:
                 attempt += 1
 
     def write(self, plans: list[Planned]) -> dict[str, WriteResult]:
+        """Send the plans' operations in target-sized chunks; one result per plan, by source id.
+
+        Each op is checked against the target's capabilities first (`invalid_op`, the one
+        check): an op that cannot be sent fails here, alone. A result of unknown outcome is
+        parked by `outcome` (never resent blindly); see `_settle_unknown_writes`.
+        """
         todo = [p for p in plans if p.action in _WRITE_ACTIONS]
         results: dict[str, WriteResult] = {}
         obj = self.mapping.target.object
         for start in range(0, len(todo), self.write_batch):
-            ops = [p.op(self.planner.match_field) for p in todo[start : start + self.write_batch]]
-            try:
-                chunk = self.target.write(obj, ops)
-            except OutcomeUnknownError as exc:
-                # Resending now could duplicate: the write may still land. Park the records; a later run
-                # (or a replay) looks them up in the target first. See `_settle_unknown_writes`.
-                chunk = [
-                    WriteResult(
-                        op.ref,
-                        ok=False,
-                        target_id=op.target_id,
-                        error_code=OUTCOME_UNKNOWN,
-                        message=f"{exc}; rechecked against the target by the next run",
-                    )
-                    for op in ops
-                ]
-            for result in chunk:
+            ops: list[WriteOp] = []
+            for p in todo[start : start + self.write_batch]:
+                op = p.op(self.planner.match_field)
+                refused = invalid_op(op, self.writes, obj)
+                if refused is None:
+                    ops.append(op)
+                else:
+                    results[op.ref] = refused
+            for result in self.target.write(obj, ops) if ops else []:
                 results[result.ref] = result
         return results
 
@@ -325,7 +358,12 @@ class SyncRun:
 
     def _write_failure(self, p: Planned, result: WriteResult | None) -> NewDeadLetter:
         if result is None:
-            code, message = "NO_RESULT", "the target returned no result for this record"
+            code, message = NO_RESULT, "the target returned no result for this record"
+        elif result.status is WriteStatus.UNKNOWN:
+            # resending now could duplicate: the write may still land. The record stays parked
+            # until a later run (after `settle`) looks it up in the target first.
+            code = OUTCOME_UNKNOWN
+            message = f"{result.message or 'outcome unknown'}; rechecked against the target by the next run"
         else:
             code = result.error_code or "WRITE_FAILED"
             fields = f" (fields: {', '.join(result.fields)})" if result.fields else ""

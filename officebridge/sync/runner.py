@@ -118,8 +118,8 @@ def preview_mapping(path: str | Path, store: StateStore, limit: int = 20) -> Pre
     """Read changes since the watermark and plan them; nothing is written anywhere."""
     with prepared(path, store, RunOptions(read_batch=min(max(limit, 1), 2000))) as run:
         plans: list[Planned] = []
-        for records in run.batches(run.since()):
-            batch = run.planner.plan(records[: limit - len(plans)])
+        for page in run.batches(run.since()):
+            batch = run.planner.plan(page.records[: limit - len(plans)])
             run.quality.apply(batch, preview=True)  # show what the checks would stop; never raises
             plans.extend(batch)
             if len(plans) >= limit:

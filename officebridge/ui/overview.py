@@ -93,7 +93,7 @@ class SyncView:
     dag_id: str
     mapping: MappingInfo | None
     last_run: RunView | None
-    watermark: datetime | None
+    watermark: datetime | str | None  # a change stamp, or a token cursor's opaque resume token
     links: int
     open_dead_letters: int
     runs: list[RunView] = field(default_factory=list)

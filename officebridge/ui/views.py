@@ -31,9 +31,11 @@ User = Annotated[Any, Depends(auth.current_user)]
 Svc = Annotated[Services, Depends(services)]
 
 
-def _when(value: datetime | None) -> str:
+def _when(value: datetime | str | None) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str):  # a token cursor's resume token: shown as it is
+        return value
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

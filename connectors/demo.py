@@ -1,7 +1,8 @@
 """`make demo`: the shipped syncs against the sandboxes, told as a short story.
 
 It drives the real `officebridge` command line, so every step shown is a
-command an analyst can type. Data lives in $OFFICEBRIDGE_HOME/demo (wiped at
+command an analyst can type. It lives beside the connectors, not in the
+engine, because it names the shipped systems and edits their records. Data lives in $OFFICEBRIDGE_HOME/demo (wiped at
 the start: it is demo data); the sandboxes are stopped at the end unless
 --keep is given.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 from officebridge import sandboxes, settings
 from officebridge.connections import resolve_connection
-from officebridge.connector import OpKind, WriteOp, open_connector
+from officebridge.connector import Connector, OpKind, ReadRequest, SourceRecord, WriteOp, open_connector
 
 SYNCS = ["salesforce_account_to_odoo", "salesforce_contact_to_odoo", "odoo_credit_to_salesforce"]
 
@@ -73,13 +74,13 @@ def edit_sources() -> None:
     """Change three Accounts and two Contacts in Salesforce, and one company's trust in Odoo."""
     sf = open_connector("salesforce", resolve_connection("salesforce_default"))
     odoo = open_connector("odoo", resolve_connection("odoo_default"))
-    accounts = next(iter(sf.read("Account", ["Name"], batch_size=200)))[:3]
+    accounts = _first(sf, "Account", "Name", 3)
     ops = [
         WriteOp(OpKind.UPDATE, a.id, {"Name": f"{a.fields['Name']} (renamed)"}, target_id=a.id)
         for a in accounts
     ]
     show_results("Salesforce Account renamed", accounts, sf.write("Account", ops))
-    contacts = next(iter(sf.read("Contact", ["LastName"], batch_size=200)))[:2]
+    contacts = _first(sf, "Contact", "LastName", 2)
     ops = [
         WriteOp(OpKind.UPDATE, c.id, {"Email": f"contact{n}.moved@example.org"}, target_id=c.id)
         for n, c in enumerate(contacts, 1)
@@ -96,13 +97,17 @@ def edit_sources() -> None:
     odoo.close()
 
 
+def _first(connector: Connector, obj: str, field: str, n: int) -> list[SourceRecord]:
+    return next(iter(connector.read(ReadRequest(obj, (field,), batch_size=200)))).records[:n]
+
+
 def show_results(what: str, records: list[Any], results: list[Any]) -> None:
     for record, result in zip(records, results, strict=True):
         print(f"  {what}: {record.id} {'ok' if result.ok else result.message}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m officebridge.demo")
+    parser = argparse.ArgumentParser(prog="python -m connectors.demo")
     parser.add_argument("--keep", action="store_true", help="leave the sandboxes running at the end")
     args = parser.parse_args(argv)
     home = settings.home() / "demo"
