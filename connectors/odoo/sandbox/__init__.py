@@ -3,22 +3,22 @@
 OdooRPC (and anything else speaking Odoo's external API) works against it
 unmodified: version probe, login, `execute_kw` on res.partner and friends,
 with Odoo's domains, ordering, active_test, write_date and error payloads.
-The `OdooSandbox` class is the sandbox contract shared by every SaaS sandbox
-(start/stop, reset/seed, faults, stats); see `server.py` for the wire side.
+Lifecycle, faults, sessions, stats and admin routes come from the sandbox kit;
+this package holds only what is Odoo's (see README.md).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from connectors.odoo.sandbox.faults import FaultBook
-from connectors.odoo.sandbox.rpc import Credentials, Dispatcher
+from connectors.odoo.sandbox import server
+from connectors.odoo.sandbox.exceptions import OdooServerError, SessionExpired, by_code
+from connectors.odoo.sandbox.rpc import VERSION_INFO, Credentials, Dispatcher
 from connectors.odoo.sandbox.seed import load_base, reset_base, seed_demo
-from connectors.odoo.sandbox.server import SandboxHTTPServer, Sessions
 from connectors.odoo.sandbox.store import Store
+from officebridge.sandboxkit import Answer, Call, Request, SandboxBase
 
 __all__ = ["DATABASE", "LOGIN", "PASSWORD", "OdooSandbox"]
 
@@ -27,10 +27,12 @@ LOGIN = "admin"
 PASSWORD = "sandbox-pass"
 
 
-class OdooSandbox:
+class OdooSandbox(SandboxBase):
     """One emulated Odoo server: SQLite file `<home>/odoo.sqlite`, HTTP on a loopback port."""
 
-    default_port = 8069  # `officebridge sandbox up` uses it unless told otherwise
+    system: ClassVar[str] = "odoo"
+    default_port: ClassVar[int] = 8069
+    server_header = "Werkzeug/3.0.1 Python/3.11"
 
     def __init__(
         self,
@@ -42,47 +44,11 @@ class OdooSandbox:
         login: str = LOGIN,
         password: str = PASSWORD,
     ) -> None:
-        self.home = Path(home)
-        self.host = host
-        self.port = port
+        super().__init__(home, host, port)
         self.credentials = Credentials(database, login, password)
         self.store = Store(self.home / "odoo.sqlite")
         load_base(self.store)
-        self.book = FaultBook()
-        self.sessions = Sessions()
         self.dispatcher = Dispatcher(self.store, self.credentials)
-        self._httpd: SandboxHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ------------------------------------------------------------
-
-    def start(self) -> None:
-        """Serve in a background thread; returns once the socket listens."""
-        if self._httpd is not None:
-            return
-        self._httpd = SandboxHTTPServer((self.host, self.port), self)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="odoo-sandbox", daemon=True)
-        self._thread.start()
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread (the command line uses this)."""
-        self._httpd = SandboxHTTPServer((self.host, self.port), self)
-        self.port = self._httpd.server_address[1]
-        self._httpd.serve_forever()
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     # -- data ---------------------------------------------------------------------
 
@@ -118,17 +84,44 @@ class OdooSandbox:
             }
         )
 
-    # -- faults and statistics ----------------------------------------------------
-
-    def add_fault(self, kind: str, times: int | None = None, path: str | None = None, **params: Any) -> None:
-        """Inject a fault; `times` defaults to 1 (record_error: until cleared)."""
-        self.book.add(kind, times, path, **params)
-
-    def clear_faults(self) -> None:
-        self.book.clear()
-
     def stats(self) -> dict[str, Any]:
-        return self.book.stats()
+        """The kit's stats, plus `by_method`: the older name of `by_operation`, kept for callers."""
+        stats = super().stats()
+        return {**stats, "by_method": stats["by_operation"]}
 
-    def reset_stats(self) -> None:
-        self.book.reset_stats()
+    # -- the wire -----------------------------------------------------------------
+
+    def admit(self, request: Request) -> Call:
+        return server.describe(request)
+
+    def rate_limited(self, retry_after: float, call: Call) -> Answer:
+        return server.too_many_requests()
+
+    def answer(self, request: Request, call: Call) -> Answer:
+        body = server.rpc_body(request)
+        req_id = body.get("id")
+        if request.path == server.VERSION_PATH and request.method == "POST":
+            return server.envelope(req_id, result=dict(VERSION_INFO))
+        if request.path != "/jsonrpc" or request.method != "POST":
+            return server.not_found(request, req_id)
+        params = body.get("params") or {}
+        service, method = str(params.get("service")), str(params.get("method"))
+        try:
+            if call.uses_session and self.sessions.expired(server.session_id(request)):
+                raise SessionExpired()
+            args = list(params.get("args") or [])
+            result = self.dispatcher.dispatch(service, method, args, self._record_check)
+        except Exception as exc:
+            return server.envelope(req_id, error=server.error_payload(exc))
+        headers = {}
+        if service == "common" and method in ("login", "authenticate") and result:
+            headers["Set-Cookie"] = f"session_id={self.sessions.issue()}; HttpOnly; Path=/; SameSite=Lax"
+        answer = server.envelope(req_id, result=result)
+        return Answer(answer.status, answer.body, answer.content_type, headers)
+
+    def _record_check(self, model: str, values: dict[str, Any]) -> OdooServerError | None:
+        refusal = self.faults.refusal(model, values)
+        if refusal is None:
+            return None
+        message = refusal.message or f"Invalid value for field {refusal.field!r}: {refusal.value!r}"
+        return by_code(refusal.code or "ValidationError", message)
