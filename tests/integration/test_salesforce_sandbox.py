@@ -334,7 +334,11 @@ def test_faults(sf_sandbox: SalesforceSandbox, sf_client: Salesforce) -> None:
     with pytest.raises(SalesforceGeneralError) as ge:
         sf_client.query(soql)
     assert ge.value.status == 429
-    sf_sandbox.add_fault("server_error")
+    sf_sandbox.add_fault("server_error")  # a proxy's page, not Salesforce's JSON
+    with pytest.raises(SalesforceGeneralError) as ge:
+        sf_client.query(soql)
+    assert ge.value.status == 503 and "503 Service Unavailable" in str(ge.value.content)
+    sf_sandbox.add_fault("api_error", status=503)  # Salesforce's own 503
     with pytest.raises(SalesforceGeneralError) as ge:
         sf_client.query(soql)
     assert ge.value.status == 503 and _code(ge) == "SERVER_UNAVAILABLE"
@@ -345,14 +349,14 @@ def test_faults(sf_sandbox: SalesforceSandbox, sf_client: Salesforce) -> None:
     sf_sandbox.add_fault("server_error", path="/sobjects/")
     assert sf_client.query(soql)["totalSize"] == 1  # path did not match: no fault
     sf_sandbox.clear_faults()
-    sf_sandbox.add_fault("timeout", delay=0.5)
+    sf_sandbox.add_fault("slow", seconds=0.5)
     with pytest.raises(requests.exceptions.Timeout):
         sf_client.session.get(f"{sf_client.base_url}limits", headers=sf_client.headers, timeout=0.2)
     sf_sandbox.add_fault(
         "record_error",
         field="Name",
         value="Poison",
-        error_code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        code="FIELD_CUSTOM_VALIDATION_EXCEPTION",
         message="No poison",
     )
     res = sf_client.restful(
@@ -384,7 +388,7 @@ def test_admin_api_and_stats(sf_sandbox: SalesforceSandbox, sf_client: Salesforc
     sf_client.query("SELECT Id FROM Account LIMIT 1")
     stats = s.get(f"{sf_sandbox.url}/_sandbox/stats").json()
     assert stats["requests"] == 1 and stats["by_route"] == {"GET /services/data/vXX.X/query": 1}
-    s.post(f"{sf_sandbox.url}/_sandbox/faults", json={"kind": "server_error", "times": 1, "status": 500})
+    s.post(f"{sf_sandbox.url}/_sandbox/faults", json={"kind": "api_error", "times": 1, "status": 500})
     with pytest.raises(SalesforceGeneralError) as ge:
         sf_client.query("SELECT Id FROM Account LIMIT 1")
     assert ge.value.status == 500 and ge.value.content[0]["errorCode"] == "UNKNOWN_EXCEPTION"
@@ -420,10 +424,10 @@ def test_connection_value_resolves(sf_conn_env: str, sf_sandbox: SalesforceSandb
     assert conn.extra["instance_url"] == sf_sandbox.url and conn.extra["ca_file"] == str(sf_sandbox.ca_file)
 
 
-def test_server_error_500_is_unknown_exception(sf_sandbox: SalesforceSandbox, sf_client: Salesforce) -> None:
+def test_api_error_500_is_unknown_exception(sf_sandbox: SalesforceSandbox, sf_client: Salesforce) -> None:
     """A real 500 says UNKNOWN_EXCEPTION with an ErrorId; 503 stays SERVER_UNAVAILABLE; overrides win."""
     soql = "SELECT Id FROM Account LIMIT 1"
-    sf_sandbox.add_fault("server_error", status=500)
+    sf_sandbox.add_fault("api_error", status=500)
     with pytest.raises(SalesforceGeneralError) as ge:
         sf_client.query(soql)
     item = ge.value.content[0]  # type: ignore[attr-defined]
@@ -432,7 +436,7 @@ def test_server_error_500_is_unknown_exception(sf_sandbox: SalesforceSandbox, sf
         "An unexpected error occurred. Please include this ErrorId if you contact support: "
     )
     sf_sandbox.add_fault(
-        "server_error", status=500, error_code="QUERY_TIMEOUT", message="Your query took too long"
+        "api_error", status=500, code="QUERY_TIMEOUT", message="Your query took too long"
     )
     with pytest.raises(SalesforceGeneralError) as ge:
         sf_client.query(soql)

@@ -1,20 +1,24 @@
 """The SalesforceSandbox object: the Python face of the sandbox (start, stop, seed, faults).
 
-It wires the parts together (schema catalog, SQLite store, writer, query engine,
-REST routes, sessions, faults, stats, TLS) and implements the sandbox contract
-shared by all SaaS sandboxes, so tests, benchmarks and the CLI drive it the same way.
+It wires the Salesforce parts together (schema catalog, SQLite store, writer,
+query engine, REST routes, TLS) on the sandbox kit, which supplies lifecycle,
+faults, sessions, stats and the admin routes. Besides the kit's common fault
+kinds it declares two of Salesforce's own: `request_limit` (the daily limit's
+403 REQUEST_LIMIT_EXCEEDED) and `api_error` (Salesforce's JSON 5xx answer).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+import ssl
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from connectors.salesforce.sandbox import server
 from connectors.salesforce.sandbox.auth import DemoUser
-from connectors.salesforce.sandbox.control import REQUEST, Faults, Sessions, Stats
 from connectors.salesforce.sandbox.errors import SfError
 from connectors.salesforce.sandbox.ids import normalize_id
 from connectors.salesforce.sandbox.query import QueryEngine
@@ -22,66 +26,49 @@ from connectors.salesforce.sandbox.records import Writer
 from connectors.salesforce.sandbox.rest import RestApi
 from connectors.salesforce.sandbox.schema import API_VERSION, ObjectSpec, load_catalog
 from connectors.salesforce.sandbox.seed import seed as seed_data
-from connectors.salesforce.sandbox.server import make_server
 from connectors.salesforce.sandbox.store import DEMO_USER_ID, Store, format_datetime, q
 from connectors.salesforce.sandbox.tls import ensure_tls, server_context
 from connectors.salesforce.sandbox.user import demo_user_row
 from connectors.salesforce.sandbox.values import parse_datetime_text
+from officebridge.sandboxkit import Answer, Call, Fault, Kind, Request, SandboxBase, Sessions
+from officebridge.sandboxkit.admin import Route
 
 USER_SINCE = "2024-01-02T09:00:00.000+0000"  # fixed, so the demo user looks the same in every sandbox
+EXTRA_KINDS = {
+    "request_limit": Kind("request_limit", doc="403 REQUEST_LIMIT_EXCEEDED: the org's daily API limit"),
+    "api_error": Kind(
+        "api_error",
+        {"status": 500, "code": None, "message": None},
+        doc="a 5xx with Salesforce's JSON error list (500 UNKNOWN_EXCEPTION with an ErrorId)",
+    ),
+}
 
 
-class SalesforceSandbox:
+def _session_token() -> str:
+    return "00D5g000000SBOX!" + secrets.token_urlsafe(36)
+
+
+class SalesforceSandbox(SandboxBase):
     """A local Salesforce REST API over HTTPS, backed by `<home>/salesforce.sqlite`."""
 
-    default_port = 8443  # `officebridge sandbox up` uses it unless told otherwise
+    system: ClassVar[str] = "salesforce"
+    default_port: ClassVar[int] = 8443
+    scheme: ClassVar[str] = "https"
+    extra_kinds = EXTRA_KINDS
 
     def __init__(
         self, home: Path, host: str = "127.0.0.1", port: int = 0, user: DemoUser | None = None
     ) -> None:
-        self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
-        self.host = host
-        self.port = port
+        super().__init__(home, host, port)
         self.user = user or DemoUser()
         self.ca_file, _, _ = ensure_tls(self.home)
         self.store = Store(self.home / "salesforce.sqlite", load_catalog())
         self._ensure_user()
-        self.sessions = Sessions()
-        self.faults = Faults()
-        self.stats_tracker = Stats()
         self.writer = Writer(self.store, self._record_fault)
         self.queries = QueryEngine(self.store)
         self.rest = RestApi(self.store, self.writer, self.queries)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> SalesforceSandbox:
-        with self._lock:
-            if self._server is None:
-                self._server = make_server(self.host, self.port, server_context(self.home), self)
-                self.port = self._server.server_address[1]
-                self._thread = threading.Thread(
-                    target=self._server.serve_forever, name=f"sf-sandbox-{self.port}", daemon=True
-                )
-                self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._server is not None:
-                self._server.shutdown()
-                self._server.server_close()
-                self._server = None
-            if self._thread is not None:
-                self._thread.join(timeout=5)
-                self._thread = None
-
-    @property
-    def url(self) -> str:
-        return f"https://{self.host}:{self.port}"
+        self._api_calls = 0  # what Sforce-Limit-Info reports; reset_stats leaves it, as a day's usage
+        self._api_lock = threading.Lock()
 
     # -- data ---------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -145,24 +132,50 @@ class SalesforceSandbox:
             }
         )
 
-    # -- faults and stats ---------------------------------------------------------------------
-    def add_fault(self, kind: str, times: int | None = None, path: str | None = None, **params: Any) -> None:
-        self.faults.add(kind, times, path, **params)
+    # -- the wire ---------------------------------------------------------------------------
+    def make_sessions(self) -> Sessions:
+        return Sessions(_session_token)
 
-    def clear_faults(self) -> None:
-        self.faults.clear()
+    def tls_context(self) -> ssl.SSLContext:
+        return server_context(self.home)
 
-    def stats(self) -> dict[str, Any]:
-        return self.stats_tracker.snapshot()
+    def admit(self, request: Request) -> Call | Answer:
+        refused = server.too_large(request)
+        if refused is not None:
+            return refused
+        usage = self._api_calls
+        if request.path.startswith(server.DATA_PREFIX):
+            with self._api_lock:
+                self._api_calls += 1
+                usage = self._api_calls
+        return server.describe(request, usage)
 
-    def reset_stats(self) -> None:
-        self.stats_tracker.reset()
+    def answer(self, request: Request, call: Call) -> Answer:
+        return server.answer(self, request)
+
+    def rate_limited(self, retry_after: float, call: Call) -> Answer:
+        message = "Too many requests. Retry after the period in Retry-After."
+        return server.json_answer(429, [{"message": message, "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+
+    def extra_fault(self, fault: Fault, call: Call) -> Answer:
+        if fault.name == "request_limit":
+            body = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+            return server.json_answer(403, body)
+        p = fault.params
+        return server.json_answer(p["status"], server.api_error_body(p["status"], p["code"], p["message"]))
+
+    def extra_stats(self) -> dict[str, Any]:
+        return {"api_usage": self._api_calls}
+
+    def admin_routes(self) -> dict[tuple[str, str], Route]:
+        return {("POST", "/_sandbox/touch"): lambda body: self.touch(body["object"], body["ids"], body["at"])}
 
     def _record_fault(self, spec: ObjectSpec, row: dict[str, Any]) -> SfError | None:
-        return self.faults.record_error(getattr(REQUEST, "path", ""), spec, row)
-
-    def __enter__(self) -> SalesforceSandbox:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        refusal = self.faults.refusal(spec.name, row)
+        if refusal is None:
+            return None
+        return SfError(
+            refusal.code or "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            refusal.message or "Record rejected by the sandbox's record_error fault",
+            [refusal.field],
+        )
