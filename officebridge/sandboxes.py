@@ -18,15 +18,24 @@ import sys
 import time
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from officebridge.errors import ConfigError, UnreachableError
+from officebridge.sandboxkit import Sandbox
 
 GROUP = "officebridge.sandboxes"
 
 
 def registered() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+def load(ep: EntryPoint) -> type[Sandbox]:
+    """The sandbox class an entry point names; anything else is a packaging error, said plainly."""
+    cls = ep.load()
+    if not isinstance(cls, type) or not hasattr(cls, "default_port") or not hasattr(cls, "connection_value"):
+        raise ConfigError(f"entry point {ep.name!r} of {GROUP} ({ep.value}) is not a sandbox class")
+    return cast("type[Sandbox]", cls)
 
 
 def parse_ports(specs: tuple[str, ...]) -> dict[str, int]:
@@ -78,7 +87,7 @@ def up(
 ) -> tuple[Path, dict[str, str]]:
     values: dict[str, str] = {}
     for name, ep in registered().items():
-        cls: Any = ep.load()
+        cls = load(ep)
         port = ports.get(name, cls.default_port)
         data, pid_file = _dirs(home, name)
         running = pid_file.exists() and _alive(int(pid_file.read_text().split()[0]))
@@ -133,7 +142,7 @@ def seed(home: Path, *, accounts: int, seed: int) -> dict[str, dict[str, int]]:
     """Reseed each sandbox's data in place (running or not; the data is a SQLite file)."""
     results = {}
     for name, ep in registered().items():
-        cls: Any = ep.load()
+        cls = load(ep)
         data, pid_file = _dirs(home, name)
         port = int(pid_file.read_text().split()[1]) if pid_file.exists() else cls.default_port
         box = cls(data, port=port)

@@ -39,6 +39,7 @@ class Kind:
     until_cleared: bool = False  # default `times` is None instead of 1
     per_record: bool = False  # checked per written record, not per request
     session_bound: bool = False  # spent only on calls that carry a session
+    ignored: frozenset[str] = frozenset()  # older parameters now ignored (with a DeprecationWarning)
     doc: str = ""
 
 
@@ -46,7 +47,12 @@ COMMON_KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
         Kind("rate_limit", {"retry_after": 1}, doc="the system's 429 answer, with Retry-After"),
-        Kind("server_error", {"status": 503}, doc="a non-JSON 5xx page, before the request is applied"),
+        Kind(
+            "server_error",
+            {"status": 503},
+            ignored=frozenset({"error_code", "message"}),  # a proxy's page carries neither
+            doc="a non-JSON 5xx page, before the request is applied",
+        ),
         Kind("slow", {"seconds": REQUIRED}, doc="the request is applied and answered after `seconds`"),
         Kind("timeout", {"seconds": 30.0}, doc="`slow` with a delay longer than any sane client timeout"),
         Kind("drop", {"after": False}, doc="the connection closes unanswered; after=True applies it first"),
@@ -69,15 +75,16 @@ def resolve_params(kind: Kind, given: Mapping[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for given_name, value in given.items():
         name, new = given_name, LEGACY_NAMES.get(given_name)
+        if name in kind.ignored:
+            warnings.warn(f"{kind.name} ignores {name!r} now", DeprecationWarning, stacklevel=4)
+            continue
         if new is not None:
             warnings.warn(f"fault parameter {name!r} is now {new!r}", DeprecationWarning, stacklevel=4)
             if new == "operation":  # the old `method` named one operation exactly
                 params["operation"] = f"^{re.escape(str(value))}$"
                 continue
-            if new not in kind.params:
-                continue  # e.g. error_code on server_error, whose page carries no code
             name = new
-        elif name not in kind.params:
+        if name not in kind.params:
             known = ", ".join([*kind.params, *MATCH_PARAMS])
             raise ValueError(f"fault {kind.name!r} takes no parameter {name!r}; it takes {known}")
         params[name] = value

@@ -13,6 +13,7 @@ import json
 import secrets
 import ssl
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -54,7 +55,7 @@ class SalesforceSandbox(SandboxBase):
     system: ClassVar[str] = "salesforce"
     default_port: ClassVar[int] = 8443
     scheme: ClassVar[str] = "https"
-    extra_kinds = EXTRA_KINDS
+    extra_kinds: ClassVar[Mapping[str, Kind]] = EXTRA_KINDS
 
     def __init__(
         self, home: Path, host: str = "127.0.0.1", port: int = 0, user: DemoUser | None = None
