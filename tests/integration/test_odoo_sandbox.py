@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import odoorpc
@@ -220,9 +225,48 @@ def test_http_faults_and_stats(odoo_fresh: OdooSandbox, odoo_client: Any) -> Non
 def test_timeout_fault(odoo_fresh: OdooSandbox) -> None:
     client = odoorpc.ODOO(odoo_fresh.host, port=odoo_fresh.port, timeout=0.3)
     client.login("officebridge", "admin", "sandbox-pass")
-    odoo_fresh.add_fault("timeout", delay=0.8)
+    odoo_fresh.add_fault("timeout", seconds=0.8)
     with pytest.raises(TimeoutError):
         client.env["res.partner"].search_count([])
+
+
+def test_slow_create_lands_after_the_client_gave_up(odoo_fresh: OdooSandbox) -> None:
+    client = odoorpc.ODOO(odoo_fresh.host, port=odoo_fresh.port, timeout=0.3)
+    client.login("officebridge", "admin", "sandbox-pass")
+    partner = client.env["res.partner"]
+    odoo_fresh.add_fault("slow", seconds=0.8, operation=r"^res\.partner\.create$")
+    assert partner.search_count([("name", "=", "Late Ltd")]) == 0  # a search is not slowed
+    with pytest.raises(TimeoutError):
+        partner.create({"name": "Late Ltd"})
+    time.sleep(1.0)
+    assert partner.search_count([("name", "=", "Late Ltd")]) == 1
+    assert odoo_fresh.stats()["by_operation"]["res.partner.create"] == 1
+
+
+@pytest.mark.parametrize(("after", "landed"), [(False, 0), (True, 1)])
+def test_drop_loses_the_answer(odoo_fresh: OdooSandbox, odoo_client: Any, after: bool, landed: int) -> None:
+    odoo_fresh.add_fault("drop", after=after, operation="res.partner.create")
+    with pytest.raises(http.client.RemoteDisconnected):
+        odoo_client.env["res.partner"].create({"name": "Dropped Ltd"})
+    assert odoo_client.env["res.partner"].search_count([("name", "=", "Dropped Ltd")]) == landed
+
+
+def test_server_error_is_not_applied(odoo_fresh: OdooSandbox, odoo_client: Any) -> None:
+    odoo_fresh.add_fault("server_error", status=500, operation="create")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        odoo_client.env["res.partner"].create({"name": "Never Ltd"})
+    assert caught.value.code == 500 and b"<html>" in caught.value.read()
+    assert odoo_client.env["res.partner"].search_count([("name", "=", "Never Ltd")]) == 0
+
+
+def test_record_error_names_object_and_code(odoo_fresh: OdooSandbox, odoo_client: Any) -> None:
+    odoo_fresh.add_fault("record_error", object="res.partner", field="ref", value="X1", code="UserError")
+    odoo_fresh.add_fault("record_error", object="res.country", field="name", value="Fine")
+    partner = odoo_client.env["res.partner"]
+    info = rpc_error(lambda: partner.create({"name": "Fine", "ref": "X1"}))
+    assert info["data"]["name"] == "odoo.exceptions.UserError" and "'ref'" in info["data"]["message"]
+    assert isinstance(partner.create({"name": "Fine", "ref": "X2"}), int)
+    assert odoo_fresh.stats()["faults"] == {"record_error": 1}
 
 
 def test_expire_sessions_answers_code_100(odoo_fresh: OdooSandbox, odoo_client: Any) -> None:
@@ -253,6 +297,8 @@ def test_admin_http_control(odoo_fresh: OdooSandbox) -> None:
     assert caught.value.code == 502
     with urllib.request.urlopen(urllib.request.Request(url + "/_sandbox/stats")) as answer:
         assert json.load(answer)["requests"] == 1
+    urllib.request.urlopen(urllib.request.Request(url + "/_sandbox/stats", method="DELETE"))
+    assert odoo_fresh.stats()["requests"] == 0
     with urllib.request.urlopen(_post(url + "/_sandbox/seed", {"accounts": 5, "seed": 1})) as answer:
         assert json.load(answer)["companies"] == 5
     with urllib.request.urlopen(
@@ -267,6 +313,34 @@ def test_admin_http_control(odoo_fresh: OdooSandbox) -> None:
         )
     ) as answer:
         assert json.load(answer) == {"jsonrpc": "2.0", "id": 77, "result": ["officebridge"]}
+
+
+def test_expire_sessions_admin_route(odoo_fresh: OdooSandbox, odoo_client: Any) -> None:
+    urllib.request.urlopen(_post(odoo_fresh.url + "/_sandbox/sessions/expire", {}))
+    info = rpc_error(lambda: odoo_client.execute_kw("res.partner", "search_count", [[]]))
+    assert info["code"] == 100
+
+
+def test_serve_command_line(tmp_path: Path) -> None:
+    """`officebridge sandbox up` runs exactly this command; --port 0 lets the OS choose."""
+    cmd = [sys.executable, "-m", "connectors.odoo.sandbox", "serve", "--home", str(tmp_path)]
+    proc = subprocess.Popen(
+        [*cmd, "--host", "127.0.0.1", "--port", "0", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert "'companies': 3" in proc.stderr.readline()
+        conn = json.loads(proc.stdout.readline())
+        assert conn["conn_type"] == "odoo" and conn["port"] > 0
+        client = odoorpc.ODOO(conn["host"], port=conn["port"], timeout=10)
+        client.login(conn["schema"], conn["login"], conn["password"])
+        assert client.env["res.partner"].search_count([("is_company", "=", True)]) > 3
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_seed_is_deterministic_and_fast(odoo_fresh: OdooSandbox, odoo_client: Any) -> None:
