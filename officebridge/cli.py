@@ -472,7 +472,26 @@ def _select_letters(store: Any, ids: tuple[int, ...], sync: str | None) -> list[
 
 @main.group()
 def schema() -> None:
-    """Record schemas: the JSON Schema every mapped record must satisfy before it is written."""
+    """JSON Schemas: of mapping files (for editors), and of the records a mapping writes."""
+
+
+@schema.command("mapping")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write it here (schemas/mapping.schema.json) instead of printing it.")  # fmt: skip
+def schema_mapping(output: Path | None) -> None:
+    """The JSON Schema of mapping files for editors, with the installed connectors' systems in it.
+
+    Regenerate the committed copy after installing or changing a connector:
+    `officebridge schema mapping -o schemas/mapping.schema.json`.
+    """
+    from officebridge.mapping import render_schema  # noqa: PLC0415
+
+    text = render_schema()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"written to {output}")
 
 
 @schema.command("draft")

@@ -1,6 +1,6 @@
 """Mapping files: load and validate YAML, compile a mapping to a Python function.
 
-mapping = load_mapping("mappings/salesforce_account_to_odoo.yaml", describe=...)
+mapping = load_mapping("mappings/crm_account_to_erp.yaml", describe=...)
 compiled = compile_mapping(mapping)
 values = compiled.map(record_fields)   # None when `where` filters the record out
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 from officebridge.mapping.compiler import CompiledMapping, LookupRef, compile_mapping
 from officebridge.mapping.expressions import CompiledExpression, compile_expression, evaluator
 from officebridge.mapping.loader import load_mapping, load_mappings, parse_mapping
-from officebridge.mapping.schema import load_schema, schema_path
+from officebridge.mapping.schema import load_schema
+from officebridge.mapping.schemabuild import build_schema, render_schema
 from officebridge.mapping.spec import (
     FieldRule,
     KeyFrom,
@@ -36,6 +37,7 @@ __all__ = [
     "SourceSpec",
     "TargetSpec",
     "TransformSpec",
+    "build_schema",
     "compile_expression",
     "compile_mapping",
     "evaluator",
@@ -43,5 +45,5 @@ __all__ = [
     "load_mappings",
     "load_schema",
     "parse_mapping",
-    "schema_path",
+    "render_schema",
 ]

@@ -3,8 +3,10 @@
 A file with five mistakes reports five, each with file, line and column (taken
 from the YAML node marks) and the document path, most fundamental first:
 YAML syntax, then structure (the JSON Schema), then expressions and
-transforms, then what the connected systems say about field names (only when
-a `describe` callback is given). Building the spec is defensive: a part that
+transforms and what the systems' manifests declare they can do (cursor
+fields, filter language, operations, delete visibility), then what the
+connected systems say about field names (only when a `describe` callback is
+given). Building the spec is defensive: a part that
 is malformed is skipped after being reported, so later checks still run on
 the rest.
 """
@@ -19,6 +21,7 @@ from typing import Any
 from officebridge.connector import ObjectInfo
 from officebridge.errors import ExpressionError, MappingError, Problem
 from officebridge.mapping import schema
+from officebridge.mapping.capabilities import check_capabilities
 from officebridge.mapping.checks import check_against_systems
 from officebridge.mapping.expressions import compile_expression
 from officebridge.mapping.spec import (
@@ -122,6 +125,8 @@ def parse_mapping(text: str, file: str = "<mapping>", *, describe: Describe | No
         out.add(issue.path, issue.message, at_key=issue.at_key, rank=RANK_STRUCTURE)
     mapping, complete = _build(doc.data, file, out)
     check_quality(doc.data, file, out)  # record_schema and expectations: files and names, no GX import
+    if mapping is not None:
+        check_capabilities(mapping, doc.data, out)  # from the manifests: no connector is opened
     if mapping is not None and describe is not None:
         check_against_systems(mapping, describe, out)
     problems = out.problems()
@@ -149,13 +154,12 @@ def _source(raw: Any) -> SourceSpec | None:
     if not isinstance(raw, dict) or not _str(raw.get("system")) or not _str(raw.get("object")):
         return None
     system = raw["system"]
-    filt = raw.get("filter")
     return SourceSpec(
         system=system,
         connection=_str(raw.get("connection")) or f"{system}_default",
         object=raw["object"],
         cursor=_str(raw.get("cursor")),
-        filter=filt if isinstance(filt, str | list) else None,
+        filter=raw.get("filter"),  # native: checked against the source manifest's filter schema
         deletes=raw.get("deletes") is True,
     )
 

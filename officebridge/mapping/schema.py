@@ -1,28 +1,27 @@
-"""Structural validation of a mapping document against mapping.schema.json.
+"""Structural validation of a mapping document against the mapping JSON Schema.
 
-The JSON Schema is the one editors use while analysts type; here we run the
-same file and turn each jsonschema error into a sentence a non-programmer can
-act on ("unknown key 'trasforms'; did you mean 'transforms'?") with the path
-of the offending key or value, which the loader maps to a line and column.
-The schema is read from the repository's `schemas/` folder when present and
-otherwise from the copy shipped inside this package (an installed wheel has
-no repository around it); a unit test keeps the two identical.
+The JSON Schema is the one editors use while analysts type (`officebridge
+schema mapping` prints it; `schemas/mapping.schema.json` is that output); here
+we validate against the same schema, built from the packaged template and the
+installed connectors (`schemabuild`), and turn each jsonschema error into a
+sentence a non-programmer can act on ("unknown key 'trasforms'; did you mean
+'transforms'?") with the path of the offending key or value, which the loader
+maps to a line and column.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from difflib import get_close_matches
 from functools import cache
-from pathlib import Path
 from typing import Any, TypeAlias
 
 import jsonschema
 
+from officebridge.mapping.schemabuild import installed_schema, installed_systems
 from officebridge.mapping.yamldoc import format_path
 
-SCHEMA_NAME = "mapping.schema.json"
+SCHEMA_NAME = "mapping.schema.json"  # the generated file's name under schemas/
 SCHEDULE_HELP = "a cron expression (5 fields), a preset such as @hourly, or {on: <another sync>}"
 SOURCES = ("copy", "constant", "expr", "lookup", "link")
 _TYPE_WORDS = {
@@ -31,23 +30,21 @@ _TYPE_WORDS = {
 }  # fmt: skip
 
 
-def schema_path() -> Path:
-    """The repository's schemas/mapping.schema.json, else the packaged copy."""
-    repo = Path(__file__).resolve().parents[2] / "schemas" / SCHEMA_NAME
-    return repo if repo.is_file() else Path(__file__).with_name(SCHEMA_NAME)
-
-
-@cache
 def load_schema() -> dict[str, Any]:
-    with schema_path().open(encoding="utf-8") as fh:
-        schema: dict[str, Any] = json.load(fh)
-    return schema
+    """The mapping schema for the installed connectors."""
+    return installed_schema()
+
+
+def _validator() -> jsonschema.protocols.Validator:
+    return _validator_for(installed_systems())
 
 
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    cls = jsonschema.validators.validator_for(load_schema())
-    return cls(load_schema())
+def _validator_for(_systems: tuple[str, ...]) -> jsonschema.protocols.Validator:
+    """One compiled validator per set of installed systems (a plug-in may be added in-process)."""
+    schema = load_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +68,11 @@ def _where(path: tuple[str | int, ...]) -> str:
 
 def _inside_transform_item(path: tuple[str | int, ...]) -> bool:
     return any(p == "transforms" and i + 1 < len(path) for i, p in enumerate(path))
+
+
+def _checked_by_capabilities(path: tuple[str | int, ...]) -> bool:
+    """source.cursor and source.filter: the capability checks say it better (allowed list, example)."""
+    return path[:2] in (("source", "cursor"), ("source", "filter"))
 
 
 Err: TypeAlias = jsonschema.ValidationError
@@ -168,8 +170,8 @@ def validate(data: Any) -> list[SchemaIssue]:
     issues: list[SchemaIssue] = []
     for err in _validator().iter_errors(data):
         path = tuple(err.absolute_path)
-        if _inside_transform_item(path):
-            continue  # the transform checks in transforms.py say it better
+        if _inside_transform_item(path) or _checked_by_capabilities(path):
+            continue  # the transform and capability checks say it better
         if err.validator == "if":
             continue
         issues.extend(_describe(err, path))

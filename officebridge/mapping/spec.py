@@ -24,7 +24,7 @@ class SourceSpec:
     connection: str
     object: str
     cursor: str | None = None
-    filter: Any = None  # native: a SOQL WHERE fragment (str) or an Odoo domain (list)
+    filter: Any = None  # native, valid against the source manifest's `capabilities.filter_schema`
     deletes: bool = False
 
 

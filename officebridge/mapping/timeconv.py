@@ -1,11 +1,13 @@
 """Date and datetime conversions that never guess a time zone.
 
-Salesforce datetimes carry an offset (`2026-01-02T03:04:05.000+0000`); Odoo
-datetimes are naive strings that mean UTC (`2026-01-02 03:04:05`). A naive
-value is converted only when the mapping says what it means (`assume: <IANA
-zone>`, or `from: odoo`); otherwise it is a record error. Local times that do
-not exist or happen twice at a daylight-saving change are errors too, because
-picking one would be a guess.
+Each system writes datetimes its own way, and its connector manifest says how
+(`wire.parse_datetime` / `wire.format_datetime`) and whether its naive values
+mean UTC (`naive_datetimes_are_utc`); this module keeps no system's format.
+`to` and `from` name a style: `iso` or an installed system. A naive value is
+converted only when its meaning is known (`assume: <IANA zone>`, or a `from`
+system whose naive datetimes are UTC); otherwise it is a record error. Local
+times that do not exist or happen twice at a daylight-saving change are
+errors too, because picking one would be a guess.
 """
 
 from __future__ import annotations
@@ -15,10 +17,30 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from officebridge.connector import WireFormat, manifests
 from officebridge.mapping.values import ValueProblem
 
-TARGETS = ("odoo", "salesforce", "iso")
-ORIGINS = ("odoo", "salesforce", "iso")
+ISO = "iso"
+
+
+def styles() -> tuple[str, ...]:
+    """What datetime `to` and `from` accept: `iso` and every installed system's name."""
+    return (ISO, *sorted(manifests()))
+
+
+def _wire(style: str | None) -> WireFormat | None:
+    found = manifests().get(style) if style and style != ISO else None
+    return found.wire if found is not None else None
+
+
+def naive_is_utc(style: str | None) -> bool:
+    found = manifests().get(style) if style and style != ISO else None
+    return found is not None and found.naive_datetimes_are_utc
+
+
+def _naive_hint() -> str:
+    utc = [f"`from: {name}`" for name, m in sorted(manifests().items()) if m.naive_datetimes_are_utc]
+    return f" (or {' / '.join(utc)})" if utc else ""
 
 
 def zone(name: str) -> tzinfo | None:
@@ -43,45 +65,46 @@ def _localize(naive: datetime, tz: tzinfo) -> datetime:
     return first
 
 
-def _parse(value: Any) -> datetime:
+def _parse(value: Any, wire: WireFormat | None) -> datetime | None:
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
         raise ValueProblem("NOT_DATETIME", "is a date, not a datetime", value)
-    if not isinstance(value, str):
+    if wire is None and not isinstance(value, str):
         raise ValueProblem("NOT_DATETIME", "is not a datetime", value)
     try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
+        return wire.parse_datetime(value) if wire is not None else datetime.fromisoformat(value.strip())
+    except (ValueError, TypeError):
         raise ValueProblem("NOT_DATETIME", "is not a datetime", value) from None
 
 
-def _format(moment: datetime, to: str) -> str:
-    utc = moment.astimezone(UTC)
-    if to == "odoo":
-        return utc.strftime("%Y-%m-%d %H:%M:%S")
-    if to == "salesforce":
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
-    return utc.isoformat()
+def _formatter(to: str) -> Callable[[datetime], Any]:
+    wire = _wire(to)
+    if wire is None:
+        return lambda moment: moment.astimezone(UTC).isoformat()
+    return wire.format_datetime
 
 
 def datetime_converter(to: str, assume: str | None, origin: str | None) -> Callable[[Any], Any]:
     """Build the converter; `to`/`assume`/`origin` were checked at load time."""
-    naive_tz: tzinfo | None = zone(assume) if assume else (UTC if origin == "odoo" else None)
+    naive_tz: tzinfo | None = zone(assume) if assume else (UTC if naive_is_utc(origin) else None)
+    wire, write, hint = _wire(origin), _formatter(to), _naive_hint()
 
     def convert(value: Any) -> Any:
         if value is None or value == "":
             return None
-        moment = _parse(value)
+        moment = _parse(value, wire)
+        if moment is None:
+            return None
         if moment.tzinfo is None:
             if naive_tz is None:
                 raise ValueProblem(
                     "NAIVE_DATETIME",
-                    "has no time zone; say what it means with `assume: <zone>` (or `from: odoo`)",
+                    f"has no time zone; say what it means with `assume: <zone>`{hint}",
                     value,
                 )
             moment = _localize(moment, naive_tz)
-        return _format(moment, to)
+        return write(moment)
 
     return convert
 

@@ -62,6 +62,11 @@ def _tz(v: Any) -> str | None:
     return None if ok else f"must be an IANA time zone such as Europe/Paris or UTC (got {v!r})"
 
 
+def _style(v: Any) -> str | None:
+    """`iso` or an installed system (asked when checked: a plug-in may add one)."""
+    return _one_of(*timeconv.styles())(v)
+
+
 def _field_name(v: Any) -> str | None:
     return None if isinstance(v, str) and v else "must be a source field name"
 
@@ -179,9 +184,9 @@ TRANSFORMS: dict[str, TransformDef] = {
         TransformDef(
             "datetime", "convert a datetime between systems",
             {
-                "to": Param(_one_of(*timeconv.TARGETS), True),
+                "to": Param(_style, True),
                 "assume": Param(_tz),
-                "from": Param(_one_of(*timeconv.ORIGINS)),
+                "from": Param(_style),
             },
             "to",
         ),
@@ -225,7 +230,7 @@ def parse_transform(item: Any, source_system: str | None = None) -> tuple[Transf
         issues.append((sub, "transform 'phone' needs `region` (e.g. US) or `from` (a country field)"))
     if issues:
         return None, issues
-    if name == "datetime" and "from" not in params and source_system in timeconv.ORIGINS:
+    if name == "datetime" and "from" not in params and source_system in timeconv.styles():
         params = {**params, "from": source_system}
     return TransformSpec(name, tuple(params.items())), []
 

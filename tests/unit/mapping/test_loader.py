@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from officebridge.connector import FieldInfo, ObjectInfo
+from officebridge.cli import main
+from officebridge.connector import FieldInfo, ObjectInfo, manifests
 from officebridge.errors import MappingError, Problem
 from officebridge.mapping import load_mapping, load_mappings
 from officebridge.mapping.schema import SCHEMA_NAME, load_schema
+from officebridge.mapping.schemabuild import render_schema
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[3]
@@ -295,7 +298,30 @@ def test_schema_is_valid_draft_2020_12_and_documents_every_property() -> None:
     walk(schema, "")
 
 
-def test_packaged_schema_copy_matches_the_repository_schema() -> None:
-    repo = json.loads((REPO / "schemas" / SCHEMA_NAME).read_text())
-    packaged = json.loads((REPO / "officebridge" / "mapping" / SCHEMA_NAME).read_text())
-    assert repo == packaged
+def test_the_committed_schema_is_what_the_command_generates() -> None:
+    """schemas/mapping.schema.json is `officebridge schema mapping` for the installed connectors.
+
+    When this fails after adding or changing a connector, regenerate it:
+    `officebridge schema mapping -o schemas/mapping.schema.json`.
+    """
+    result = CliRunner().invoke(main, ["schema", "mapping"])
+    assert result.exit_code == 0, result.output
+    committed = (REPO / "schemas" / SCHEMA_NAME).read_text(encoding="utf-8")
+    assert result.output == committed == render_schema()
+    assert json.loads(committed) == load_schema()
+
+
+def test_the_schema_names_the_installed_systems_and_their_rules() -> None:
+    schema = load_schema()
+    systems = sorted(manifests())
+    assert schema["$defs"]["system"]["enum"] == systems
+    assert schema["$defs"]["datetimeStyle"]["enum"] == ["iso", *systems]
+    rules = {r["if"]["properties"]["system"]["const"]: r["then"] for r in schema["$defs"]["source"]["allOf"]}
+    for name, found in manifests().items():
+        caps = found.capabilities
+        assert rules[name]["properties"]["cursor"]["enum"] == list(caps.cursor_fields)
+        assert {k: v for k, v in rules[name]["properties"]["filter"].items() if k != "description"} == {
+            k: v for k, v in json.loads(json.dumps(dict(caps.filter_schema))).items() if k != "description"
+        }
+    template = (REPO / "officebridge" / "mapping" / "mapping.template.json").read_text().lower()
+    assert not any(name in template for name in systems)  # the template keeps no system's name
