@@ -164,7 +164,8 @@ class MemorySystem:
 
     def login(self, login: str, password: str, timeout: float) -> str:
         def apply() -> str:
-            if login != self.login_name or not secrets.compare_digest(password.encode(), self.password.encode()):
+            same = secrets.compare_digest(password.encode(), self.password.encode())
+            if login != self.login_name or not same:
                 raise LoginRefused("INVALID_LOGIN: invalid username or password")
             token = secrets.token_urlsafe(24)
             self._sessions.add(token)
