@@ -2,9 +2,11 @@
 
 `officebridge schema draft MAPPING` asks the target connector to describe the
 target object and writes a JSON Schema 2020-12 covering only the fields the
-mapping writes: JSON types from the system's field types, `required` from
-fields the system needs on create (and the match field), `maxLength` from
-field lengths, `enum` from picklist / selection values. It is a starting
+mapping writes: JSON types from the fields' neutral kinds (`FieldInfo.kind`,
+never a system's own type names), `required` from fields the system needs on
+create (and the match field), `maxLength` from lengths, `enum` from choices,
+`format` and `pattern` from what the connector declares (a system's id
+syntax is its connector's knowledge, not the engine's). It is a starting
 point: the analyst adds what no describe knows (a pattern for emails, a range
 for amounts) and keeps the file under `schemas/records/<system>/<object>.json`.
 """
@@ -13,59 +15,62 @@ from __future__ import annotations
 
 from typing import Any
 
-from officebridge.connector import FieldInfo, ObjectInfo
+from officebridge.connector import FieldInfo, FieldKind, ObjectInfo
 
 SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
-_STRING = {
-    "string", "textarea", "phone", "url", "email", "encryptedstring", "combobox", "char", "text", "html",
-    "id", "reference", "time", "base64", "anyType",
-}  # fmt: skip
-_NUMBER = {"double", "currency", "percent", "float", "monetary"}
-_INTEGER = {"int", "integer", "long"}
-_REFERENCE = {"many2one", "many2one_reference"}
-_CHOICE = {"picklist", "selection"}
-_LIST = {"multipicklist"}  # Salesforce: one string, values joined by ';'
-_ARRAY = {"many2many", "one2many"}
-_JSON_TYPES = (("array", _ARRAY), ("integer", _INTEGER), ("number", _NUMBER))
-_SF_ID = "^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$"
+_JSON_TYPE = {
+    FieldKind.STRING: "string",
+    FieldKind.TEXT: "string",
+    FieldKind.ID: "string",
+    FieldKind.DATE: "string",
+    FieldKind.DATETIME: "string",  # in the target's wire format, which need not be RFC 3339
+    FieldKind.MULTI_PICKLIST: "string",  # the system's own encoding of several values
+    FieldKind.INTEGER: "integer",
+    FieldKind.DECIMAL: "number",
+    FieldKind.MULTI_REFERENCE: "array",
+}
+
+
+def _nullable(types: list[str], nullable: bool) -> str | list[str]:
+    full = [*types, *(["null"] if nullable else [])]
+    return full[0] if len(full) == 1 else full
 
 
 def field_schema(info: FieldInfo, *, nullable: bool) -> dict[str, Any]:
     """The JSON Schema of one target field's value, from its describe."""
-    kind = info.type
     out: dict[str, Any] = {}
     if info.label and info.label != info.name:
         out["title"] = info.label
-    if kind in _CHOICE and info.choices:
+    if info.kind is FieldKind.PICKLIST and info.choices:
         out["enum"] = [*info.choices, *([None] if nullable else [])]
         return out
-    if kind == "boolean":
-        out["type"] = "boolean"  # Odoo and Salesforce booleans are never empty
+    if info.kind is FieldKind.BOOLEAN:
+        out["type"] = "boolean"  # an empty boolean is false on the systems we know; refine if not
         return out
-    if kind in _REFERENCE:  # a resolved reference is the target's record id, as text or a number
-        out["type"] = ["string", "integer", *(["null"] if nullable else [])]
-        out["pattern"] = "^[1-9][0-9]*$"
+    if info.kind is FieldKind.REFERENCE:  # a resolved reference: the target's record id, text or a number
+        out["type"] = _nullable(["string", "integer"], nullable)
+        if info.pattern:
+            out["pattern"] = info.pattern
         return out
-    json_type = next((t for t, kinds in _JSON_TYPES if kind in kinds), "string")
-    out["type"] = [json_type, "null"] if nullable else json_type
+    json_type = _JSON_TYPE.get(info.kind)
+    if json_type is None:  # OTHER: passed through untouched, so only a hint
+        out["description"] = f"type {info.type!r} of {info.name}: check which values it takes"
+        return out
+    out["type"] = _nullable([json_type], nullable)
     if json_type == "string":
         out.update(_string_rules(info))
     return out
 
 
 def _string_rules(info: FieldInfo) -> dict[str, Any]:
-    kind = info.type
     out: dict[str, Any] = {}
     if info.length:
         out["maxLength"] = info.length
-    if kind in ("id", "reference") and info.length in (None, 18):
-        out["pattern"] = _SF_ID
-    elif kind == "date":
-        out["format"] = "date"
-    elif kind == "email":
-        out["format"] = "email"
-    elif kind not in _STRING and kind not in _LIST and kind != "datetime":
-        out["description"] = f"type {kind!r} of {info.name}: check which values it takes"
+    fmt = info.format or ("date" if info.kind is FieldKind.DATE else None)
+    if fmt:
+        out["format"] = fmt
+    if info.pattern:
+        out["pattern"] = info.pattern
     return out
 
 
