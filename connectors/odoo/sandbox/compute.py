@@ -61,13 +61,16 @@ def virtual_value(env: Env, spec: ModelSpec, fname: str, row: dict[str, Any], na
         if fname == "country_code":
             if not row.get("country_id"):
                 return False
-            country = env.rows(registry()["res.country"], [row["country_id"]], ["code"])
-            return country.get(row["country_id"], {}).get("code") or False
+            country_id = int(row["country_id"])
+            country = env.rows(registry()["res.country"], [country_id], ["code"])
+            return country.get(country_id, {}).get("code") or False
         if fname == "email_formatted":
             return f'"{row.get("name") or ""}" <{row["email"]}>' if row.get("email") else False
         if fname == "parent_name":
-            parent = env.rows(spec, [row["parent_id"]], ["name"]) if row.get("parent_id") else {}
-            return parent.get(row.get("parent_id"), {}).get("name") or False
+            if not row.get("parent_id"):
+                return False
+            parent_id = int(row["parent_id"])
+            return env.rows(spec, [parent_id], ["name"]).get(parent_id, {}).get("name") or False
     if spec.name == "ir.model.data" and fname == "complete_name":
         return f"{row.get('module')}.{row.get('name')}"
     return None

@@ -20,7 +20,7 @@ from connectors.odoo.sandbox.catalog import SQL_TYPES, registry
 REFERENCE_MODELS = ("res.country", "res.country.state", "res.partner.industry", "res.users", "ir.model")
 
 
-def _sql_lower(value: object) -> object:
+def _sql_lower(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
     """Unicode-aware lower(): SQLite's own only folds ASCII ("MÜLLER" must ilike "müller")."""
     return value.lower() if isinstance(value, str) else value
 

@@ -181,7 +181,7 @@ def apply_x2many(env: Env, spec: ModelSpec, rid: int, fname: str, commands: Any)
         if not isinstance(cmd, list | tuple) or not cmd or cmd[0] not in range(7):
             raise PyValueError(f"Wrong value for {spec.name}.{fname}: {cmd!r}")
         code = cmd[0]
-        arg = cmd[1] if len(cmd) > 1 else None
+        arg = int(cmd[1]) if len(cmd) > 1 and code in (1, 2, 3, 4) else 0
         if code == 0:
             _link(env, spec, rid, fname, [create_related(env, spec, rid, fname, cmd[2])])
         elif code == 1:
