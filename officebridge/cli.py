@@ -544,7 +544,7 @@ def sandbox() -> None:
     "ports",
     multiple=True,
     metavar="SYSTEM=PORT",
-    help="Override a default port, e.g. --port salesforce=9443.",
+    help="Override a system's default port: --port <system>=<port>.",
 )
 @click.option("--seed/--no-seed", default=True, show_default=True, help="Seed demo data on first start.")
 def sandbox_up(ports: tuple[str, ...], seed: bool) -> None:

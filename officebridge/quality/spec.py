@@ -12,7 +12,7 @@ Nothing here imports Great Expectations or pandas.
 
 A relative `record_schema` path is looked up next to the mapping file first,
 then in the folder above it (the project root in the shipped layout, where
-`mappings/` and `schemas/` are siblings), so `schemas/records/odoo/res.partner.json`
+`mappings/` and `schemas/` are siblings), so `schemas/records/<system>/<object>.json`
 works from a file in `mappings/`; last in the officebridge project itself, so a
 copy of a shipped mapping elsewhere still finds the shipped record schemas.
 """

@@ -9,6 +9,7 @@ whose Origin is another site is refused, on top of the cookie's SameSite=Lax.
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
@@ -49,7 +50,13 @@ def _ago(value: datetime | None) -> str:
     return "just now" if seconds < 10 else f"{seconds} s ago"
 
 
+def _hue(system: str) -> int:
+    """A stable colour hue per system name, so each system's badge keeps one colour."""
+    return zlib.crc32(system.encode()) % 360
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["hue"] = _hue
 templates.env.filters["ago"] = _ago
 templates.env.filters["payload_text"] = overview.payload_text
 
