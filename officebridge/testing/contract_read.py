@@ -84,7 +84,7 @@ class ReadContract:
         ids = h.seed(w.name, [named(h, f"{t} {i}", **{w.other_field: t}) for i in range(3)])
         stamp = _stamp()
         h.set_cursor(w.name, ids, stamp)  # the default cursor moves; the other one stays at creation
-        conn, other = h.connector(), fields[1]
+        conn, other = h.connector(), fields[-1]  # the last: a creation stamp, which set_cursor leaves
         by_default = tagged(h, conn, t, since=stamp)
         assert sorted(r.id for r in by_default) == sorted(ids)
         assert tagged(h, conn, t, since=stamp, cursor=other) == [], f"read by {other} used another field"

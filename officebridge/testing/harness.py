@@ -139,7 +139,10 @@ class ConnectorHarness(ABC):
         """Live records whose `field` equals `value`, read directly; each has at least "id"."""
 
     def set_cursor(self, object_name: str, ids: Sequence[str], moment: datetime) -> None:
-        """Set the default cursor field of these records to `moment` (whole seconds are enough)."""
+        """Set the default cursor field of these records to `moment` (whole seconds are enough).
+
+        The last of the manifest's cursor fields (a creation stamp) must stay as it was.
+        """
         raise NotImplementedError("declare skips['cursor.ties'] or implement set_cursor")
 
     @abstractmethod
