@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.salesforce",
     "tests.fixtures.odoo",
     "tests.fixtures.state",
+    "tests.fixtures.tryton",
 ]
