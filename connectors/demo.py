@@ -2,9 +2,9 @@
 
 It drives the real `officebridge` command line, so every step shown is a
 command an analyst can type. It lives beside the connectors, not in the
-engine, because it names the shipped systems and edits their records. Data lives in $OFFICEBRIDGE_HOME/demo (wiped at
-the start: it is demo data); the sandboxes are stopped at the end unless
---keep is given.
+engine, because it names the shipped systems and edits their records. Data
+lives in $OFFICEBRIDGE_HOME/demo (wiped at the start: it is demo data); the
+sandboxes are stopped at the end unless --keep is given.
 """
 
 from __future__ import annotations
