@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from connectors.tryton.codec import flatten, plain
 from connectors.tryton.errors import TrytonRecordError
 from connectors.tryton.manifest import MANIFEST, WIRE
-from connectors.tryton.reading import Domain, ordered_rows
+from connectors.tryton.reading import Domain, Window, ordered_rows
 from connectors.tryton.rpc import TrytonRPC, settings_from
 from connectors.tryton.writes import WriteBatch
 from officebridge.connections import Connection
@@ -75,7 +75,9 @@ class TrytonConnector:
         if object_name in self._described:
             return self._described[object_name]
         try:
-            models = self.rpc.call("ir.model", "search_read", [[["name", "=", object_name]], 0, 1, None, ["string"]])
+            models = self.rpc.call(
+                "ir.model", "search_read", [[["name", "=", object_name]], 0, 1, None, ["string"]]
+            )
             raw = self.rpc.call(object_name, "fields_get", [None]) if models else None
         except TrytonRecordError as exc:
             raise ConfigError(f"Tryton model {object_name!r}: {exc}") from None
@@ -103,7 +105,9 @@ class TrytonConnector:
             raise ConfigError(f"read {name}: the filter must be a Tryton domain (a list)")
         has_active = "active" in info.fields
         track_active = has_active and request.include_deleted
-        to_read = list(dict.fromkeys([*wanted, "create_date", "write_date", *(["active"] if has_active else [])]))
+        to_read = list(
+            dict.fromkeys([*wanted, "create_date", "write_date", *(["active"] if has_active else [])])
+        )
         context = ALL_RECORDS if request.include_deleted else {}
 
         def fetch(domain: Domain, order: list[list[str]], limit: int) -> list[dict[str, Any]]:
@@ -117,7 +121,7 @@ class TrytonConnector:
         until = _naive_utc(request.until) if request.until is not None else None
         size = max(1, request.batch_size)
         page: list[SourceRecord] = []
-        for stamp, row in ordered_rows(fetch, list(request.filter or []), cursor, since, until, size):
+        for stamp, row in ordered_rows(fetch, list(request.filter or []), cursor, Window(since, until, size)):
             page.append(self._record(info, row, wanted, track_active, stamp))
             if len(page) >= size:
                 yield Page(page)
@@ -145,7 +149,9 @@ class TrytonConnector:
         info = self.describe(object_name)
         wanted = list(dict.fromkeys(fields))
         has_active = "active" in info.fields
-        to_read = list(dict.fromkeys([*wanted, "create_date", "write_date", *(["active"] if has_active else [])]))
+        to_read = list(
+            dict.fromkeys([*wanted, "create_date", "write_date", *(["active"] if has_active else [])])
+        )
         numeric = [int(i) for i in dict.fromkeys(ids) if str(i).isdigit()]
         out: list[SourceRecord] = []
         for start in range(0, len(numeric), self.lookup_chunk):
@@ -163,8 +169,9 @@ class TrytonConnector:
         found: dict[Any, str] = {}
         for start in range(0, len(wanted), self.lookup_chunk):
             chunk = wanted[start : start + self.lookup_chunk]
-            rows = self.rpc.call(object_name, "search_read", [[[field_name, "in", chunk]], 0, None, [["id", "ASC"]],
-                                                              [field_name]], ALL_RECORDS)  # fmt: skip
+            domain = [[field_name, "in", chunk]]
+            rows = self.rpc.call(object_name, "search_read", [domain, 0, None, [["id", "ASC"]], [field_name]],
+                                 ALL_RECORDS)  # fmt: skip
             for row in map(flatten, rows):
                 value = plain(row.get(field_name))
                 if value is not None and value not in found:
@@ -175,7 +182,9 @@ class TrytonConnector:
         info = self.describe(object_name)
         return WriteBatch(self, object_name, info, MANIFEST.capabilities.max_write_batch).run(list(ops))
 
-    def call(self, object_name: str, method: str, args: list[Any], context: dict[str, Any] | None = None) -> Any:
+    def call(
+        self, object_name: str, method: str, args: list[Any], context: dict[str, Any] | None = None
+    ) -> Any:
         """One raw model call (retries and classification included), e.g. an invoice's `post` button."""
         return self.rpc.call(object_name, method, args, context)
 

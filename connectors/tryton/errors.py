@@ -17,8 +17,8 @@ of a create unknown.
 
 from __future__ import annotations
 
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -35,6 +35,9 @@ from officebridge.errors import (
 from officebridge.secrets import redact
 
 RETRIABLE_STATUSES = frozenset({429, 502, 503, 504})
+# how urllib3 words a connection that never opened (nothing was sent)
+REFUSALS = ("Connection refused", "Name or service not known", "NewConnectionError", "Failed to resolve",
+            "No route to host")  # fmt: skip
 
 
 class UnreachableRetry(RetriableError):
@@ -78,8 +81,7 @@ def _after_send(exc: BaseException) -> bool:
     if isinstance(exc, requests.ConnectTimeout):
         return False
     text = str(exc)
-    return not any(s in text for s in ("Connection refused", "Name or service not known", "NewConnectionError",
-                                       "Failed to resolve", "No route to host"))  # fmt: skip
+    return not any(s in text for s in REFUSALS)
 
 
 def classify_transport(exc: BaseException, what: str) -> OfficeBridgeError:
@@ -96,7 +98,9 @@ def classify_transport(exc: BaseException, what: str) -> OfficeBridgeError:
     return RemoteProtocolError(f"Tryton {what}: unexpected failure {type(exc).__name__}: {redact(str(exc))}")
 
 
-def classify_status(response: requests.Response, what: str, *, login: bool) -> OfficeBridgeError:
+def classify_status(  # noqa: PLR0911 - one branch per HTTP status, kept in one place on purpose
+    response: requests.Response, what: str, *, login: bool
+) -> OfficeBridgeError:
     status = response.status_code
     if status in RETRIABLE_STATUSES:
         return RetriableError(f"Tryton {what}: HTTP {status}", retry_after=retry_after(response))
@@ -130,7 +134,7 @@ def classify_error(error: Any, what: str) -> OfficeBridgeError:
 
 def _arg(args: Any, index: int) -> str:
     if isinstance(args, list) and len(args) > index and isinstance(args[index], str):
-        return args[index]
+        return str(args[index])
     if isinstance(args, str) and index == 0:
         return args
     return ""

@@ -42,7 +42,9 @@ DOMAIN_SCHEMA: dict[str, Any] = {
         },
         "domain": {
             "type": "array",
-            "items": {"anyOf": [{"enum": ["AND", "OR"]}, {"$ref": "#/$defs/clause"}, {"$ref": "#/$defs/domain"}]},
+            "items": {
+                "anyOf": [{"enum": ["AND", "OR"]}, {"$ref": "#/$defs/clause"}, {"$ref": "#/$defs/domain"}]
+            },
         },
     },
     "$ref": "#/$defs/domain",
@@ -59,8 +61,9 @@ class TrytonWire:
         if isinstance(value, datetime):
             return value
         if isinstance(value, dict) and value.get("__class__") == "datetime":
-            return datetime(value["year"], value["month"], value["day"], value.get("hour", 0),
-                            value.get("minute", 0), value.get("second", 0), value.get("microsecond", 0))  # fmt: skip
+            v = value
+            return datetime(v["year"], v["month"], v["day"], v.get("hour", 0), v.get("minute", 0),
+                            v.get("second", 0), v.get("microsecond", 0))  # fmt: skip
         return datetime.fromisoformat(str(value).strip())
 
     def format_datetime(self, moment: datetime) -> Any:

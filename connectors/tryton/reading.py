@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,9 +22,20 @@ Domain = list[Any]
 Fetch = Callable[[Domain, list[list[str]], int], list[dict[str, Any]]]
 
 
-def _stream(fetch: Fetch, base: Domain, stamp: str, since: datetime | None,
-            until: datetime | None, size: int) -> Iterator[tuple[datetime, int, dict[str, Any]]]:  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class Window:
+    """since <= stamp < until (naive UTC, either open), read `size` rows per call."""
+
+    since: datetime | None
+    until: datetime | None
+    size: int
+
+
+def _stream(
+    fetch: Fetch, base: Domain, stamp: str, window: Window
+) -> Iterator[tuple[datetime, int, dict[str, Any]]]:
     """Rows of `base` ordered by (stamp, id), since <= stamp < until."""
+    since, until, size = window.since, window.until, window.size
     last: tuple[datetime, int] | None = None
     order = [[stamp, "ASC"], ["id", "ASC"]]
     while True:
@@ -42,14 +54,15 @@ def _stream(fetch: Fetch, base: Domain, stamp: str, since: datetime | None,
         last = (rows[-1][stamp], int(rows[-1]["id"]))
 
 
-def ordered_rows(fetch: Fetch, base: Domain, cursor: str, since: datetime | None,
-                 until: datetime | None, size: int) -> Iterator[tuple[datetime, dict[str, Any]]]:  # fmt: skip
+def ordered_rows(
+    fetch: Fetch, base: Domain, cursor: str, window: Window
+) -> Iterator[tuple[datetime, dict[str, Any]]]:
     """(stamp, row) in (stamp, id) order; `write_date` means COALESCE(write_date, create_date)."""
     if cursor != "write_date":
-        for stamp, _, row in _stream(fetch, base, cursor, since, until, size):
+        for stamp, _, row in _stream(fetch, base, cursor, window):
             yield stamp, row
         return
-    edited = _stream(fetch, [*base, ["write_date", "!=", None]], "write_date", since, until, size)
-    fresh = _stream(fetch, [*base, ["write_date", "=", None]], "create_date", since, until, size)
+    edited = _stream(fetch, [*base, ["write_date", "!=", None]], "write_date", window)
+    fresh = _stream(fetch, [*base, ["write_date", "=", None]], "create_date", window)
     for stamp, _, row in heapq.merge(edited, fresh, key=lambda item: (item[0], item[1])):
         yield stamp, row

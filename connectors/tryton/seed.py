@@ -17,13 +17,20 @@ from typing import Any
 
 
 def seed(config_file: str, database: str) -> None:
-    from proteus import Model, config  # noqa: PLC0415 - imported in the seeding process only
-    from trytond.modules.account.tests.tools import create_chart, create_fiscalyear  # noqa: PLC0415
-    from trytond.modules.account_invoice.tests.tools import (  # noqa: PLC0415
+    # imported in the seeding process only; proteus and trytond ship no type information
+    from proteus import Model, config  # type: ignore[import-untyped]  # noqa: PLC0415
+    from trytond.modules.account.tests.tools import (  # type: ignore[import-untyped]  # noqa: PLC0415
+        create_chart,
+        create_fiscalyear,
+    )
+    from trytond.modules.account_invoice.tests.tools import (  # type: ignore[import-untyped]  # noqa: PLC0415
         create_payment_term,
         set_fiscalyear_invoice_sequences,
     )
-    from trytond.modules.company.tests.tools import create_company, get_company  # noqa: PLC0415
+    from trytond.modules.company.tests.tools import (  # type: ignore[import-untyped]  # noqa: PLC0415
+        create_company,
+        get_company,
+    )
 
     cfg: Any = config.set_trytond(database, user="admin", config_file=config_file)
     party_model = Model.get("party.party")

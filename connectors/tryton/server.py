@@ -58,7 +58,8 @@ def versions_key() -> str:
     found = sorted(
         f"{d.metadata['Name'].lower()}=={d.version}"
         for d in distributions()
-        if d.metadata["Name"] and d.metadata["Name"].lower().replace("_", "-").startswith(("trytond", "proteus"))
+        if d.metadata["Name"]
+        and d.metadata["Name"].lower().replace("_", "-").startswith(("trytond", "proteus"))
     )
     return hashlib.sha256("\n".join([*found, SEED_VERSION, *MODULES]).encode()).hexdigest()[:16]
 
@@ -155,7 +156,9 @@ class TrytonServer:
     def connection_value(self, password: str | None = None) -> str:
         """An AIRFLOW_CONN_* URI for this server."""
         secret = quote(self.password if password is None else password, safe="")
-        return f"tryton://{self.login}:{secret}@{self.host}:{self.port}/{self.database}?protocol=http&timeout=30"
+        return (
+            f"tryton://{self.login}:{secret}@{self.host}:{self.port}/{self.database}?protocol=http&timeout=30"
+        )
 
     def start(self, timeout: float = 60.0) -> TrytonServer:
         began = time.monotonic()
@@ -221,9 +224,13 @@ class TrytonServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Start a local Tryton server (SQLite) with officebridge's seed.")
+    parser = argparse.ArgumentParser(
+        description="Start a local Tryton server (SQLite) with officebridge's seed."
+    )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--dir", type=Path, default=None, help="working folder (default: under OFFICEBRIDGE_HOME)")
+    parser.add_argument(
+        "--dir", type=Path, default=None, help="working folder (default: under OFFICEBRIDGE_HOME)"
+    )
     parser.add_argument("--demo", action="store_true", help="add demo parties, opportunities and invoices")
     args = parser.parse_args(argv)
     workdir = args.dir or home() / "tryton"

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 Item = tuple[int, WriteOp, int]  # (position in the batch, op, target id)
 
 
-def _failure(op: WriteOp, exc: TrytonRecordError, info: ObjectInfo, target_id: str | None = None) -> WriteResult:
+def _failure(
+    op: WriteOp, exc: TrytonRecordError, info: ObjectInfo, target_id: str | None = None
+) -> WriteResult:
     """Tryton names fields by their label in quotes ('field "Type"'), a bare error by name ("'nosuch'")."""
     message = str(exc)
 
@@ -37,7 +39,9 @@ def _failure(op: WriteOp, exc: TrytonRecordError, info: ObjectInfo, target_id: s
         label = info.fields[name].label if name in info.fields else name
         return any(q in message for q in (f'field "{label}"', f"'{name}'"))
 
-    return WriteResult.failure(op, exc.code, message, fields=tuple(filter(named, op.values)), target_id=target_id)
+    return WriteResult.failure(
+        op, exc.code, message, fields=tuple(filter(named, op.values)), target_id=target_id
+    )
 
 
 class WriteBatch:
@@ -57,7 +61,9 @@ class WriteBatch:
             target = int(str(op.target_id)) if str(op.target_id).isdigit() else 0
             if op.kind in (OpKind.UPDATE, OpKind.ARCHIVE, OpKind.DELETE) and target <= 0:
                 self.results[index] = WriteResult.failure(
-                    op, "MissingError", f"{self.model} has no record with id {op.target_id!r} (ids are numbers)"
+                    op,
+                    "MissingError",
+                    f"{self.model} has no record with id {op.target_id!r} (ids are numbers)",
                 )
             elif op.kind is OpKind.ARCHIVE and "active" not in self.info.fields:
                 self.results[index] = WriteResult.failure(
@@ -71,7 +77,9 @@ class WriteBatch:
                 archives.append((index, op, target))
             elif op.kind is OpKind.DELETE:
                 deletes.append((index, op, target))
-        later = self._upserts([(i, op) for i, op in enumerate(ops) if op.kind is OpKind.UPSERT], creates, updates)
+        later = self._upserts(
+            [(i, op) for i, op in enumerate(ops) if op.kind is OpKind.UPSERT], creates, updates
+        )
         for start in range(0, len(creates), self.chunk):
             self._create(creates[start : start + self.chunk])
         for index, op, first in later:
@@ -91,7 +99,8 @@ class WriteBatch:
         """Values as Tryton wants them: reference ids as integers, numerics as Decimal,
         ISO dates as dates, aware datetimes as naive UTC (tagged by the codec)."""
         out: dict[str, Any] = {}
-        for name, value in values.items():
+        for name, given in values.items():
+            value = given
             field = self.info.fields.get(name)
             native = field.type if field is not None else ""
             if native in ("many2one", "one2one") and isinstance(value, str) and value.isdigit():

@@ -76,17 +76,21 @@ def test_ties_across_page_boundaries(tryton: TrytonConnector) -> None:
 def test_since_until_and_write_date_null_after_create(tryton: TrytonConnector) -> None:
     party = tryton.write("party.party", [WriteOp(OpKind.CREATE, "p", {"name": f"Opp owner {tag()}"})])[0]
     desc = f"Lead {tag()}"
-    opp = tryton.write("sale.opportunity", [WriteOp(OpKind.CREATE, "o", {"party": party.target_id,
-                                                                         "description": desc})])[0]  # fmt: skip
+    lead = {"party": party.target_id, "description": desc}
+    opp = tryton.write("sale.opportunity", [WriteOp(OpKind.CREATE, "o", lead)])[0]
     assert opp.ok, opp.message
-    row = tryton.fetch("sale.opportunity", ["description", "write_date", "create_date"], [str(opp.target_id)])[0]
+    row = tryton.fetch(
+        "sale.opportunity", ["description", "write_date", "create_date"], [str(opp.target_id)]
+    )[0]
     assert row.fields["write_date"] is None  # Tryton leaves it NULL after a create
     stamp = row.cursor
     assert stamp is not None
     flt = [["description", "=", desc]]
     by_write = ReadRequest("sale.opportunity", ("description",), since=stamp, filter=flt)
     assert [r.id for p in tryton.read(by_write) for r in p.records] == [opp.target_id]
-    later = ReadRequest("sale.opportunity", ("description",), since=stamp + timedelta(microseconds=1), filter=flt)
+    later = ReadRequest(
+        "sale.opportunity", ("description",), since=stamp + timedelta(microseconds=1), filter=flt
+    )
     assert list(tryton.read(later)) == []
     until = ReadRequest("sale.opportunity", ("description",), since=stamp - timedelta(seconds=1), until=stamp,
                         filter=flt, cursor="create_date")  # fmt: skip
@@ -133,15 +137,23 @@ def test_partial_failure_is_isolated(tryton: TrytonConnector) -> None:
 
 def test_each_operation(tryton: TrytonConnector) -> None:
     code = f"UP-{tag()}"
-    first = tryton.write("party.party", [WriteOp(OpKind.UPSERT, "u", {"code": code, "name": "One"}, key_field="code")])
+    first = tryton.write(
+        "party.party", [WriteOp(OpKind.UPSERT, "u", {"code": code, "name": "One"}, key_field="code")]
+    )
     assert first[0].ok and first[0].created, first[0].message
     pid = str(first[0].target_id)
-    second = tryton.write("party.party", [WriteOp(OpKind.UPSERT, "u", {"code": code, "name": "Two"}, key_field="code")])
+    second = tryton.write(
+        "party.party", [WriteOp(OpKind.UPSERT, "u", {"code": code, "name": "Two"}, key_field="code")]
+    )
     assert second[0].ok and not second[0].created and second[0].target_id == pid
     assert tryton.write("party.party", [WriteOp(OpKind.ARCHIVE, "u", target_id=pid)])[0].ok
     refused = tryton.write("party.party", [WriteOp(OpKind.UPDATE, "u", {"name": "Three"}, pid)])[0]
-    assert refused.status is WriteStatus.FAILED and "not allowed" in str(refused.message)  # read-only while inactive
-    back = tryton.write("party.party", [WriteOp(OpKind.UPDATE, "u", {"active": True, "name": "Four"}, pid)])[0]
+    assert refused.status is WriteStatus.FAILED and "not allowed" in str(
+        refused.message
+    )  # read-only while inactive
+    back = tryton.write("party.party", [WriteOp(OpKind.UPDATE, "u", {"active": True, "name": "Four"}, pid)])[
+        0
+    ]
     assert back.ok, back.message
     assert tryton.fetch("party.party", ["name"], [pid])[0].fields["name"] == "Four"
     sale = tryton.write("sale.sale", [WriteOp(OpKind.CREATE, "s", {"party": pid})])[0]
@@ -159,12 +171,16 @@ def test_deactivated_records_seen_only_with_include_deleted(tryton: TrytonConnec
     made = tryton.write("party.party", [WriteOp(OpKind.CREATE, "a", {"name": prefix + "a"})])[0]
     tryton.write("party.party", [WriteOp(OpKind.ARCHIVE, "a", target_id=made.target_id)])
     assert names(tryton, prefix) == []
-    request = ReadRequest("party.party", ("name",), filter=[["name", "like", f"{prefix}%"]], include_deleted=True)
+    request = ReadRequest(
+        "party.party", ("name",), filter=[["name", "like", f"{prefix}%"]], include_deleted=True
+    )
     [record] = [r for p in tryton.read(request) for r in p.records]
     assert record.deleted and record.id == made.target_id
 
 
-def test_lost_answer_is_unknown_and_not_resent(tryton_server: TrytonServer, answer_dropper: AnswerDropper) -> None:
+def test_lost_answer_is_unknown_and_not_resent(
+    tryton_server: TrytonServer, answer_dropper: AnswerDropper
+) -> None:
     connector = TrytonConnector(proxied(tryton_server, answer_dropper), retry_policy=FAST_RETRIES)
     connector.check()
     name = f"Lost {tag()}"
