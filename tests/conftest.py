@@ -3,6 +3,7 @@
 pytest_plugins = [
     "tests.fixtures.salesforce",
     "tests.fixtures.odoo",
+    "tests.fixtures.hubspot",
     "tests.fixtures.zendesk",
     "tests.fixtures.state",
     "tests.fixtures.tryton",
