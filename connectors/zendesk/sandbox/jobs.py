@@ -59,6 +59,10 @@ class Jobs:
         with self._lock:
             return self._jobs.get(job_id)
 
+    def pending(self) -> int:
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.status != "completed")
+
     def advance(self) -> None:
         """Move every job along by the clock; complete (apply) those whose time has come."""
         now = self.store.now()

@@ -39,7 +39,7 @@ class Writer:
         self.host = host
 
     def receive(self, kind: str, action: str, data: dict[str, Any]) -> Pending:
-        refusal = self.faults.refusal(objects.SINGULAR[kind], data) if action != "delete" else None
+        refusal = self.faults.refusal(kind, data) if action != "delete" else None
         if refusal is None:
             return Pending(action, data)
         message = refusal.message or f"{refusal.field}: {refusal.value} is not valid"
