@@ -33,7 +33,7 @@ def test_odoo_connection_type_and_lookup_through_the_metadata_db(
     )
     assert "officebridge" in found["providers"]
     assert found["hook"] == {"class": "connectors.odoo.airflow.OdooHook", "name": "Odoo",
-                             "conn_id_attr": "odoo_conn_id", "testable": True}  # fmt: skip
+                             "conn_id_attr": "conn_id", "testable": True}  # fmt: skip
     assert found["fields"] == ["extra__odoo__protocol", "extra__odoo__timeout"]
     assert found["behaviour"]["relabeling"]["schema"] == "Database"
 
