@@ -95,8 +95,9 @@ MANIFEST = ConnectorManifest(
         deletes=DeleteVisibility.ARCHIVE,  # archived records are listed with archived=true; GDPR purges vanish
         lookup_consistent=False,  # lookups by a non-unique property go through search, which lags writes
         cursor=CursorKind.TIMESTAMP,
-        # hs_lastmodifieddate is read as lastmodifieddate on contacts, which have no other stamp
-        cursor_fields=("hs_lastmodifieddate", "lastmodifieddate", "createdate"),
+        # contacts name their stamp lastmodifieddate: the connector reads hs_lastmodifieddate as that
+        # there (one cursor list per system is all Capabilities can say)
+        cursor_fields=("hs_lastmodifieddate", "createdate"),
         filter_schema=FILTER_SCHEMA,
         filter_help='filterGroups, e.g. [{"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", '
         '"value": "lead"}]}]',

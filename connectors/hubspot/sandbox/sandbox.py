@@ -149,6 +149,23 @@ class HubSpotSandbox(SandboxBase):
                 self.store.put(db, Row(obj.name, new_id, full, when, when, False, None), stamp=when)
         return [str(i) for i in ids]
 
+    def touch(self, object_name: str, ids: list[str], at_ms: int) -> None:
+        """Set the modification stamp of records explicitly (e.g. to make them share one)."""
+        obj = object_type(object_name)
+        assert obj is not None
+        rows = self.store.get(obj.name, [int(i) for i in ids])
+        with self.store.transaction() as db:
+            for row in rows.values():
+                row.props[obj.modified] = iso(at_ms)
+                row.updated_ms = at_ms
+                self.store.put(db, row)
+
+    def live(self, object_name: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every live record (id, properties), read straight from the primary store."""
+        obj = object_type(object_name)
+        assert obj is not None
+        return [(str(r.id), dict(r.props)) for r in self.store.page(obj.name, 0, 10**9, archived=False)]
+
     def record(self, object_name: str, record_id: str, *, archived: bool = False) -> dict[str, Any] | None:
         """What the primary store holds for one record (properties), or None."""
         obj = object_type(object_name)
