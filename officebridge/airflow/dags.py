@@ -9,7 +9,9 @@ Airflow shows as the import error of that mapping's own DAG file.
 
 The graph an ops engineer reads: check_connections -> plan_partitions ->
 extract_transform_load (mapped, one per partition) -> commit_watermark ->
-report. On an ordinary run there is one partition (incremental from the
+report -> dead_letters (fails, with the reason and a link to the Syncs
+view, when the run left dead letters; `officebridge.airflow.health` says
+why). On an ordinary run there is one partition (incremental from the
 watermark); on an initial load the source is split into cursor windows that
 executors can spread over workers, and the watermark moves once at the end.
 """
@@ -123,7 +125,7 @@ def build_dag(mapping: Any) -> Any:
 
         @task(task_id="check_connections")
         def check_connections() -> dict[str, str]:
-            return tasks.check_connections(path)
+            return tasks.check_connections(path, get_current_context())
 
         @task(task_id="plan_partitions")
         def plan_partitions(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -142,10 +144,16 @@ def build_dag(mapping: Any) -> Any:
         def report(results: Any, finished: Any) -> dict[str, Any]:
             return tasks.report(list(results), finished)
 
+        @task(task_id="dead_letters", retries=0)
+        def dead_letters(summary: Any) -> dict[str, Any]:
+            from officebridge.airflow import health  # noqa: PLC0415
+
+            return health.check_dead_letters(summary)
+
         checked = check_connections()
         parts = plan_partitions()
         checked >> parts
         loaded = extract_transform_load.expand(partition=parts)
         finished = commit_watermark(loaded)
-        report(loaded, finished)
+        dead_letters(report(loaded, finished))
     return dag

@@ -59,12 +59,16 @@ def _prepared(mapping_path: str, context: Context) -> Iterator[Any]:
         yield run
 
 
-def check_connections(mapping_path: str) -> dict[str, str]:
-    """Log in to both systems and check the mapping's field names against them; nothing is written."""
+def check_connections(mapping_path: str, context: Context = None) -> dict[str, str]:
+    """Log in to both systems and check the mapping's field names against them; nothing is written.
+
+    A failure here is recorded as a failed run (with the reason) in the state store.
+    """
+    from officebridge.airflow.health import recorded  # noqa: PLC0415
     from officebridge.mapping import load_mapping  # noqa: PLC0415
     from officebridge.sync.runner import connect  # noqa: PLC0415
 
-    with _fail_fast():
+    with recorded(mapping_path, "check_connections", airflow_detail(context)), _fail_fast():
         mapping = load_mapping(mapping_path)
         endpoints = connect(mapping)
         try:
@@ -79,9 +83,13 @@ def check_connections(mapping_path: str) -> dict[str, str]:
 
 def plan(mapping_path: str, partitions: int, context: Context = None) -> list[dict[str, Any]]:
     """Cursor windows for an initial load, or one incremental run; one mapped task each."""
+    from officebridge.airflow.health import recorded  # noqa: PLC0415
     from officebridge.sync.partitions import plan_partitions  # noqa: PLC0415
 
-    with _prepared(mapping_path, context) as run:
+    with (
+        recorded(mapping_path, "plan_partitions", airflow_detail(context)),
+        _prepared(mapping_path, context) as run,
+    ):
         parts = plan_partitions(run, partitions)
     log.info("%s: %d partition(s): %s", run.sync, len(parts), [p.as_dict() for p in parts])
     return [p.as_dict() for p in parts]
@@ -134,6 +142,4 @@ def report(results: Sequence[Mapping[str, Any]], finished: Mapping[str, Any]) ->
         finished["watermark"],
         [r["run_id"] for r in results],
     )
-    if totals["failed"]:
-        log.warning("%s: %d record(s) failed and wait as dead letters", finished["sync"], totals["failed"])
     return {**finished, "counts": totals, "runs": [r["run_id"] for r in results], "statuses": statuses}

@@ -33,7 +33,8 @@ def test_dags_folder_imports_cleanly_one_dag_per_mapping(airflow_home: AirflowHo
         "plan_partitions": ["extract_transform_load"],
         "extract_transform_load": ["commit_watermark", "report"],
         "commit_watermark": ["report"],
-        "report": [],
+        "report": ["dead_letters"],
+        "dead_letters": [],
     }
     assert accounts["outlets"] == ["odoo://odoo_default/res.partner?sync=salesforce_account_to_odoo"]
 
