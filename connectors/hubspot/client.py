@@ -85,7 +85,9 @@ class HubSpotApi:
                 time.sleep(wait)
             self._last_search = time.monotonic()
 
-    def call(self, what: str, fn: Callable[..., Any], *args: Any, idempotent: bool = True, **kw: Any) -> Reply:
+    def call(
+        self, what: str, fn: Callable[..., Any], *args: Any, idempotent: bool = True, **kw: Any
+    ) -> Reply:
         """`fn(*args, **kw)` of the client, classified and retried; a 2xx answer as a Reply."""
         ctx = CallContext(what, self.settings.conn_id, idempotent)
 
@@ -97,7 +99,9 @@ class HubSpotApi:
             except API_EXCEPTIONS as exc:
                 self._note(exc.headers)
                 if exc.status == 0:  # the client's wrapping of urllib3's SSLError
-                    raise RemoteProtocolError(f"HubSpot {what}: {' '.join(str(exc.reason).split())[:300]}")
+                    raise RemoteProtocolError(
+                        f"HubSpot {what}: {' '.join(str(exc.reason).split())[:300]}"
+                    ) from None
                 raise classify_status(int(exc.status), exc.body, exc.headers, ctx) from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise classify_network(exc, ctx) from None

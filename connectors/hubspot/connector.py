@@ -1,4 +1,4 @@
-"""The HubSpot connector: CRM v3 objects (contacts, companies, deals, or any object type) through hubspot-api-client.
+"""The HubSpot connector: CRM v3 objects (contacts, companies, deals, ...) through hubspot-api-client.
 
 Reads walk the search API by (modified stamp, id) (`reads.py`); writes go in
 batches of 100 (`writes.py`). Lookups are where HubSpot's eventual consistency
@@ -62,7 +62,9 @@ class HubSpotConnector:
     def describe(self, object_name: str) -> ObjectInfo:
         if object_name not in self._describes:
             try:
-                reply = self.api.call(f"properties of {object_name}", self.api.properties.get_all, object_name)
+                reply = self.api.call(
+                    f"properties of {object_name}", self.api.properties.get_all, object_name
+                )
             except HubSpotRequestError as exc:
                 raise ConfigError(f"HubSpot has no object type {object_name!r}: {exc}") from None
             self._describes[object_name] = object_info(object_name, reply.body)
@@ -92,16 +94,20 @@ class HubSpotConnector:
         for chunk in reads.merged(iter(reads.SearchWalk(self.api, window)), gone, cursor, request.batch_size):
             yield Page([source_record(raw, info, request.fields, cursor) for raw in chunk])
 
-    def _batch_read(self, object_name: str, props: list[str], keys: list[str], *, id_property: str | None,
-                    archived: bool) -> list[dict[str, Any]]:  # fmt: skip
+    def _batch_read(
+        self, object_name: str, props: list[str], keys: list[str], *, id_property: str | None, archived: bool
+    ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for start in range(0, len(keys), BATCH_READ):
-            body: dict[str, Any] = {"inputs": [{"id": k} for k in keys[start : start + BATCH_READ]],
-                                    "properties": props}  # fmt: skip
+            body: dict[str, Any] = {
+                "inputs": [{"id": k} for k in keys[start : start + BATCH_READ]],
+                "properties": props,
+            }
             if id_property:
                 body["idProperty"] = id_property
-            reply = self.api.call(f"batch read {object_name}", self.api.batch.read, object_name, body,
-                                  archived=archived)  # fmt: skip
+            reply = self.api.call(
+                f"batch read {object_name}", self.api.batch.read, object_name, body, archived=archived
+            )
             found.extend(reply.body.get("results") or [])
         return found
 
@@ -148,11 +154,17 @@ class HubSpotConnector:
             chunk = keys[start : start + BATCH_READ]
             after = "0"
             while after:
-                body = {"filterGroups": [{"filters": [{"propertyName": field_name, "operator": "IN",
-                                                        "values": chunk}]}],
-                        "properties": [field_name], "limit": reads.PAGE, "after": after}  # fmt: skip
-                reply = self.api.call(f"search {object_name} by {field_name}", self.api.search.do_search,
-                                      object_name, body)  # fmt: skip
+                body = {
+                    "filterGroups": [
+                        {"filters": [{"propertyName": field_name, "operator": "IN", "values": chunk}]}
+                    ],
+                    "properties": [field_name],
+                    "limit": reads.PAGE,
+                    "after": after,
+                }
+                reply = self.api.call(
+                    f"search {object_name} by {field_name}", self.api.search.do_search, object_name, body
+                )
                 found.extend(reply.body.get("results") or [])
                 after = ((reply.body.get("paging") or {}).get("next") or {}).get("after") or ""
         return found

@@ -87,18 +87,22 @@ def _retry_after(headers: Any, policy: str | None) -> float | None:
     return POLICY_WINDOW.get(policy or "")
 
 
+def _auth_reason(status: int, category: Any) -> str:
+    if status == 403:
+        return "the token lacks a scope this call needs"
+    if category == "EXPIRED_AUTHENTICATION":
+        return "the access token expired or was revoked"
+    return "the access token was refused"
+
+
 def classify_status(status: int, raw_body: Any, headers: Any, ctx: CallContext) -> OfficeBridgeError:
     body = parse_body(raw_body)
     category = body.get("category") or body.get("errorType")
     message = _clean(str(body.get("message") or ""))
     where = f"HubSpot {ctx.what} (connection {ctx.conn_id!r})"
     label = f"HTTP {status} {category}: {message}" if category else f"HTTP {status} {message}".rstrip()
-    if status == 401:
-        why = "the access token expired or was revoked" if category == "EXPIRED_AUTHENTICATION" else (
-            "the access token was refused")  # fmt: skip
-        return AuthenticationError(f"{where}: {why} ({label})")
-    if status == 403:
-        return AuthenticationError(f"{where}: the token lacks a scope this call needs ({label})")
+    if status in (401, 403):
+        return AuthenticationError(f"{where}: {_auth_reason(status, category)} ({label})")
     if status == 429:
         policy = body.get("policyName")
         if policy == "DAILY":
@@ -114,17 +118,33 @@ def classify_status(status: int, raw_body: Any, headers: Any, ctx: CallContext) 
 def classify_network(exc: Exception, ctx: CallContext) -> OfficeBridgeError:
     """urllib3 errors (the client does not wrap them when its retries give up)."""
     where = f"HubSpot {ctx.what} (connection {ctx.conn_id!r})"
-    reason: BaseException = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason else exc
+    reason: BaseException = (
+        exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason else exc
+    )
     text = _clean(str(reason))
     if isinstance(reason, urllib3.exceptions.SSLError):
         return TLSVerificationError(f"{where}: TLS verification failed: {text}")
-    if isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
-                           urllib3.exceptions.NameResolutionError)):  # fmt: skip
+    if isinstance(
+        reason,
+        (
+            urllib3.exceptions.NewConnectionError,
+            urllib3.exceptions.ConnectTimeoutError,
+            urllib3.exceptions.NameResolutionError,
+        ),
+    ):
         return ConnectFailedError(f"{where}: cannot connect: {text}")
-    if isinstance(reason, (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError,
-                           urllib3.exceptions.TimeoutError, ConnectionError)):  # fmt: skip
+    if isinstance(
+        reason,
+        (
+            urllib3.exceptions.ProtocolError,
+            urllib3.exceptions.ReadTimeoutError,
+            urllib3.exceptions.TimeoutError,
+            ConnectionError,
+        ),
+    ):
         if ctx.idempotent:
             return RetriableError(f"{where}: {type(reason).__name__}: {text}")
-        return OutcomeUnknownError(f"{where}: {type(reason).__name__} after the request was sent; "
-                                   "HubSpot may have applied it")  # fmt: skip
+        return OutcomeUnknownError(
+            f"{where}: {type(reason).__name__} after the request was sent; HubSpot may have applied it"
+        )
     return RemoteProtocolError(f"{where}: {type(reason).__name__}: {text}")

@@ -23,8 +23,21 @@ from officebridge.connector import (
 )
 
 MAX_GROUPS, MAX_FILTERS_PER_GROUP = 5, 9  # HubSpot allows 10 per group; the cursor filter takes one
-OPERATORS = ["EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-             "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"]  # fmt: skip
+OPERATORS = [
+    "EQ",
+    "NEQ",
+    "LT",
+    "LTE",
+    "GT",
+    "GTE",
+    "BETWEEN",
+    "IN",
+    "NOT_IN",
+    "HAS_PROPERTY",
+    "NOT_HAS_PROPERTY",
+    "CONTAINS_TOKEN",
+    "NOT_CONTAINS_TOKEN",
+]
 FILTER_SCHEMA: dict[str, Any] = {
     "description": "HubSpot search filterGroups: groups are ORed, the filters of a group ANDed",
     "type": "array",
@@ -92,7 +105,7 @@ MANIFEST = ConnectorManifest(
     label="HubSpot",
     capabilities=Capabilities(
         operations=frozenset({OpKind.CREATE, OpKind.UPDATE, OpKind.UPSERT, OpKind.ARCHIVE}),
-        deletes=DeleteVisibility.ARCHIVE,  # archived records are listed with archived=true; GDPR purges vanish
+        deletes=DeleteVisibility.ARCHIVE,  # archived=true lists archived records; GDPR purges vanish
         lookup_consistent=False,  # lookups by a non-unique property go through search, which lags writes
         cursor=CursorKind.TIMESTAMP,
         # contacts name their stamp lastmodifieddate: the connector reads hs_lastmodifieddate as that

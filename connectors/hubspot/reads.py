@@ -62,8 +62,10 @@ def _groups(window: Window, extra: list[dict[str, Any]]) -> list[dict[str, Any]]
     base = window.groups or [{"filters": []}]
     groups = [{"filters": [*g.get("filters", []), *extra]} for g in base]
     if sum(len(g["filters"]) for g in groups) > MAX_FILTERS:
-        raise ConfigError(f"read {window.object_name}: the filter uses too many filters for HubSpot search "
-                          f"({MAX_FILTERS} at most, the cursor conditions included)")  # fmt: skip
+        raise ConfigError(
+            f"read {window.object_name}: the filter uses too many filters for HubSpot search "
+            f"({MAX_FILTERS} at most, the cursor conditions included)"
+        )
     return groups
 
 
@@ -79,22 +81,29 @@ class SearchWalk:
             "properties": self.w.properties,
             "limit": PAGE,
         }
-        reply = self.api.call(f"search {self.w.object_name}", self.api.search.do_search, self.w.object_name, body)
+        reply = self.api.call(
+            f"search {self.w.object_name}", self.api.search.do_search, self.w.object_name, body
+        )
         results = reply.body.get("results") or []
         return [r for r in results if isinstance(r, dict) and "id" in r]
 
     def _until(self) -> list[dict[str, Any]]:
-        return [] if self.w.until is None else [
-            {"propertyName": self.w.cursor, "operator": "LT", "value": _ms(self.w.until)}]  # fmt: skip
+        return (
+            []
+            if self.w.until is None
+            else [{"propertyName": self.w.cursor, "operator": "LT", "value": _ms(self.w.until)}]
+        )
 
     def _ties(self, anchor: datetime) -> Iterator[list[dict[str, Any]]]:
         last = 0
         while True:
             page = self._search(
-                [{"propertyName": self.w.cursor, "operator": "EQ", "value": _ms(anchor)},
-                 {"propertyName": "hs_object_id", "operator": "GT", "value": str(last)}],
+                [
+                    {"propertyName": self.w.cursor, "operator": "EQ", "value": _ms(anchor)},
+                    {"propertyName": "hs_object_id", "operator": "GT", "value": str(last)},
+                ],
                 "hs_object_id",
-            )  # fmt: skip
+            )
             page.sort(key=lambda r: int(r["id"]))
             if page:
                 yield page
@@ -107,7 +116,11 @@ class SearchWalk:
         if anchor is not None:
             yield from self._ties(anchor)
         while True:
-            after = [] if anchor is None else [{"propertyName": self.w.cursor, "operator": "GT", "value": _ms(anchor)}]
+            after = (
+                []
+                if anchor is None
+                else [{"propertyName": self.w.cursor, "operator": "GT", "value": _ms(anchor)}]
+            )
             page = self._search([*after, *self._until()], self.w.cursor)
             page.sort(key=lambda r: _key(r, self.w.cursor))
             if len(page) < PAGE:  # the rest of the window, complete
@@ -135,7 +148,9 @@ def archived(api: HubSpotApi, window: Window) -> list[dict[str, Any]]:
             stamp = cursor_of(raw, window.cursor)
             if stamp is None:
                 continue
-            if (window.since is None or stamp >= window.since) and (window.until is None or stamp < window.until):
+            if (window.since is None or stamp >= window.since) and (
+                window.until is None or stamp < window.until
+            ):
                 found.append(raw)
         after = ((reply.body.get("paging") or {}).get("next") or {}).get("after")
         if not after:
@@ -144,8 +159,9 @@ def archived(api: HubSpotApi, window: Window) -> list[dict[str, Any]]:
     return found
 
 
-def merged(live: Iterator[list[dict[str, Any]]], gone: list[dict[str, Any]], cursor: str,
-           size: int) -> Iterator[list[dict[str, Any]]]:  # fmt: skip
+def merged(
+    live: Iterator[list[dict[str, Any]]], gone: list[dict[str, Any]], cursor: str, size: int
+) -> Iterator[list[dict[str, Any]]]:
     """Both streams as one in (stamp, id) order, in chunks of at most `size`."""
     key: Callable[[dict[str, Any]], tuple[datetime, int]] = lambda r: _key(r, cursor)  # noqa: E731
     flat = heapq.merge((r for page in live for r in page), gone, key=key)

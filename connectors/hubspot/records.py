@@ -42,8 +42,11 @@ def field_info(object_name: str, prop: dict[str, Any]) -> FieldInfo:
     name = str(prop["name"])
     meta = prop.get("modificationMetadata") or {}
     kind = _kind(prop)
-    choices = tuple(str(o["value"]) for o in prop.get("options") or [] if kind in (
-        FieldKind.PICKLIST, FieldKind.MULTI_PICKLIST))  # fmt: skip
+    choices = tuple(
+        str(o["value"])
+        for o in prop.get("options") or []
+        if kind in (FieldKind.PICKLIST, FieldKind.MULTI_PICKLIST)
+    )
     unique = bool(prop.get("hasUniqueValue")) or (object_name == "contacts" and name == "email")
     return FieldInfo(
         name=name,
@@ -100,7 +103,9 @@ def cursor_of(raw: dict[str, Any], cursor_field: str) -> datetime | None:
     return WIRE.parse_datetime(props.get(cursor_field) or raw.get("updatedAt"))
 
 
-def source_record(raw: dict[str, Any], info: ObjectInfo, fields: tuple[str, ...], cursor_field: str) -> SourceRecord:
+def source_record(
+    raw: dict[str, Any], info: ObjectInfo, fields: tuple[str, ...], cursor_field: str
+) -> SourceRecord:
     props = raw.get("properties") or {}
     values = {name: from_wire(info.fields.get(name), props.get(name)) for name in fields}
     return SourceRecord(str(raw["id"]), cursor_of(raw, cursor_field), bool(raw.get("archived")), values)

@@ -67,4 +67,6 @@ def settings_from_connection(conn: Connection) -> HubSpotSettings:
     if problems:
         listed = "\n  - ".join(problems)
         raise ConfigError(f"HubSpot connection {conn.conn_id!r} is not usable:\n  - {listed}")
-    return HubSpotSettings(conn.conn_id, conn.password, host, str(ca_file) if ca_file else None, timeout, pace)
+    return HubSpotSettings(
+        conn.conn_id, conn.password, host, str(ca_file) if ca_file else None, timeout, pace
+    )

@@ -28,7 +28,9 @@ FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
 
 class HubSpotHarness(ConnectorHarness):
     manifest = MANIFEST
-    writable = WritableObject("companies", text_field="name", other_field="domain", key_field="officebridge_id")
+    writable = WritableObject(
+        "companies", text_field="name", other_field="domain", key_field="officebridge_id"
+    )
     client_modules = ("hubspot",)
     missing_id = "99999999999"
     unknown_object = "no_such_objects"
@@ -82,7 +84,9 @@ class HubSpotHarness(ConnectorHarness):
 
     def rows(self, object_name: str, field: str, value: Any) -> list[dict[str, Any]]:
         wanted = None if value is None else str(value)
-        return [{**props, "id": rid} for rid, props in self._sb().live(object_name) if props.get(field) == wanted]
+        return [
+            {**props, "id": rid} for rid, props in self._sb().live(object_name) if props.get(field) == wanted
+        ]
 
     def set_cursor(self, object_name: str, ids: Sequence[str], moment: datetime) -> None:
         self._sb().touch(object_name, list(ids), int(moment.timestamp() * 1000))
@@ -91,8 +95,11 @@ class HubSpotHarness(ConnectorHarness):
         return [{"filters": [{"propertyName": field, "operator": "EQ", "value": value}]}]
 
     def faults(self) -> FaultInjector | None:
-        return self._sb()  # type: ignore[return-value]
+        return self._sb()
 
     def operation(self, verb: str, object_name: str) -> str:
-        return {"login": "contacts.list", "read": f"{object_name}.search",
-                "create": f"{object_name}.batch.create"}.get(verb, f"{object_name}.{verb}")  # fmt: skip
+        return {
+            "login": "contacts.list",
+            "read": f"{object_name}.search",
+            "create": f"{object_name}.batch.create",
+        }.get(verb, f"{object_name}.{verb}")

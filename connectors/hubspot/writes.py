@@ -48,7 +48,12 @@ def plan(ops: Sequence[WriteOp]) -> list[Chunk]:
     chunks: list[Chunk] = []
     for op in ops:
         last = chunks[-1] if chunks else None
-        if last is None or last.kind is not op.kind or last.key_field != op.key_field or len(last.ops) >= MAX_BATCH:
+        if (
+            last is None
+            or last.kind is not op.kind
+            or last.key_field != op.key_field
+            or len(last.ops) >= MAX_BATCH
+        ):
             chunks.append(Chunk(op.kind, op.key_field, [op]))
         else:
             last.ops.append(op)
@@ -69,13 +74,23 @@ class BatchWriter:
             return {"id": str(op.target_id)}
         if op.kind is OpKind.UPSERT:
             key = str(op.key_field)
-            return {"idProperty": key, "id": to_wire(self.info.fields.get(key), op.values[key]),
-                    "properties": self._props(op.values), "objectWriteTraceId": trace}  # fmt: skip
+            return {
+                "idProperty": key,
+                "id": to_wire(self.info.fields.get(key), op.values[key]),
+                "properties": self._props(op.values),
+                "objectWriteTraceId": trace,
+            }
         if op.kind is OpKind.UPDATE:
-            return {"id": str(op.target_id), "properties": self._props(op.values), "objectWriteTraceId": trace}
+            return {
+                "id": str(op.target_id),
+                "properties": self._props(op.values),
+                "objectWriteTraceId": trace,
+            }
         company = op.values.get("associatedcompanyid") if self.object_name == "contacts" else None
-        body: dict[str, Any] = {"properties": self._props(op.values, ("associatedcompanyid",) if company else ()),
-                                "objectWriteTraceId": trace}  # fmt: skip
+        body: dict[str, Any] = {
+            "properties": self._props(op.values, ("associatedcompanyid",) if company else ()),
+            "objectWriteTraceId": trace,
+        }
         if company not in (None, ""):
             body["associations"] = [{"to": {"id": str(company)}, "types": [PRIMARY_COMPANY]}]
         return body
@@ -86,15 +101,22 @@ class BatchWriter:
         body = {"inputs": [self._input(op, str(i)) for i, op in enumerate(ops)]}
         fn = getattr(self.api.batch, verb)
         try:
-            reply = self.api.call(f"batch {verb} {len(ops)} {self.object_name}", fn, self.object_name, body,
-                                  idempotent=chunk.kind is not OpKind.CREATE)  # fmt: skip
+            reply = self.api.call(
+                f"batch {verb} {len(ops)} {self.object_name}",
+                fn,
+                self.object_name,
+                body,
+                idempotent=chunk.kind is not OpKind.CREATE,
+            )
         except OutcomeUnknownError as exc:
             return [WriteResult.unknown(op, str(exc)) for op in ops]
         except HubSpotRequestError as exc:
             if exc.status in (400, 409) and len(ops) > 1:
                 half = len(ops) // 2
-                return [*self.send(Chunk(chunk.kind, chunk.key_field, ops[:half])),
-                        *self.send(Chunk(chunk.kind, chunk.key_field, ops[half:]))]  # fmt: skip
+                return [
+                    *self.send(Chunk(chunk.kind, chunk.key_field, ops[:half])),
+                    *self.send(Chunk(chunk.kind, chunk.key_field, ops[half:])),
+                ]
             return [self._refused(op, exc) for op in ops]
         return self._results(chunk, reply)
 
@@ -124,13 +146,19 @@ class BatchWriter:
         out = []
         for i, op in enumerate(ops):
             raw = by_trace.get(str(i)) or (by_id.get(str(op.target_id)) if op.target_id else None)
-            key = str(op.target_id) if chunk.kind is OpKind.UPDATE else str(op.values.get(op.key_field or "", ""))
+            key = (
+                str(op.target_id)
+                if chunk.kind is OpKind.UPDATE
+                else str(op.values.get(op.key_field or "", ""))
+            )
             if raw is not None:
                 created = chunk.kind is OpKind.CREATE or bool(raw.get("new"))
                 out.append(WriteResult.success(op, str(raw["id"]), created=created))
             elif key in failed:
                 err = failed[key]
-                out.append(WriteResult.failure(op, str(err.get("category") or "ERROR"), str(err.get("message"))))
+                out.append(
+                    WriteResult.failure(op, str(err.get("category") or "ERROR"), str(err.get("message")))
+                )
             else:
                 out.append(WriteResult.failure(op, NO_RESULT, f"HubSpot gave no result for {op.ref!r}"))
         return out

@@ -26,14 +26,32 @@ from officebridge.sandboxkit.wire import Answer, Request
 
 ROUTES = [
     ("GET", re.compile(r"^/crm/v3/properties/(?P<type>[^/]+)/?$"), "properties", "/crm/v3/properties/{type}"),
-    ("POST", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/search/?$"), "search", "/crm/v3/objects/{type}/search"),
-    ("POST", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/batch/(?P<verb>create|read|update|upsert|archive)/?$"),
-     "batch", "/crm/v3/objects/{type}/batch/{verb}"),
+    (
+        "POST",
+        re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/search/?$"),
+        "search",
+        "/crm/v3/objects/{type}/search",
+    ),
+    (
+        "POST",
+        re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/batch/(?P<verb>create|read|update|upsert|archive)/?$"),
+        "batch",
+        "/crm/v3/objects/{type}/batch/{verb}",
+    ),
     ("GET", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/?$"), "list", "/crm/v3/objects/{type}"),
-    ("GET", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/(?P<id>[^/]+)/?$"), "get", "/crm/v3/objects/{type}/{id}"),
-    ("DELETE", re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/(?P<id>[^/]+)/?$"), "delete",
-     "/crm/v3/objects/{type}/{id}"),
-]  # fmt: skip
+    (
+        "GET",
+        re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/(?P<id>[^/]+)/?$"),
+        "get",
+        "/crm/v3/objects/{type}/{id}",
+    ),
+    (
+        "DELETE",
+        re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/(?P<id>[^/]+)/?$"),
+        "delete",
+        "/crm/v3/objects/{type}/{id}",
+    ),
+]
 MAX_LIST = 100
 
 
@@ -93,19 +111,23 @@ class CrmApi:
             archived = _flag(q.get("archived"))
             results = [] if archived else [p.as_json() for p in obj.props.values()]
             return errors.answer(200, {"results": results})
-        if found.kind == "search":
-            return self._search(obj, body)
-        if found.kind == "list":
-            return self._list(obj, q)
-        if found.kind == "get":
-            return self._get(obj, str(found.object_id), q)
-        if found.kind == "delete":
-            return self.writer.archive(obj, {"inputs": [{"id": found.object_id}]})
+        simple = {
+            "search": lambda: self._search(obj, body),
+            "list": lambda: self._list(obj, q),
+            "get": lambda: self._get(obj, str(found.object_id), q),
+            "delete": lambda: self.writer.archive(obj, {"inputs": [{"id": found.object_id}]}),
+        }.get(found.kind)
+        if simple is not None:
+            return simple()
         verb = str(found.verb)
         if verb == "read":
             return self.writer.read(obj, body, _flag(q.get("archived")))
-        handler = {"create": self.writer.create, "update": self.writer.update,
-                   "upsert": self.writer.upsert, "archive": self.writer.archive}[verb]  # fmt: skip
+        handler = {
+            "create": self.writer.create,
+            "update": self.writer.update,
+            "upsert": self.writer.upsert,
+            "archive": self.writer.archive,
+        }[verb]
         return handler(obj, body)
 
     def _search(self, obj: ObjectType, body: Any) -> Answer:
@@ -124,8 +146,9 @@ class CrmApi:
         if not 0 < limit <= MAX_LIST:
             return errors.validation(f"limit must be between 1 and {MAX_LIST}")
         after = str(q.get("after") or "0")
-        rows = self.store.page(obj.name, int(after) if after.isdigit() else 0, limit + 1,
-                               archived=_flag(q.get("archived")))  # fmt: skip
+        rows = self.store.page(
+            obj.name, int(after) if after.isdigit() else 0, limit + 1, archived=_flag(q.get("archived"))
+        )
         props = wanted(obj, q.get("properties"))
         out: dict[str, Any] = {"results": [as_json(obj, r, props) for r in rows[:limit]]}
         if len(rows) > limit:
@@ -139,9 +162,15 @@ class CrmApi:
         if id_property:
             row = self.store.find(obj.name, id_property, [object_id], archived=archived).get(object_id)
         else:
-            rows = self.store.get(obj.name, [int(object_id)] if object_id.isdigit() else [], archived=archived)
+            rows = self.store.get(
+                obj.name, [int(object_id)] if object_id.isdigit() else [], archived=archived
+            )
             row = rows.get(int(object_id)) if object_id.isdigit() else None
         if row is None:
-            return errors.error(404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.",
-                                context={"id": [object_id]})  # fmt: skip
+            return errors.error(
+                404,
+                "OBJECT_NOT_FOUND",
+                "Object not found.  objectId are usually numeric.",
+                context={"id": [object_id]},
+            )
         return errors.answer(200, as_json(obj, row, wanted(obj, q.get("properties"))))

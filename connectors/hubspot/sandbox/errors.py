@@ -63,5 +63,11 @@ def rate_limited(policy: str, headers: dict[str, str]) -> Answer:
 
 def standard_error(category: str, message: str, context: dict[str, list[str]]) -> dict[str, Any]:
     """One entry of a 207 answer's `errors` (the StandardError model)."""
-    return {"status": "error", "category": category, "message": message, "context": context, "errors": [],
-            "links": {}}  # fmt: skip
+    return {
+        "status": "error",
+        "category": category,
+        "message": message,
+        "context": context,
+        "errors": [],
+        "links": {},
+    }

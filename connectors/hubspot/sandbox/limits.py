@@ -81,7 +81,9 @@ class Limiter:
             "X-HubSpot-RateLimit-Max": str(c.burst),
             "X-HubSpot-RateLimit-Remaining": str(max(0, c.burst - len(self._burst))),
             "X-HubSpot-RateLimit-Secondly": str(math.ceil(c.burst / 10)),
-            "X-HubSpot-RateLimit-Secondly-Remaining": str(max(0, math.ceil(c.burst / 10) - _last_second(self._burst))),
+            "X-HubSpot-RateLimit-Secondly-Remaining": str(
+                max(0, math.ceil(c.burst / 10) - _last_second(self._burst))
+            ),
         }
 
 

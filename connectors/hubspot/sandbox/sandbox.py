@@ -36,8 +36,10 @@ def _token(home: Path) -> str:
     home.mkdir(parents=True, exist_ok=True)
     path = home / "private-app-token"
     if not path.exists():
-        path.write_text(f"pat-na1-{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}-"
-                        f"{secrets.token_hex(2)}-{secrets.token_hex(6)}")  # fmt: skip
+        path.write_text(
+            f"pat-na1-{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}-"
+            f"{secrets.token_hex(2)}-{secrets.token_hex(6)}"
+        )
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -118,7 +120,12 @@ class HubSpotSandbox(SandboxBase):
         if found is None:
             return None
         message = found.message or f"{found.value} was not a valid value for {found.field}."
-        return {"isValid": False, "message": message, "error": found.code or "INVALID_VALUE", "name": found.field}
+        return {
+            "isValid": False,
+            "message": message,
+            "error": found.code or "INVALID_VALUE",
+            "name": found.field,
+        }
 
     # -- data ---------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -129,7 +136,9 @@ class HubSpotSandbox(SandboxBase):
         self.store.reset()
         return seed_data(self.store, companies=accounts, seed=seed)
 
-    def insert(self, object_name: str, records: list[dict[str, Any]], *, stamp: int | None = None) -> list[str]:
+    def insert(
+        self, object_name: str, records: list[dict[str, Any]], *, stamp: int | None = None
+    ) -> list[str]:
         """Write records straight into the store (read-only values allowed), all sharing `stamp` (ms).
 
         For tests that need more records, or stranger ties, than the demo set has.
@@ -183,8 +192,14 @@ class HubSpotSandbox(SandboxBase):
         return [(str(i), t) for i, t in self.store.associations(from_type, int(from_id), to_type)]
 
     def connection_value(self) -> str:
-        return json.dumps({"conn_type": "hubspot", "host": self.url, "password": self.token,
-                           "extra": {"ca_file": str(self.ca_file)}})  # fmt: skip
+        return json.dumps(
+            {
+                "conn_type": "hubspot",
+                "host": self.url,
+                "password": self.token,
+                "extra": {"ca_file": str(self.ca_file)},
+            }
+        )
 
     def extra_stats(self) -> dict[str, Any]:
         return {"search_lag": self.api.lag}

@@ -16,14 +16,45 @@ from typing import Any
 
 CREATED_AT = "2024-01-02T09:00:00.000Z"  # when the demo portal's properties were defined
 
-LIFECYCLE = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
-             "customer", "evangelist", "other")  # fmt: skip
-DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
-               "contractsent", "closedwon", "closedlost")  # fmt: skip
-LEAD_STATUS = ("NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED",
-               "BAD_TIMING")  # fmt: skip
-INDUSTRIES = ("COMPUTER_SOFTWARE", "FINANCIAL_SERVICES", "HOSPITAL_HEALTH_CARE", "RETAIL", "MACHINERY",
-              "LOGISTICS_AND_SUPPLY_CHAIN", "CONSTRUCTION", "TELECOMMUNICATIONS")  # fmt: skip
+LIFECYCLE = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+DEAL_STAGES = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
+LEAD_STATUS = (
+    "NEW",
+    "OPEN",
+    "IN_PROGRESS",
+    "OPEN_DEAL",
+    "UNQUALIFIED",
+    "ATTEMPTED_TO_CONTACT",
+    "CONNECTED",
+    "BAD_TIMING",
+)
+INDUSTRIES = (
+    "COMPUTER_SOFTWARE",
+    "FINANCIAL_SERVICES",
+    "HOSPITAL_HEALTH_CARE",
+    "RETAIL",
+    "MACHINERY",
+    "LOGISTICS_AND_SUPPLY_CHAIN",
+    "CONSTRUCTION",
+    "TELECOMMUNICATIONS",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,51 +125,84 @@ class ObjectType:
         return prop is not None and (prop.unique or (self.name == "contacts" and name == "email"))
 
 
-def _object(name: str, singular: str, type_id: str, modified: str, defaults: tuple[str, ...],
-            props: list[Prop]) -> ObjectType:  # fmt: skip
+def _object(
+    name: str, singular: str, type_id: str, modified: str, defaults: tuple[str, ...], *, props: list[Prop]
+) -> ObjectType:
     group = {"contacts": "contactinformation", "companies": "companyinformation"}.get(name, "dealinformation")
     every = [*_common(modified, group), *props]
     return ObjectType(name, singular, type_id, modified, defaults, {p.name: p for p in every})
 
 
-CONTACTS = _object("contacts", "CONTACT", "0-1", "lastmodifieddate", ("firstname", "lastname", "email"), [
-    Prop("email", "Email", "string"),
-    Prop("firstname", "First Name", "string"),
-    Prop("lastname", "Last Name", "string"),
-    Prop("phone", "Phone Number", "string", "phonenumber"),
-    Prop("company", "Company Name", "string"),
-    Prop("jobtitle", "Job Title", "string"),
-    Prop("city", "City", "string"),
-    Prop("country", "Country/Region", "string"),
-    _enum("lifecyclestage", "Lifecycle Stage", LIFECYCLE),
-    _enum("hs_lead_status", "Lead Status", LEAD_STATUS),
-    Prop("hs_email_optout", "Unsubscribed from all email", "bool", "booleancheckbox", ("true", "false"),
-         readonly=True),  # fmt: skip
-    Prop("associatedcompanyid", "Primary Associated Company ID", "number", "number"),
-])
-COMPANIES = _object("companies", "COMPANY", "0-2", "hs_lastmodifieddate", ("name", "domain"), [
-    Prop("name", "Company name", "string"),
-    Prop("domain", "Company Domain Name", "string"),
-    _enum("industry", "Industry", INDUSTRIES),
-    Prop("phone", "Phone Number", "string", "phonenumber"),
-    Prop("city", "City", "string"),
-    Prop("country", "Country/Region", "string"),
-    Prop("numberofemployees", "Number of Employees", "number", "number"),
-    Prop("annualrevenue", "Annual Revenue", "number", "number"),
-    _enum("lifecyclestage", "Lifecycle Stage", LIFECYCLE),
-])
-DEALS = _object("deals", "DEAL", "0-3", "hs_lastmodifieddate",
-                ("dealname", "amount", "closedate", "pipeline", "dealstage"), [  # fmt: skip
-    Prop("dealname", "Deal Name", "string"),
-    Prop("amount", "Amount", "number", "number"),
-    _enum("dealstage", "Deal Stage", DEAL_STAGES, "dealinformation"),
-    _enum("pipeline", "Pipeline", ("default",), "dealinformation"),
-    Prop("closedate", "Close Date", "datetime", "date"),
-])
+CONTACTS = _object(
+    "contacts",
+    "CONTACT",
+    "0-1",
+    "lastmodifieddate",
+    ("firstname", "lastname", "email"),
+    props=[
+        Prop("email", "Email", "string"),
+        Prop("firstname", "First Name", "string"),
+        Prop("lastname", "Last Name", "string"),
+        Prop("phone", "Phone Number", "string", "phonenumber"),
+        Prop("company", "Company Name", "string"),
+        Prop("jobtitle", "Job Title", "string"),
+        Prop("city", "City", "string"),
+        Prop("country", "Country/Region", "string"),
+        _enum("lifecyclestage", "Lifecycle Stage", LIFECYCLE),
+        _enum("hs_lead_status", "Lead Status", LEAD_STATUS),
+        Prop(
+            "hs_email_optout",
+            "Unsubscribed from all email",
+            "bool",
+            "booleancheckbox",
+            ("true", "false"),
+            readonly=True,
+        ),
+        Prop("associatedcompanyid", "Primary Associated Company ID", "number", "number"),
+    ],
+)
+COMPANIES = _object(
+    "companies",
+    "COMPANY",
+    "0-2",
+    "hs_lastmodifieddate",
+    ("name", "domain"),
+    props=[
+        Prop("name", "Company name", "string"),
+        Prop("domain", "Company Domain Name", "string"),
+        _enum("industry", "Industry", INDUSTRIES),
+        Prop("phone", "Phone Number", "string", "phonenumber"),
+        Prop("city", "City", "string"),
+        Prop("country", "Country/Region", "string"),
+        Prop("numberofemployees", "Number of Employees", "number", "number"),
+        Prop("annualrevenue", "Annual Revenue", "number", "number"),
+        _enum("lifecyclestage", "Lifecycle Stage", LIFECYCLE),
+    ],
+)
+DEALS = _object(
+    "deals",
+    "DEAL",
+    "0-3",
+    "hs_lastmodifieddate",
+    ("dealname", "amount", "closedate", "pipeline", "dealstage"),
+    props=[
+        Prop("dealname", "Deal Name", "string"),
+        Prop("amount", "Amount", "number", "number"),
+        _enum("dealstage", "Deal Stage", DEAL_STAGES, "dealinformation"),
+        _enum("pipeline", "Pipeline", ("default",), "dealinformation"),
+        Prop("closedate", "Close Date", "datetime", "date"),
+    ],
+)
 
 OBJECTS: dict[str, ObjectType] = {o.name: o for o in (CONTACTS, COMPANIES, DEALS)}
-ALIASES = {"contact": "contacts", "company": "companies", "deal": "deals", "0-1": "contacts",
-           "0-2": "companies", "0-3": "deals"}  # fmt: skip
+ALIASES = {
+    "contact": "contacts",
+    "company": "companies",
+    "deal": "deals",
+    "0-1": "contacts",
+    "0-2": "companies",
+    "0-3": "deals",
+}
 
 # associationTypeId of the HUBSPOT_DEFINED association category (v4 associations)
 CONTACT_TO_COMPANY_PRIMARY = 1

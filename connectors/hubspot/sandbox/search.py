@@ -48,7 +48,9 @@ def _predicate(obj: ObjectType, spec: dict[str, Any]) -> Callable[[Row], bool]:
         "LTE": lambda v: v is not None and target is not None and v <= target,
         "GT": lambda v: v is not None and target is not None and v > target,
         "GTE": lambda v: v is not None and target is not None and v >= target,
-        "BETWEEN": lambda v: v is not None and target is not None and high is not None and target <= v <= high,
+        "BETWEEN": lambda v: (
+            v is not None and target is not None and high is not None and target <= v <= high
+        ),
         "IN": lambda v: v in many,
         "NOT_IN": lambda v: v not in many,
         "HAS_PROPERTY": lambda v: v is not None,
@@ -81,7 +83,7 @@ def matcher(obj: ObjectType, groups: Any) -> Callable[[Row], bool]:
 
 
 def _sort(obj: ObjectType, sorts: Any) -> tuple[str, bool]:
-    """(property, descending); a sort is `{"propertyName", "direction"}` or a property name ("-name": descending)."""
+    """(property, descending) of `{"propertyName", "direction"}` or a property name ("-name": descending)."""
     if not sorts:
         return "hs_object_id", False
     if not isinstance(sorts, list) or len(sorts) > 1:
@@ -90,7 +92,10 @@ def _sort(obj: ObjectType, sorts: Any) -> tuple[str, bool]:
     if isinstance(spec, str):
         name, descending = spec.lstrip("-"), spec.startswith("-")
     elif isinstance(spec, dict):
-        name, descending = str(spec.get("propertyName")), str(spec.get("direction", "")).upper() == "DESCENDING"
+        name, descending = (
+            str(spec.get("propertyName")),
+            str(spec.get("direction", "")).upper() == "DESCENDING",
+        )
     else:
         raise SearchRefused("a sort is an object with propertyName and direction")
     if name not in obj.props:
@@ -102,7 +107,9 @@ def _tie_order(row: Row) -> bytes:
     return hashlib.blake2b(str(row.id).encode(), digest_size=4).digest()
 
 
-def search(obj: ObjectType, rows: list[Row], body: dict[str, Any], ceiling: int) -> tuple[list[Row], int, int]:
+def search(
+    obj: ObjectType, rows: list[Row], body: dict[str, Any], ceiling: int
+) -> tuple[list[Row], int, int]:
     """(the page, the total, the offset of the page) for a search request body."""
     limit = body.get("limit", 10)
     if not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:
@@ -115,8 +122,11 @@ def search(obj: ObjectType, rows: list[Row], body: dict[str, Any], ceiling: int)
         raise SearchRefused(f"paging past {ceiling} results is not allowed; narrow the query instead")
     keep = matcher(obj, body.get("filterGroups"))
     query = str(body.get("query") or "").casefold()
-    found = [r for r in rows if keep(r) and (not query or any(query in str(v).casefold()
-                                                             for v in r.props.values() if v))]  # fmt: skip
+    found = [
+        r
+        for r in rows
+        if keep(r) and (not query or any(query in str(v).casefold() for v in r.props.values() if v))
+    ]
     name, descending = _sort(obj, body.get("sorts"))
     present = [r for r in found if _value(obj, r, name) is not None]
     absent = [r for r in found if _value(obj, r, name) is None]

@@ -22,14 +22,61 @@ from connectors.hubspot.sandbox.store import Row, Store
 from connectors.hubspot.sandbox.values import iso
 
 SEEDED_UNTIL = int(datetime(2026, 1, 15, 12, 0, tzinfo=UTC).timestamp() * 1000)
-FIRST = ("Anna", "Ben", "Chloé", "Dmitri", "Elif", "Farid", "Greta", "Hiro", "Inès", "Jonas", "Kofi",
-         "Lena", "Mateo", "Nora", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tariq", "Uma", "Viktor")  # fmt: skip
-LAST = ("Andersen", "Bauer", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Hansen", "Ivanova",
-        "Jansen", "Kowalski", "Lindqvist", "Moreau", "Novak", "Okafor", "Petit", "Rossi", "Schmidt")  # fmt: skip
+FIRST = (
+    "Anna",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "Farid",
+    "Greta",
+    "Hiro",
+    "Inès",
+    "Jonas",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Oskar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Viktor",
+)
+LAST = (
+    "Andersen",
+    "Bauer",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "García",
+    "Hansen",
+    "Ivanova",
+    "Jansen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petit",
+    "Rossi",
+    "Schmidt",
+)
 WORDS = ("Nordic", "Alpine", "Harbor", "Summit", "Cedar", "Atlas", "Beacon", "Copper", "Delta", "Ember")
 KINDS = ("Logistics", "Software", "Foods", "Robotics", "Clinics", "Textiles", "Energy", "Print")
-COUNTRIES = (("Germany", "Berlin"), ("France", "Lyon"), ("Netherlands", "Utrecht"), ("Sweden", "Malmö"),
-             ("United States", "Boston"), ("Spain", "Valencia"), ("Poland", "Kraków"))  # fmt: skip
+COUNTRIES = (
+    ("Germany", "Berlin"),
+    ("France", "Lyon"),
+    ("Netherlands", "Utrecht"),
+    ("Sweden", "Malmö"),
+    ("United States", "Boston"),
+    ("Spain", "Valencia"),
+    ("Poland", "Kraków"),
+)
 TITLES = ("Head of Purchasing", "CFO", "Operations Manager", "IT Director", "Marketing Lead", "Buyer")
 
 
@@ -58,10 +105,17 @@ def seed(store: Store, *, companies: int, seed: int) -> dict[str, int]:
             name = f"{rng.choice(WORDS)} {rng.choice(KINDS)} {n + 1}"
             domain = name.lower().replace(" ", "-") + ".example.com"
             stamp = next(stamps)
-            props = {"name": name, "domain": domain, "industry": rng.choice(INDUSTRIES), "city": city,
-                     "country": country, "phone": f"+49 30 {rng.randint(1000000, 9999999)}",
-                     "numberofemployees": str(rng.choice((12, 40, 85, 230, 1200))),
-                     "annualrevenue": str(rng.randint(5, 900) * 100_000), "lifecyclestage": "customer"}  # fmt: skip
+            props = {
+                "name": name,
+                "domain": domain,
+                "industry": rng.choice(INDUSTRIES),
+                "city": city,
+                "country": country,
+                "phone": f"+49 30 {rng.randint(1000000, 9999999)}",
+                "numberofemployees": str(rng.choice((12, 40, 85, 230, 1200))),
+                "annualrevenue": str(rng.randint(5, 900) * 100_000),
+                "lifecyclestage": "customer",
+            }
             store.put(db, _row(OBJECTS["companies"].name, cid, props, stamp), stamp=stamp)
             counts["companies"] += 1
             for _ in range(per):
@@ -69,20 +123,32 @@ def seed(store: Store, *, companies: int, seed: int) -> dict[str, int]:
                 contact_id = next(contacts)
                 optout = rng.random() < 1 / 7
                 stamp = next(stamps)
-                props = {"firstname": first, "lastname": last, "email": f"{_ascii(first)}.{_ascii(last)}."
-                         f"{contact_id % 100000}@{domain}", "jobtitle": rng.choice(TITLES), "company": name,
-                         "phone": f"+49 30 {rng.randint(1000000, 9999999)}", "city": city, "country": country,
-                         "lifecyclestage": rng.choice(("lead", "marketingqualifiedlead", "customer")),
-                         "hs_lead_status": rng.choice(LEAD_STATUS), "hs_email_optout": str(optout).lower(),
-                         "associatedcompanyid": str(cid)}  # fmt: skip
+                props = {
+                    "firstname": first,
+                    "lastname": last,
+                    "email": f"{_ascii(first)}.{_ascii(last)}.{contact_id % 100000}@{domain}",
+                    "jobtitle": rng.choice(TITLES),
+                    "company": name,
+                    "phone": f"+49 30 {rng.randint(1000000, 9999999)}",
+                    "city": city,
+                    "country": country,
+                    "lifecyclestage": rng.choice(("lead", "marketingqualifiedlead", "customer")),
+                    "hs_lead_status": rng.choice(LEAD_STATUS),
+                    "hs_email_optout": str(optout).lower(),
+                    "associatedcompanyid": str(cid),
+                }
                 store.put(db, _row("contacts", contact_id, props, stamp), stamp=stamp)
                 store.associate(db, ("contacts", contact_id, "companies", cid, CONTACT_TO_COMPANY_PRIMARY))
                 counts["contacts"] += 1
                 counts["unsubscribed"] += optout
             stamp = next(stamps)
-            props = {"dealname": f"{name} — renewal", "amount": str(rng.randint(2, 80) * 500),
-                     "dealstage": rng.choice(DEAL_STAGES), "pipeline": "default",
-                     "closedate": iso(stamp + rng.randint(5, 90) * 86_400_000)}  # fmt: skip
+            props = {
+                "dealname": f"{name} — renewal",
+                "amount": str(rng.randint(2, 80) * 500),
+                "dealstage": rng.choice(DEAL_STAGES),
+                "pipeline": "default",
+                "closedate": iso(stamp + rng.randint(5, 90) * 86_400_000),
+            }
             store.put(db, _row("deals", deal_ids[n], props, stamp), stamp=stamp)
             counts["deals"] += 1
     store.catch_up(0)
@@ -91,7 +157,12 @@ def seed(store: Store, *, companies: int, seed: int) -> dict[str, int]:
 
 def _row(type_: str, row_id: int, props: dict[str, str], stamp: int) -> Row:
     modified = OBJECTS[type_].modified
-    full: dict[str, str | None] = {**props, "hs_object_id": str(row_id), "createdate": iso(stamp), modified: iso(stamp)}
+    full: dict[str, str | None] = {
+        **props,
+        "hs_object_id": str(row_id),
+        "createdate": iso(stamp),
+        modified: iso(stamp),
+    }
     return Row(type_, row_id, full, stamp, stamp, False, None)
 
 

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from connectors.hubspot.sandbox.values import now_ms
 
@@ -48,8 +47,15 @@ class Row:
 
     @classmethod
     def of(cls, raw: sqlite3.Row) -> Row:
-        return cls(raw["type"], raw["id"], json.loads(raw["props"]), raw["created_ms"], raw["updated_ms"],
-                   bool(raw["archived"]), raw["archived_ms"])  # fmt: skip
+        return cls(
+            raw["type"],
+            raw["id"],
+            json.loads(raw["props"]),
+            raw["created_ms"],
+            raw["updated_ms"],
+            bool(raw["archived"]),
+            raw["archived_ms"],
+        )
 
 
 class Store:
@@ -117,11 +123,20 @@ class Store:
         """Insert or replace `row` inside a transaction; `stamp` is when it was written (default now)."""
         written = now_ms() if stamp is None else stamp
         db.execute(
-            f"INSERT INTO records ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,1) ON CONFLICT (type, id) DO UPDATE SET "
+            f"INSERT INTO records ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,1) "
+            "ON CONFLICT (type, id) DO UPDATE SET "
             "props = excluded.props, updated_ms = excluded.updated_ms, archived = excluded.archived, "
             "archived_ms = excluded.archived_ms, written_ms = excluded.written_ms, version = version + 1",
-            (row.type, row.id, json.dumps(row.props), row.created_ms, row.updated_ms, int(row.archived),
-             row.archived_ms, written),  # fmt: skip
+            (
+                row.type,
+                row.id,
+                json.dumps(row.props),
+                row.created_ms,
+                row.updated_ms,
+                int(row.archived),
+                row.archived_ms,
+                written,
+            ),
         )
 
     def page(self, type_: str, after: int, limit: int, *, archived: bool) -> list[Row]:
@@ -173,4 +188,3 @@ class Store:
     def close(self) -> None:
         with self.lock:
             self._db.close()
-

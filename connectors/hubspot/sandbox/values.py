@@ -51,23 +51,29 @@ def check_value(prop: Prop, value: Any) -> tuple[str | None, dict[str, Any] | No
     if value is None or value == "":
         return None, None
     text = str(value).lower() if isinstance(value, bool) else str(value)
-    if prop.type == "number" and not NUMBER.match(text):
-        return None, refusal(prop.name, f"{text} was not a valid number.", "INVALID_INTEGER")
-    if prop.type == "bool" and text not in ("true", "false"):
-        return None, refusal(prop.name, f"{text} was not a valid boolean.", "INVALID_BOOLEAN")
-    if prop.type == "enumeration" and text not in prop.options:
-        allowed = ", ".join(prop.options)
-        return None, refusal(
-            prop.name, f"{text} was not one of the allowed options: [{allowed}]", "INVALID_OPTION"
-        )
+    problem = _problem(prop, text)
+    if problem is not None:
+        return None, refusal(prop.name, *problem)
     if prop.type in ("date", "datetime"):
         ms = to_ms(text)
-        if ms is None:
-            return None, refusal(prop.name, f"{text} is not a valid date", "INVALID_DATE")
+        assert ms is not None
         return (iso(ms)[:10] if prop.type == "date" else iso(ms)), None
-    if prop.name == "email" and not EMAIL.match(text):
-        return None, refusal(prop.name, f"Email address {text} is invalid", "INVALID_EMAIL")
     return text, None
+
+
+def _problem(prop: Prop, text: str) -> tuple[str, str] | None:
+    """(message, error code) when `text` is not a valid value of `prop`."""
+    if prop.type == "number" and not NUMBER.match(text):
+        return f"{text} was not a valid number.", "INVALID_INTEGER"
+    if prop.type == "bool" and text not in ("true", "false"):
+        return f"{text} was not a valid boolean.", "INVALID_BOOLEAN"
+    if prop.type == "enumeration" and text not in prop.options:
+        return f"{text} was not one of the allowed options: [{', '.join(prop.options)}]", "INVALID_OPTION"
+    if prop.type in ("date", "datetime") and to_ms(text) is None:
+        return f"{text} is not a valid date", "INVALID_DATE"
+    if prop.name == "email" and not EMAIL.match(text):
+        return f"Email address {text} is invalid", "INVALID_EMAIL"
+    return None
 
 
 def check_properties(
@@ -82,8 +88,11 @@ def check_properties(
             refused.append(refusal(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST"))
             continue
         if prop.readonly and not system:
-            refused.append(refusal(name, f'"{name}" is a read only property; its value cannot be set.',
-                                   "READ_ONLY_VALUE"))  # fmt: skip
+            refused.append(
+                refusal(
+                    name, f'"{name}" is a read only property; its value cannot be set.', "READ_ONLY_VALUE"
+                )
+            )
             continue
         stored, problem = check_value(prop, value)
         if problem is not None:

@@ -34,8 +34,11 @@ from connectors.hubspot.sandbox.values import check_properties, iso, now_ms, ref
 from officebridge.sandboxkit.wire import Answer
 
 MAX_INPUTS = 100
-ASSOCIATION_TYPES = {("contacts", CONTACT_TO_COMPANY_PRIMARY): "companies",
-                     ("contacts", CONTACT_TO_COMPANY): "companies", ("deals", DEAL_TO_COMPANY): "companies"}  # fmt: skip
+ASSOCIATION_TYPES = {
+    ("contacts", CONTACT_TO_COMPANY_PRIMARY): "companies",
+    ("contacts", CONTACT_TO_COMPANY): "companies",
+    ("deals", DEAL_TO_COMPANY): "companies",
+}
 Refuse = Callable[[ObjectType, dict[str, Any]], dict[str, Any] | None]
 
 
@@ -47,23 +50,34 @@ class BatchRefused(Exception):
 def _inputs(body: Any) -> list[dict[str, Any]]:
     inputs = body.get("inputs") if isinstance(body, dict) else None
     if not isinstance(inputs, list) or not all(isinstance(i, dict) for i in inputs):
-        raise BatchRefused(errors.validation("Invalid input JSON on line 1: expected an object with inputs[]"))
+        raise BatchRefused(
+            errors.validation("Invalid input JSON on line 1: expected an object with inputs[]")
+        )
     if len(inputs) > MAX_INPUTS:
-        raise BatchRefused(errors.validation(
-            f"Batch input size limit exceeded: {len(inputs)} inputs given, at most {MAX_INPUTS} allowed"))  # fmt: skip
+        raise BatchRefused(
+            errors.validation(
+                f"Batch input size limit exceeded: {len(inputs)} inputs given, at most {MAX_INPUTS} allowed"
+            )
+        )
     return inputs
 
 
 def _validation(refused: list[dict[str, Any]]) -> BatchRefused:
-    details = [{"message": r["message"], "code": r["error"], "context": {"propertyName": [r["name"]]}}
-               for r in refused]  # fmt: skip
+    details = [
+        {"message": r["message"], "code": r["error"], "context": {"propertyName": [r["name"]]}}
+        for r in refused
+    ]
     return BatchRefused(errors.validation(f"Property values were not valid: {json.dumps(refused)}", details))
 
 
 def _done(status: int, results: list[dict[str, Any]], started: int, errs: list[dict[str, Any]]) -> Answer:
     random.shuffle(results)  # HubSpot promises no order; objectWriteTraceId correlates
-    body: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": iso(started),
-                            "completedAt": iso(now_ms())}  # fmt: skip
+    body: dict[str, Any] = {
+        "status": "COMPLETE",
+        "results": results,
+        "startedAt": iso(started),
+        "completedAt": iso(now_ms()),
+    }
     if errs:
         body.update(numErrors=len(errs), errors=errs)
         status = 207
@@ -109,9 +123,12 @@ class Writer:
                     other = seen[key] or 0
                 if other is not None:
                     what = obj.singular.title()
-                    message = (f"{what} already exists. Existing ID: {other}" if name == "email"
-                               else f"A {what} with {name} {value!r} already exists. Existing ID: {other}")
-                    raise BatchRefused(errors.error(409, "CONFLICT", message))  # fmt: skip
+                    message = (
+                        f"{what} already exists. Existing ID: {other}"
+                        if name == "email"
+                        else f"A {what} with {name} {value!r} already exists. Existing ID: {other}"
+                    )
+                    raise BatchRefused(errors.error(409, "CONFLICT", message))
                 seen[key] = own_id
 
     def _associations(self, obj: ObjectType, given: Any) -> list[tuple[str, int, int]]:
@@ -122,8 +139,11 @@ class Writer:
                 type_id = int(kind.get("associationTypeId", 0))
                 to_type = ASSOCIATION_TYPES.get((obj.name, type_id))
                 if to_type is None or not to_id.isdigit() or not self.store.get(to_type, [int(to_id)]):
-                    raise BatchRefused(errors.validation(
-                        f"Invalid association: type {type_id} to {to_id!r} does not exist for {obj.name}"))  # fmt: skip
+                    raise BatchRefused(
+                        errors.validation(
+                            f"Invalid association: type {type_id} to {to_id!r} does not exist for {obj.name}"
+                        )
+                    )
                 links.append((to_type, int(to_id), type_id))
         return links
 
@@ -171,7 +191,9 @@ class Writer:
         row.updated_ms = stamp
         return True
 
-    def _resolve(self, obj: ObjectType, inputs: list[dict[str, Any]], id_property: str | None) -> dict[str, Row]:
+    def _resolve(
+        self, obj: ObjectType, inputs: list[dict[str, Any]], id_property: str | None
+    ) -> dict[str, Row]:
         keys = [str(i.get("id", "")) for i in inputs]
         if id_property and id_property != "hs_object_id":
             if not obj.unique(id_property):
@@ -185,8 +207,12 @@ class Writer:
         inputs = _inputs(body)
         keys = [str(i.get("id", "")) for i in inputs]
         if len(set(keys)) != len(keys):
-            raise BatchRefused(errors.validation("Duplicate IDs found in batch input: " + ", ".join(
-                sorted({k for k in keys if keys.count(k) > 1}))))  # fmt: skip
+            raise BatchRefused(
+                errors.validation(
+                    "Duplicate IDs found in batch input: "
+                    + ", ".join(sorted({k for k in keys if keys.count(k) > 1}))
+                )
+            )
         refused: list[dict[str, Any]] = []
         checked = [self._check(obj, i.get("properties", {}), refused) for i in inputs]
         if refused:
@@ -213,7 +239,9 @@ class Writer:
         names = {str(i.get("idProperty") or "") for i in inputs}
         for name in names:
             if not obj.unique(name):
-                raise BatchRefused(errors.validation(f"idProperty {name!r} is not a unique property of {obj.name}"))
+                raise BatchRefused(
+                    errors.validation(f"idProperty {name!r} is not a unique property of {obj.name}")
+                )
         keys = [str(i.get("id", "")) for i in inputs]
         if len({k.casefold() for k in keys}) != len(keys):
             raise BatchRefused(errors.validation("Duplicate IDs found in batch input"))
@@ -228,7 +256,9 @@ class Writer:
         found: dict[str, Row] = {}
         for name in names:
             found.update(self._resolve(obj, [i for i in inputs if i.get("idProperty") == name], name))
-        self._conflicts(obj, [(p, found[k].id if k in found else None) for k, p in zip(keys, checked, strict=True)])
+        self._conflicts(
+            obj, [(p, found[k].id if k in found else None) for k, p in zip(keys, checked, strict=True)]
+        )
         fresh = [k for k in keys if k not in found]
         new_ids = iter(self.store.next_ids(len(fresh)))
         stamp = now_ms()
@@ -275,6 +305,8 @@ class Writer:
     def _not_found(self, obj: ObjectType, missing: list[str]) -> list[dict[str, Any]]:
         if not missing:
             return []
-        message = (f"Could not get some {obj.singular} objects, they may be deleted or not exist. "
-                   "Check that ids are valid.")  # fmt: skip
+        message = (
+            f"Could not get some {obj.singular} objects, they may be deleted or not exist. "
+            "Check that ids are valid."
+        )
         return [errors.standard_error("OBJECT_NOT_FOUND", message, {"ids": missing})]

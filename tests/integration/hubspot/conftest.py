@@ -13,17 +13,26 @@ from connectors.hubspot.connector import HubSpotConnector
 from connectors.hubspot.sandbox import HubSpotSandbox
 from officebridge.connections import parse_connection
 from officebridge.retry import RetryPolicy
+from officebridge.secrets import Secret
 
 FAST = RetryPolicy(attempts=5, base=0.01, cap=0.05)
 
 
-def connector_for(sb: HubSpotSandbox, token: str | None = None, policy: RetryPolicy = FAST) -> HubSpotConnector:
+def connector_for(
+    sb: HubSpotSandbox, token: str | None = None, policy: RetryPolicy = FAST
+) -> HubSpotConnector:
     conn = parse_connection("hubspot_default", sb.connection_value())
     if token is not None:
-        from officebridge.secrets import Secret
-
-        conn = type(conn)(conn.conn_id, conn.conn_type, conn.host, conn.port, conn.login, Secret(token),
-                          conn.schema, conn.extra)  # fmt: skip
+        conn = type(conn)(
+            conn.conn_id,
+            conn.conn_type,
+            conn.host,
+            conn.port,
+            conn.login,
+            Secret(token),
+            conn.schema,
+            conn.extra,
+        )
     return HubSpotConnector(conn, retry_policy=policy)
 
 
@@ -37,5 +46,9 @@ def hs(hs_fresh: HubSpotSandbox) -> Iterator[HubSpotConnector]:
 @pytest.fixture
 def raw_client(hs_fresh: HubSpotSandbox) -> Any:
     """hubspot-api-client itself, pointed at the sandbox, for what the connector does not do."""
-    return hubspot.Client.create(access_token=hs_fresh.token, host=hs_fresh.url,
-                                 ssl_ca_cert=str(hs_fresh.ca_file), retry=urllib3.Retry(0))  # fmt: skip
+    return hubspot.Client.create(
+        access_token=hs_fresh.token,
+        host=hs_fresh.url,
+        ssl_ca_cert=str(hs_fresh.ca_file),
+        retry=urllib3.Retry(0),
+    )

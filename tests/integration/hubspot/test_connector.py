@@ -39,7 +39,10 @@ def test_check_and_describe(hs, hs_fresh: HubSpotSandbox) -> None:
     info = hs.describe("contacts")
     assert info.fields["email"].external_id and info.fields["email"].format == "email"
     assert info.fields["hs_email_optout"].readonly and info.fields["hs_email_optout"].kind.value == "boolean"
-    assert info.fields["lifecyclestage"].kind.value == "picklist" and "lead" in info.fields["lifecyclestage"].choices
+    assert (
+        info.fields["lifecyclestage"].kind.value == "picklist"
+        and "lead" in info.fields["lifecyclestage"].choices
+    )
     assert info.fields["officebridge_id"].external_id
     assert hs.describe("deals").fields["amount"].kind.value == "decimal"
     with pytest.raises(Exception, match="no object type"):
@@ -89,7 +92,9 @@ def test_read_everything_in_stamp_then_id_order(hs, hs_fresh: HubSpotSandbox) ->
 def test_ties_larger_than_a_page_and_since_inclusive(hs, hs_fresh: HubSpotSandbox) -> None:
     stamp = int(datetime(2026, 2, 1, tzinfo=UTC).timestamp() * 1000)
     tied = hs_fresh.insert("contacts", [{"email": f"tie{i}@example.org"} for i in range(450)], stamp=stamp)
-    later = hs_fresh.insert("contacts", [{"email": f"later{i}@example.org"} for i in range(5)], stamp=stamp + 1)
+    later = hs_fresh.insert(
+        "contacts", [{"email": f"later{i}@example.org"} for i in range(5)], stamp=stamp + 1
+    )
     since = datetime.fromtimestamp(stamp / 1000, UTC)
     records = read_all(hs, since=since)
     assert [r.id for r in records] == [*tied, *later]  # inclusive since, ties in id order, nothing twice
@@ -103,8 +108,11 @@ def test_ceiling_is_never_reached(hs, hs_fresh: HubSpotSandbox) -> None:
     base = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp() * 1000)
     made: list[str] = []
     for group in range(13):
-        made += hs_fresh.insert("contacts", [{"email": f"c{group}-{i}@example.org"} for i in range(100)],
-                                stamp=base + group * (group % 3))  # fmt: skip  # several groups share a stamp
+        made += hs_fresh.insert(
+            "contacts",
+            [{"email": f"c{group}-{i}@example.org"} for i in range(100)],
+            stamp=base + group * (group % 3),
+        )  # several groups share a stamp
     records = read_all(hs, since=datetime.fromtimestamp(base / 1000, UTC))
     assert sorted(r.id for r in records) == sorted(made)
     assert_ordered_once(records)
@@ -115,8 +123,9 @@ def test_ten_thousand_ceiling_with_the_real_limit(hs, hs_fresh: HubSpotSandbox) 
     base = int(datetime(2026, 4, 1, tzinfo=UTC).timestamp() * 1000)
     made: list[str] = []
     for group in range(105):
-        made += hs_fresh.insert("contacts", [{"email": f"k{group}-{i}@example.org"} for i in range(100)],
-                                stamp=base + group // 2)  # fmt: skip
+        made += hs_fresh.insert(
+            "contacts", [{"email": f"k{group}-{i}@example.org"} for i in range(100)], stamp=base + group // 2
+        )
     records = read_all(hs, since=datetime.fromtimestamp(base / 1000, UTC), batch_size=2000)
     assert len(records) == 10_500 and sorted(r.id for r in records) == sorted(made)
     assert_ordered_once(records)
@@ -124,13 +133,21 @@ def test_ten_thousand_ceiling_with_the_real_limit(hs, hs_fresh: HubSpotSandbox) 
 
 def test_search_lag_and_nothing_written_twice(hs, hs_fresh: HubSpotSandbox) -> None:
     hs_fresh.search_lag = 30.0
-    ops = [WriteOp(OpKind.UPSERT, f"r{i}", {"email": f"lag{i}@example.org", "firstname": "Lag"}, key_field="email")
-           for i in range(5)]  # fmt: skip
+    ops = [
+        WriteOp(
+            OpKind.UPSERT, f"r{i}", {"email": f"lag{i}@example.org", "firstname": "Lag"}, key_field="email"
+        )
+        for i in range(5)
+    ]
     first = hs.write("contacts", ops)
     assert all(r.ok and r.created for r in first)
     before = hs_fresh.count("contacts")
-    assert not [r for r in read_all(hs, fields=("email",)) if r.fields["email"].startswith("lag")]  # not indexed
-    found = hs.lookup("contacts", "email", [f"LAG{i}@example.org" for i in range(5)])  # batch/read: consistent
+    assert not [
+        r for r in read_all(hs, fields=("email",)) if r.fields["email"].startswith("lag")
+    ]  # not indexed
+    found = hs.lookup(
+        "contacts", "email", [f"LAG{i}@example.org" for i in range(5)]
+    )  # batch/read: consistent
     assert set(found.values()) == {r.target_id for r in first}
     second = hs.write("contacts", ops)  # a rerun that could not see them in search
     assert all(r.ok and not r.created for r in second)
@@ -140,17 +157,25 @@ def test_search_lag_and_nothing_written_twice(hs, hs_fresh: HubSpotSandbox) -> N
 
 
 def test_upsert_by_custom_unique_property(hs, hs_fresh: HubSpotSandbox) -> None:
-    op = WriteOp(OpKind.UPSERT, "x1", {"officebridge_id": "ERP-1", "name": "Ext One", "numberofemployees": 12},
-                 key_field="officebridge_id")  # fmt: skip
+    op = WriteOp(
+        OpKind.UPSERT,
+        "x1",
+        {"officebridge_id": "ERP-1", "name": "Ext One", "numberofemployees": 12},
+        key_field="officebridge_id",
+    )
     made = hs.write("companies", [op])[0]
-    again = hs.write("companies", [WriteOp(OpKind.UPSERT, "x1", {**op.values, "name": "Ext Uno"},
-                                           key_field="officebridge_id")])[0]  # fmt: skip
+    again = hs.write(
+        "companies",
+        [WriteOp(OpKind.UPSERT, "x1", {**op.values, "name": "Ext Uno"}, key_field="officebridge_id")],
+    )[0]
     assert made.created and not again.created and made.target_id == again.target_id
     assert hs_fresh.record("companies", str(made.target_id))["name"] == "Ext Uno"  # type: ignore[index]
 
 
 def test_refused_records_fail_alone(hs, hs_fresh: HubSpotSandbox) -> None:
-    hs_fresh.add_fault("record_error", object="contacts", field="lastname", value="Refused", code="INVALID_VALUE")
+    hs_fresh.add_fault(
+        "record_error", object="contacts", field="lastname", value="Refused", code="INVALID_VALUE"
+    )
     values = [{"email": f"ok{i}@example.org", "lastname": "Fine"} for i in range(20)]
     values[3]["email"] = "not-an-email"
     values[15]["lastname"] = "Refused"
@@ -162,7 +187,9 @@ def test_refused_records_fail_alone(hs, hs_fresh: HubSpotSandbox) -> None:
     assert failed[3].error_code == "INVALID_EMAIL" and failed[3].fields == ("email",)
     assert failed[15].error_code == "INVALID_VALUE" and failed[15].fields == ("lastname",)
     assert hs_fresh.count("contacts") == before + 18
-    assert hs_fresh.stats()["by_operation"]["contacts.batch.create"] <= 1 + 2 * 2 * 5  # bisection, not 20 calls
+    assert (
+        hs_fresh.stats()["by_operation"]["contacts.batch.create"] <= 1 + 2 * 2 * 5
+    )  # bisection, not 20 calls
     assert len({r.target_id for r in results if r.ok}) == 18
 
 
@@ -178,8 +205,10 @@ def test_update_of_a_missing_id_is_a_multi_status(hs, hs_fresh: HubSpotSandbox) 
 
 def test_association_on_create(hs, hs_fresh: HubSpotSandbox) -> None:
     company = read_all(hs, "companies")[0]
-    made = hs.write("contacts", [WriteOp(OpKind.CREATE, "a", {"email": "assoc@example.org",
-                                                              "associatedcompanyid": int(company.id)})])[0]  # fmt: skip
+    made = hs.write(
+        "contacts",
+        [WriteOp(OpKind.CREATE, "a", {"email": "assoc@example.org", "associatedcompanyid": int(company.id)})],
+    )[0]
     assert made.ok
     assert hs_fresh.associations("contacts", str(made.target_id), "companies") == [(company.id, 1)]
 
@@ -226,6 +255,7 @@ def test_server_errors_are_retried_for_reads_and_unknown_for_creates(hs, hs_fres
     assert hs_fresh.count("contacts") == before + 1
     assert list(hs.lookup("contacts", "email", ["dropped@example.org"]))  # settles it, consistently
     hs_fresh.add_fault("server_error", status=503, times=1, path="/batch/upsert")
-    upserted = hs.write("contacts", [WriteOp(OpKind.UPSERT, "d", {"email": "dropped@example.org"},
-                                             key_field="email")])  # fmt: skip
+    upserted = hs.write(
+        "contacts", [WriteOp(OpKind.UPSERT, "d", {"email": "dropped@example.org"}, key_field="email")]
+    )
     assert upserted[0].ok and not upserted[0].created and hs_fresh.count("contacts") == before + 1
