@@ -5,6 +5,10 @@ and the client's own per-call credentials), and runs `execute_kw` wrapped in
 `retry_call` with every failure classified by `errors.classify`. An expired
 session is answered by logging in again before the retry; a host that never
 accepts a connection becomes `UnreachableError` once the retries are spent.
+Each attempt runs under an overall `Deadline` of the connection's timeout (the
+socket timeout alone bounds each read, not the call), and every answer is
+checked for the shape its method promises before anyone uses it. Messages name
+the connection id, so a person knows which connection to fix.
 """
 
 from __future__ import annotations
@@ -16,8 +20,17 @@ from typing import Any, TypeVar
 
 import odoorpc
 
-from connectors.odoo.errors import UnreachableRetry, classify, outcome_unknown
-from officebridge.errors import ConfigError, OutcomeUnknownError, SessionExpiredError, UnreachableError
+from connectors.odoo import transport
+from connectors.odoo.errors import UnreachableRetry, check_shape, classify, outcome_unknown
+from officebridge.deadline import Deadline
+from officebridge.errors import (
+    ConfigError,
+    OfficeBridgeError,
+    OutcomeUnknownError,
+    RetriableError,
+    SessionExpiredError,
+    UnreachableError,
+)
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy, retry_call
 from officebridge.secrets import RedactingFilter, Secret
 
@@ -40,7 +53,8 @@ class OdooSettings:
     login: str
     password: Secret
     protocol: str = "jsonrpc"
-    timeout: float = 120.0
+    timeout: float = 120.0  # per read and, as an overall deadline, per call
+    conn_id: str = "odoo_default"
 
 
 class OdooAdapter:
@@ -55,27 +69,44 @@ class OdooAdapter:
         s = self.settings
         return f"{s.protocol}://{s.host}:{s.port}/{s.database}"
 
+    @property
+    def named(self) -> str:
+        return f"connection {self.settings.conn_id!r}"
+
+    def _failure(self, exc: Exception, what: str, idempotent: bool, expired: bool) -> OfficeBridgeError:
+        if expired:  # the deadline shut the socket: whatever the client raised, the answer was too slow
+            limit = f"{self.settings.timeout:g}s"
+            error: OfficeBridgeError = RetriableError(
+                f"Odoo {what} ({self.named}): no complete answer within the {limit} deadline"
+            )
+        else:
+            error = classify(exc, f"{what} ({self.named})")
+        if not idempotent and (expired or outcome_unknown(exc)):
+            return OutcomeUnknownError(f"{error} (not resent: it may have been applied)")
+        return error
+
     def _retry(self, call: Callable[[], T], what: str, *, idempotent: bool = True) -> T:
         def attempt() -> T:
-            try:
-                return call()
-            except Exception as exc:
-                error = classify(exc, what)
-                if not idempotent and outcome_unknown(exc):
-                    raise OutcomeUnknownError(f"{error} (not resent: it may have been applied)") from None
-                if isinstance(error, SessionExpiredError):
-                    log.info("Odoo session expired during %s; logging in again", what)
-                    self._client = None
-                raise error from None
+            with Deadline(self.settings.timeout) as deadline:
+                try:
+                    return call()
+                except Exception as exc:
+                    error = self._failure(exc, what, idempotent, deadline.expired)
+            if isinstance(error, SessionExpiredError):
+                log.info("Odoo session expired during %s; logging in again", what)
+                self._client = None
+            raise error
 
         try:
             return retry_call(attempt, policy=self.policy, what=f"Odoo {what}")
         except UnreachableRetry as exc:
-            raise UnreachableError(f"Odoo at {self.where} is unreachable: {exc}") from None
+            raise UnreachableError(f"Odoo at {self.where} ({self.named}) is unreachable: {exc}") from None
 
     def _connect(self) -> Any:
         s = self.settings
-        client = odoorpc.ODOO(s.host, protocol=s.protocol, port=s.port, timeout=s.timeout)
+        client = odoorpc.ODOO(
+            s.host, protocol=s.protocol, port=s.port, timeout=s.timeout, opener=transport.opener()
+        )
         client.login(s.database, s.login, s.password.reveal())
         return client
 
@@ -95,7 +126,9 @@ class OdooAdapter:
             if self._client is None:  # after a session expiry: log in again, then retry the call
                 self._client = self._connect()
                 self.uid = int(self._client.env.uid)
-            return self._client.execute_kw(model, method, args, kwargs or {})
+            return check_shape(
+                self._client.execute_kw(model, method, args, kwargs or {}), f"{what} ({self.named})", args
+            )
 
         self.client()
         # a create that timed out may have landed: resending it could duplicate records
@@ -135,4 +168,5 @@ def settings_from(connection: Any) -> OdooSettings:
         password=connection.password,
         protocol=protocol,
         timeout=timeout,
+        conn_id=str(connection.conn_id),
     )

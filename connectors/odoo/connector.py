@@ -229,6 +229,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Fields a record can be found by, so usable as upsert keys: `ref` (the partner's
+# Internal Reference, where our Account Ids go) and `code` / `default_code` (countries, products).
+EXTERNAL_ID_FIELDS = frozenset({"ref", "code", "default_code", "barcode"})
+
+
 def _field_info(name: str, desc: dict[str, Any]) -> FieldInfo:
     selection = desc.get("selection")
     choices = tuple(str(item[0]) for item in selection) if isinstance(selection, list) else ()
@@ -244,6 +249,7 @@ def _field_info(name: str, desc: dict[str, Any]) -> FieldInfo:
         length=int(desc["size"]) if desc.get("size") else None,
         choices=choices,
         reference_to=(str(relation),) if relation else (),
+        external_id=name in EXTERNAL_ID_FIELDS and native == "char" and not desc.get("readonly"),
     )
 
 

@@ -7,7 +7,10 @@ code-100 answer means the session expired (log in again); AccessDenied means
 the credentials are wrong; a refused connection or an unknown host means the
 server is unreachable (retried, then fatal); Odoo's record-level exceptions
 (ValidationError, UserError, ValueError, MissingError, ...) concern the records
-of one call and become per-operation failures.
+of one call and become per-operation failures. An answer that is not JSON-RPC
+(an HTML page, a redirect) or not of the shape its method promises (`check_shape`)
+is a `RemoteProtocolError` naming the call; for a create it means the outcome is
+unknown, since the request was sent.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from officebridge.errors import (
 )
 from officebridge.secrets import redact
 
-RETRIABLE_STATUSES = frozenset({429, 502, 503, 504})
+RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# what each method answers when all is well; anything else is a protocol error
+LIST_METHODS = frozenset({"search_read", "read", "search", "name_search", "name_get"})
 # Odoo exceptions that concern the records sent, not the connection or the server.
 RECORD_LEVEL = frozenset(
     {
@@ -60,16 +65,48 @@ class OdooRecordError(RecordError):
 
 
 def outcome_unknown(exc: BaseException) -> bool:
-    """True when the request may have been processed although no answer came back.
+    """True when the request may have been processed although no usable answer came back.
 
-    429 and 503 are refusals before any work; a timeout, a dropped connection or
-    a 502/504 from a proxy say nothing about whether Odoo committed.
+    429 is a refusal before any work. Any 5xx or 3xx comes from something in front
+    of Odoo (Odoo answers its own errors with 200) and says nothing about whether
+    the worker behind it committed; nor do a timeout, a dropped connection or an
+    answer we cannot read.
     """
     if isinstance(exc, urllib.error.HTTPError):
-        return exc.code in (502, 504)
+        return exc.code >= 500 or 300 <= exc.code < 400
     if isinstance(exc, urllib.error.URLError):
         return isinstance(exc.reason, TimeoutError | socket.timeout)
-    return isinstance(exc, TimeoutError | socket.timeout | ConnectionError | http.client.HTTPException)
+    if isinstance(exc, RemoteProtocolError):
+        return True
+    if isinstance(exc, OfficeBridgeError):
+        return False
+    return isinstance(
+        exc, TimeoutError | socket.timeout | ConnectionError | http.client.HTTPException | ValueError
+    )
+
+
+def check_shape(result: Any, what: str, args: list[Any]) -> Any:
+    """`result` when it has the shape `what` (model.method) promises, else RemoteProtocolError.
+
+    Checked before anyone uses the answer, so a wrong-shaped one can never be
+    half-applied to our state (zip over fewer ids, a dict taken for rows).
+    """
+    method = what.split(" ", 1)[0].rsplit(".", 1)[-1]
+    problem = None
+    if method in LIST_METHODS and not isinstance(result, list):
+        problem = f"{type(result).__name__} instead of a list"
+    elif method in ("search_read", "read") and not all(isinstance(r, dict) and "id" in r for r in result):
+        problem = "rows without ids"
+    elif method == "create" and args and isinstance(args[0], list):
+        if not isinstance(result, list) or not all(isinstance(i, int) for i in result):
+            problem = f"{type(result).__name__} instead of a list of ids"
+        elif len(result) != len(args[0]):
+            problem = f"{len(result)} ids for {len(args[0])} records sent"
+    elif method == "fields_get" and not isinstance(result, dict):
+        problem = f"{type(result).__name__} instead of a field map"
+    if problem is not None:
+        raise RemoteProtocolError(f"Odoo {what}: answer of the wrong shape ({problem})")
+    return result
 
 
 def _retry_after(headers: Message | None) -> float | None:
@@ -101,8 +138,8 @@ def classify(exc: BaseException, what: str) -> OfficeBridgeError:  # noqa: PLR09
         return RetriableError(f"Odoo {what}: connection dropped ({type(exc).__name__})")
     if _is_rpc_error(exc):
         return _rpc(exc, what)
-    if isinstance(exc, ValueError):  # json decoding of a non-JSON answer
-        return RemoteProtocolError(f"Odoo {what}: unreadable answer ({redact(str(exc))})")
+    if isinstance(exc, ValueError):  # json decoding of a non-JSON answer (an HTML page, a login form)
+        return RemoteProtocolError(f"Odoo {what}: the answer is not JSON-RPC ({redact(str(exc))[:200]})")
     return RemoteProtocolError(f"Odoo {what}: unexpected failure {type(exc).__name__}: {redact(str(exc))}")
 
 
@@ -111,6 +148,9 @@ def _http(exc: urllib.error.HTTPError, what: str) -> OfficeBridgeError:
         return RetriableError(f"Odoo {what}: HTTP {exc.code}", retry_after=_retry_after(exc.headers))
     if exc.code in (401, 403):
         return AuthenticationError(f"Odoo {what}: HTTP {exc.code} (refused by the server or a proxy)")
+    if 300 <= exc.code < 400:
+        where = exc.headers.get("Location") if exc.headers is not None else None
+        return RemoteProtocolError(f"Odoo {what}: redirected (HTTP {exc.code} to {where or 'nowhere'})")
     return RemoteProtocolError(f"Odoo {what}: HTTP {exc.code} {exc.reason}")
 
 

@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
+from xml.parsers.expat import ExpatError
 
 import requests
 from simple_salesforce.api import Salesforce
@@ -33,10 +34,13 @@ from connectors.salesforce import composite, soql
 from connectors.salesforce.errors import (
     CallContext,
     ConnectFailedError,
+    SalesforceRequestError,
     WriteOutcomeUnknownError,
     classify_http,
     classify_login_failure,
     classify_network,
+    deadline_passed,
+    login_not_soap,
 )
 from connectors.salesforce.manifest import MANIFEST
 from connectors.salesforce.records import object_info, source_record
@@ -53,6 +57,7 @@ from officebridge.connector import (
     WriteOp,
     WriteResult,
 )
+from officebridge.deadline import Deadline
 from officebridge.errors import (
     ConfigError,
     OfficeBridgeError,
@@ -113,6 +118,8 @@ class SalesforceConnector:
             raise classify_login_failure(exc, self._context("login", True), s.username) from None
         except requests.RequestException as exc:
             raise classify_network(exc, self._context("login", True)) from None
+        except ExpatError:  # an HTML page or other non-XML answered with 200: not Salesforce's SOAP
+            raise login_not_soap(self._context("login", True)) from None
         Secret(session_id)  # registers the session id, so `redact` masks it wherever it shows up
         self.logins += 1
         log.info(
@@ -129,16 +136,21 @@ class SalesforceConnector:
         """Run `fn(client)`, logging in when needed, classifying and retrying failures."""
 
         def attempt() -> T:
-            if self._client is None:
-                self._client = self._login()
-            try:
-                return fn(self._client)
-            except SalesforceError as exc:
-                raise classify_http(exc, self._context(what, idempotent)) from None
-            except requests.RequestException as exc:
-                raise classify_network(exc, self._context(what, idempotent)) from None
-            finally:
-                self._note_usage()
+            with Deadline(self.settings.timeout) as deadline:
+                try:
+                    if self._client is None:
+                        self._client = self._login()
+                    return fn(self._client)
+                except Exception as exc:
+                    if deadline.expired:  # whatever the client made of its shut socket
+                        raise deadline_passed(self._context(what, idempotent), deadline.seconds) from None
+                    if isinstance(exc, SalesforceError):
+                        raise classify_http(exc, self._context(what, idempotent)) from None
+                    if isinstance(exc, requests.RequestException):
+                        raise classify_network(exc, self._context(what, idempotent)) from None
+                    raise
+                finally:
+                    self._note_usage()
 
         def on_retry(exc: OfficeBridgeError) -> None:
             if isinstance(exc, SessionExpiredError):
@@ -163,7 +175,14 @@ class SalesforceConnector:
     def describe(self, object_name: str) -> ObjectInfo:
         soql.check_name(object_name)
         if object_name not in self._describes:
-            body = self._call(f"describe {object_name}", lambda c: getattr(c, object_name).describe())
+            try:
+                body = self._call(f"describe {object_name}", lambda c: getattr(c, object_name).describe())
+            except SalesforceRequestError as exc:
+                if exc.status != 404:
+                    raise
+                raise ConfigError(
+                    f"Salesforce has no object {object_name!r} (connection {self.settings.conn_id!r})"
+                ) from None
             self._describes[object_name] = object_info(body, object_name)
         return self._describes[object_name]
 
@@ -201,14 +220,23 @@ class SalesforceConnector:
         size = max(MIN_QUERY_BATCH, min(MAX_QUERY_BATCH, batch_size))
         headers = {"Sforce-Query-Options": f"batchSize={size}"}
         body = self._call(what, lambda c: c.query(query, include_deleted=include_deleted, headers=headers))
+        seen: set[str] = set()  # a server whose nextRecordsUrl comes back would page for ever
+        total = body.get("totalSize") if isinstance(body, dict) else None
+        count = 0
         while True:
             if not isinstance(body, dict) or not isinstance(body.get("records"), list):
                 raise RemoteProtocolError(f"{what}: the answer has no record list")
+            count += len(body["records"])
+            if isinstance(total, int) and count > total:
+                raise RemoteProtocolError(f"{what}: {count} records paged, more than the {total} announced")
             if body["records"]:
                 yield body["records"]
             next_url = body.get("nextRecordsUrl")
             if body.get("done", True) or not next_url:
                 return
+            if next_url in seen:
+                raise RemoteProtocolError(f"{what}: paging loop, nextRecordsUrl {next_url} came back")
+            seen.add(str(next_url))
             body = self._call(what, _query_more(next_url, headers))
 
     def fetch(self, object_name: str, fields: Sequence[str], ids: Sequence[str]) -> list[SourceRecord]:

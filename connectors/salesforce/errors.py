@@ -104,16 +104,34 @@ def _network_reason(exc: BaseException) -> str:
     return _clean(text) or type(exc).__name__
 
 
+def login_not_soap(ctx: CallContext, status: int | str = 200) -> RetriableError:
+    """A login answered by something that is not Salesforce's SOAP endpoint (a proxy, an outage page)."""
+    return RetriableError(
+        f"Salesforce login at {ctx.endpoint} (connection {ctx.conn_id!r}) answered HTTP {status} "
+        "without Salesforce's SOAP answer (a proxy or outage page, not a refusal of the credentials)",
+        retry_after=ctx.retry_after,
+    )
+
+
+def deadline_passed(ctx: CallContext, seconds: float) -> OfficeBridgeError:
+    """The call got no complete answer within its overall deadline (e.g. an answer dripping in)."""
+    where = f"{ctx.what} (connection {ctx.conn_id!r})"
+    if ctx.idempotent:
+        return RetriableError(f"{where}: no complete answer within the {seconds:g}s deadline")
+    return WriteOutcomeUnknownError(
+        f"{where}: no complete answer within the {seconds:g}s deadline; the server may have applied it"
+    )
+
+
 def classify_login_failure(
     exc: SalesforceAuthenticationFailed, ctx: CallContext, username: str
 ) -> OfficeBridgeError:
+    """Only a SOAP fault (a string exceptionCode) is Salesforce's answer; an HTTP status means
+    simple-salesforce could not parse the body, so a proxy or an outage page answered."""
     code = exc.code
     message = _clean(exc.auth_message or "")
-    if isinstance(code, int) and (code == 429 or code >= 500):
-        return RetriableError(
-            f"Salesforce login at {ctx.endpoint} answered HTTP {code} (connection {ctx.conn_id!r})",
-            retry_after=ctx.retry_after,
-        )
+    if isinstance(code, int) or code == "UNKNOWN_EXCEPTION_CODE":
+        return login_not_soap(ctx, code if isinstance(code, int) else 200)
     if isinstance(code, str) and code in RETRIABLE_LOGIN_CODES:
         return RetriableError(
             f"Salesforce login at {ctx.endpoint} deferred: {code}: {message} (connection {ctx.conn_id!r})",

@@ -9,7 +9,10 @@ switched off. Second, simple-salesforce sets no timeout, so a stalled server
 would hang a sync forever; we give every request one. Third, the library's
 exceptions drop the response headers, but the classifier needs `Retry-After`,
 and the connector reports `Sforce-Limit-Info`; the session keeps the last
-answer's headers per thread.
+answer's headers per thread. Fourth, a read timeout bounds each read, not the
+call: every connection registers its socket with the call's `Deadline`
+(officebridge.deadline), armed by the connector, so a server dripping its answer
+byte by byte cannot hold a call past its deadline.
 """
 
 from __future__ import annotations
@@ -22,8 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from connectors.salesforce.settings import CONNECT_TIMEOUT
+from officebridge import deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,42 @@ def parse_retry_after(header: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        deadline.watch(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        deadline.watch(self.sock)  # a pooled connection: its socket serves this call now
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        deadline.watch(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        deadline.watch(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """requests' adapter whose connections put their sockets under the current call's deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
 class VerifyingSession(requests.Session):
     """A requests session that always verifies against one trust setting and never hangs."""
 
@@ -78,6 +121,8 @@ class VerifyingSession(requests.Session):
         self._fixed_verify = verify
         self._timeout = (CONNECT_TIMEOUT, timeout)
         self._local = threading.local()
+        self.mount("https://", DeadlineAdapter())
+        self.mount("http://", DeadlineAdapter())
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs["verify"] = self._fixed_verify
