@@ -3,7 +3,9 @@
 The handler reads a request, lets the sandbox name it (`admit`), counts it,
 applies at most one request-level fault, and only then lets the sandbox answer.
 Faults that concern the connection itself (`server_error`, `slow`, `drop`) are
-done here the same way for every system; what a system says (its 429 body, an
+done here the same way for every system, and so are `drip` (an answer sent byte by byte)
+and `raw` (an answer the test wrote: an HTML page, a redirect, a wrong shape);
+what a system says (its 429 body, an
 expired session) stays in the sandbox. With a TLS context the handshake runs in
 the request thread, so one slow client cannot block `accept`.
 """
@@ -11,6 +13,7 @@ the request thread, so one slow client cannot block `accept`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import socket
 import ssl
@@ -56,6 +59,13 @@ def proxy_page(status: int) -> Answer:
     except ValueError:
         reason = "Server Error"
     return Answer(status, PROXY_PAGE.format(status, reason).encode(), "text/html")
+
+
+def _raw(params: dict[str, Any]) -> Answer:
+    body = params["body"]
+    data = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
+    headers = {str(k): str(v) for k, v in (params["headers"] or {}).items()}
+    return Answer(int(params["status"]), data, str(params["content_type"]), headers)
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -139,10 +149,14 @@ class Handler(BaseHTTPRequestHandler):
         if drop is False:  # drop before: the request is never applied
             self.close_connection = True
             return None
+        if fault is not None and fault.name == "raw" and fault.params["after"]:
+            self._answer(engine, request, admitted)  # applied; the written answer replaces the system's
         answer = early or self._answer(engine, request, admitted)
         if drop:  # drop after: the request was applied, its answer is lost
             self.close_connection = True
             return None
+        if fault is not None and fault.name == "drip":
+            return self._drip(answer, float(fault.params["interval"]))
         return self._send(answer)
 
     do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = do_GET
@@ -152,14 +166,15 @@ class Handler(BaseHTTPRequestHandler):
         p = fault.params
         if fault.name in ("slow", "timeout"):
             time.sleep(float(p["seconds"]))  # before applying: the write lands after the client gave up
+        elif fault.name == "expire_sessions":
+            engine.sessions.expire_all()
+        if fault.name in ("slow", "timeout", "expire_sessions", "drip"):  # drip: sent slowly by _drip
             return None, None
         if fault.name == "drop":
             return None, bool(p["after"])
-        if fault.name == "expire_sessions":
-            engine.sessions.expire_all()
-            return None, None
-        if fault.name == "server_error":
-            return proxy_page(int(p["status"])), None
+        canned = {"server_error": lambda: proxy_page(int(p["status"])), "raw": lambda: _raw(p)}
+        if fault.name in canned:
+            return canned[fault.name](), None
         if fault.name == "rate_limit":
             answer = engine.rate_limited(float(p["retry_after"]), call)
             retry = p["retry_after"]
@@ -178,6 +193,19 @@ class Handler(BaseHTTPRequestHandler):
             answer = dataclasses.replace(answer, headers={**call.headers, **answer.headers})
         return answer
 
+    def _drip(self, answer: Answer, interval: float) -> None:
+        """Status line, headers and body, one byte at a time: each read is quick, the answer is not."""
+        self._send(answer, flush=False)
+        head: list[bytes] = getattr(self, "_headers_buffer", [])  # http.server's buffered head
+        data = b"".join(head)
+        head.clear()
+        self.close_connection = True
+        body = answer.body if answer.status != 204 and self.command != "HEAD" else b""
+        for byte in data + body:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(interval)
+
     def _read(self) -> Request:
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -193,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
             head_size=head,
         )
 
-    def _send(self, answer: Answer) -> None:
+    def _send(self, answer: Answer, *, flush: bool = True) -> None:
         self.send_response(answer.status)
         if answer.status != 204:
             self.send_header("Content-Type", answer.content_type)
@@ -203,6 +231,10 @@ class Handler(BaseHTTPRequestHandler):
         if answer.close:
             self.send_header("Connection", "close")
             self.close_connection = True
+        if not flush:  # the caller sends the buffered head itself (drip)
+            head: list[bytes] = getattr(self, "_headers_buffer", [])
+            head.append(b"\r\n")
+            return
         self.end_headers()
         if answer.status != 204 and self.command != "HEAD":
             self.wfile.write(answer.body)

@@ -56,6 +56,17 @@ COMMON_KINDS: dict[str, Kind] = {
         Kind("slow", {"seconds": REQUIRED}, doc="the request is applied and answered after `seconds`"),
         Kind("timeout", {"seconds": 30.0}, doc="`slow` with a delay longer than any sane client timeout"),
         Kind("drop", {"after": False}, doc="the connection closes unanswered; after=True applies it first"),
+        Kind(
+            "drip",
+            {"interval": 0.05},
+            doc="the request is applied; its answer is sent one byte every `interval` seconds",
+        ),
+        Kind(
+            "raw",
+            {"status": 200, "body": REQUIRED, "content_type": "text/html", "headers": None, "after": False},
+            doc="this answer instead of the system's (an HTML page, a redirect, a wrong shape); "
+            "after=True applies the request first",
+        ),
         Kind("expire_sessions", session_bound=True, doc="every session is found expired"),
         Kind(
             "record_error",
