@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from officebridge.errors import RemoteProtocolError
+
 Domain = list[Any]
 Fetch = Callable[[Domain, list[list[str]], int], list[dict[str, Any]]]
 
@@ -51,7 +53,10 @@ def _stream(
             yield row[stamp], int(row["id"]), row
         if len(rows) < size:
             return
-        last = (rows[-1][stamp], int(rows[-1]["id"]))
+        key = (rows[-1][stamp], int(rows[-1]["id"]))
+        if last is not None and key <= last:  # the server ignored our keyset bound: never loop forever
+            raise RemoteProtocolError(f"Tryton answered a page that does not move past {last}")
+        last = key
 
 
 def ordered_rows(

@@ -31,7 +31,13 @@ from connectors.tryton.errors import (
     classify_transport,
     outcome_unknown,
 )
-from officebridge.errors import ConfigError, OutcomeUnknownError, SessionExpiredError, UnreachableError
+from officebridge.errors import (
+    AuthenticationError,
+    ConfigError,
+    OutcomeUnknownError,
+    SessionExpiredError,
+    UnreachableError,
+)
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy, retry_call
 from officebridge.secrets import Secret
 
@@ -45,6 +51,7 @@ NOT_IDEMPOTENT = frozenset({"create", "copy", "post", "confirm", "quote", "proce
 class TrytonSettings:
     """Connection settings, validated all at once (see `settings_from`)."""
 
+    conn_id: str
     host: str
     port: int
     database: str
@@ -70,7 +77,7 @@ class TrytonRPC:
 
     @property
     def where(self) -> str:
-        return self.settings.url
+        return f"{self.settings.url} (connection {self.settings.conn_id!r})"
 
     # -- one request ------------------------------------------------------------
 
@@ -125,7 +132,10 @@ class TrytonRPC:
 
     def ensure_login(self) -> None:
         if self.uid is None:
-            self._retry(self._login, "login")
+            try:
+                self._retry(self._login, "login")
+            except AuthenticationError as exc:
+                raise AuthenticationError(f"{exc} on {self.where}") from None
 
     def call(self, model: str, method: str, args: list[Any], context: dict[str, Any] | None = None) -> Any:
         """`model.<model>.<method>(*args, context)`, logged in, retried, classified."""
@@ -175,6 +185,7 @@ def settings_from(connection: Any) -> TrytonSettings:
     if problems:
         raise ConfigError(f"Tryton connection {connection.conn_id!r}: " + "; ".join(problems))
     return TrytonSettings(
+        conn_id=str(connection.conn_id),
         host=str(connection.host),
         port=int(connection.port or (443 if protocol == "https" else 8000)),
         database=str(connection.schema),

@@ -87,7 +87,7 @@ class WriteBatch:
                 updates.append((index, op, int(self.results[first].target_id or 0)))
         self._update(updates)
         self._chunks(archives, lambda ids: self._call("write", [ids, {"active": False}]))
-        self._chunks(deletes, lambda ids: self._call("delete", [ids]))
+        self._chunks(self._existing(deletes), lambda ids: self._call("delete", [ids]))
         return [self.results[i] for i in range(len(ops))]
 
     # -- calls ----------------------------------------------------------------
@@ -172,6 +172,20 @@ class WriteBatch:
             return
         for index, op, target in items:
             self.results[index] = WriteResult.success(op, str(target), fields=tuple(op.values))
+
+    def _existing(self, items: list[Item]) -> list[Item]:
+        """Tryton deletes ids that no longer exist without a word: those fail here, the rest go on."""
+        ids = [target for _, _, target in items]
+        found: set[int] = set()
+        for start in range(0, len(ids), self.chunk):
+            part = ids[start : start + self.chunk]
+            found |= set(self.connector.call(self.model, "search", [[["id", "in", part]], 0, None, None],
+                                             {"active_test": False}))  # fmt: skip
+        for index, op, target in items:
+            if target not in found:
+                message = f"{self.model} has no record {target} (already deleted?)"
+                self.results[index] = WriteResult.failure(op, "MissingError", message, target_id=str(target))
+        return [item for item in items if item[2] in found]
 
     # -- upserts --------------------------------------------------------------
 
