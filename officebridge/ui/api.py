@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from officebridge.ui import actions, auth, overview
 from officebridge.ui.app import Services, services
+from officebridge.ui.runs import logical_runs
 
 router = APIRouter(prefix="/api", tags=["syncs"])
 
@@ -46,10 +47,11 @@ def get_sync(sync: str, user: User, svc: Svc) -> dict[str, Any]:
     return dict(_json(found))
 
 
-@router.get("/syncs/{sync}/runs", summary="Recent runs of a sync, newest first, with counts")
+@router.get("/syncs/{sync}/runs", summary="Recent runs of a sync (one per Airflow DAG run), newest first")
 def list_runs(sync: str, user: User, svc: Svc, limit: Annotated[int, Query(ge=1, le=500)] = 20) -> list[Any]:
     auth.require(user, "GET", sync)
-    return [_json(overview.run_view(r)) for r in svc.store.runs(sync, limit=limit)]
+    rows = (overview.run_view(r) for r in svc.store.runs(sync, limit=overview.RUNS_READ))
+    return [_json(r) for r in logical_runs(rows)[:limit]]
 
 
 @router.get("/dead-letters", summary="Dead letters, newest first (open ones unless asked otherwise)")

@@ -18,16 +18,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from officebridge.errors import OfficeBridgeError
+from officebridge.errors import MappingError, OfficeBridgeError
 from officebridge.mapping import load_mapping
 from officebridge.secrets import redact
 from officebridge.state import DeadLetter, StateStore
 from officebridge.state.records import Run
+from officebridge.ui.runs import RunView, logical_runs
+
+__all__ = ["HEALTH", "MappingCatalogue", "RunView", "SyncView", "run_view", "sync_detail", "syncs"]
 
 # Keys under which the Airflow integration records its run in `runs.detail`; the first present wins.
 AIRFLOW_DAG_KEYS = ("airflow_dag_id", "dag_id")
 AIRFLOW_RUN_KEYS = ("airflow_run_id", "dag_run_id", "airflow_dag_run_id")
 COUNTS_SHOWN = ("read", "created", "updated", "unchanged", "failed")
+RUNS_READ = 200  # state-store rows read per sync to fold into logical runs
+# what a row of the list says about a sync, the ones that need someone first
+HEALTH = ("broken", "failed", "partial", "running", "never run", "healthy")
 
 
 def dag_id_of(sync: str) -> str:
@@ -57,27 +63,8 @@ class MappingInfo:
     schedule: str | None = None
     description: str = ""
     owner: str | None = None
-    problem: str | None = None
-
-
-@dataclass(frozen=True)
-class RunView:
-    id: int
-    sync: str
-    status: str
-    trigger: str
-    started_at: datetime
-    finished_at: datetime | None
-    counts: dict[str, int]
-    error: str | None
-    airflow_dag_id: str | None
-    airflow_run_id: str | None
-
-    @property
-    def duration_s(self) -> float | None:
-        if self.finished_at is None:
-            return None
-        return round((self.finished_at - self.started_at).total_seconds(), 1)
+    problem: str | None = None  # the first problem (the most fundamental one)
+    problems: tuple[str, ...] = ()  # every problem, in the loader's order (causes before knock-ons)
 
 
 def payload_text(letter: DeadLetter) -> str:
@@ -97,6 +84,12 @@ class SyncView:
     links: int
     open_dead_letters: int
     runs: list[RunView] = field(default_factory=list)
+    health: str = "healthy"  # one of HEALTH
+    reason: str = ""  # why, in a few words
+
+    @property
+    def rank(self) -> int:
+        return HEALTH.index(self.health)
 
 
 class MappingCatalogue:
@@ -134,9 +127,12 @@ class MappingCatalogue:
 def _load_info(path: Path) -> MappingInfo:
     try:
         m = load_mapping(path)
+    except MappingError as exc:
+        found = tuple(redact(str(p)) for p in exc.problems) or (type(exc).__name__,)
+        return MappingInfo(name=path.stem, file=str(path), problem=found[0], problems=found)
     except OfficeBridgeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return MappingInfo(name=path.stem, file=str(path), problem=redact(first))
+        return MappingInfo(name=path.stem, file=str(path), problem=redact(first), problems=(redact(first),))
     return MappingInfo(
         name=m.name,
         file=str(path),
@@ -168,6 +164,8 @@ def run_view(run: Run) -> RunView:
         error=redact(run.error) if run.error else None,
         airflow_dag_id=_first(run.detail, AIRFLOW_DAG_KEYS),
         airflow_run_id=_first(run.detail, AIRFLOW_RUN_KEYS),
+        rows=(run.id,),
+        errors=(redact(run.error),) if run.error else (),
     )
 
 
@@ -177,42 +175,58 @@ def letter_view(letter: DeadLetter) -> DeadLetter:
     return dataclasses.replace(letter, message=redact(letter.message or ""), payload=payload)
 
 
-def syncs(store: StateStore, catalogue: MappingCatalogue) -> list[SyncView]:
-    """Every sync known to the mapping folder or to the store, mappings first, by name."""
+def health_of(mapping: MappingInfo | None, last: RunView | None, open_letters: int) -> tuple[str, str]:
+    """(health, reason): a broken mapping first, then the last logical run, then open dead letters."""
+    if mapping is not None and mapping.problem:
+        return "broken", f"mapping does not load ({len(mapping.problems) or 1} problem(s))"
+    if last is not None and last.status == "failed":
+        return "failed", last.error or "the last run failed"
+    if open_letters or (last is not None and last.status == "partial"):
+        return "partial", f"{open_letters} open dead letter(s)"
+    if last is not None and last.status == "running":
+        return "running", "a run is in progress"
+    if last is None:
+        return "never run", ""
+    return "healthy", ""
+
+
+def _view(store: StateStore, name: str, mapping: MappingInfo | None, summary: Any, runs: int) -> SyncView:
+    folded = logical_runs(run_view(r) for r in store.runs(name, limit=RUNS_READ)) if summary else []
+    last = folded[0] if folded else None
+    letters = summary.open_dead_letters if summary else 0
+    health, reason = health_of(mapping, last, letters)
+    return SyncView(
+        name=name,
+        dag_id=dag_id_of(name),
+        mapping=mapping,
+        last_run=last,
+        watermark=summary.watermark if summary else None,
+        links=summary.links if summary else 0,
+        open_dead_letters=letters,
+        runs=folded[:runs],
+        health=health,
+        reason=reason,
+    )
+
+
+def syncs(store: StateStore, catalogue: MappingCatalogue, runs: int = 0) -> list[SyncView]:
+    """Every sync known to the mapping folder or to the store, the unhealthy first, then by name.
+
+    "Last run" is the last logical run (every partition of one DAG run together).
+    """
     mappings = catalogue.by_name()
     summaries = {s.sync: s for s in store.syncs()}
-    views = []
-    for name in sorted(set(mappings) | set(summaries)):
-        s = summaries.get(name)
-        views.append(
-            SyncView(
-                name=name,
-                dag_id=dag_id_of(name),
-                mapping=mappings.get(name),
-                last_run=run_view(s.last_run) if s and s.last_run else None,
-                watermark=s.watermark if s else None,
-                links=s.links if s else 0,
-                open_dead_letters=s.open_dead_letters if s else 0,
-            )
-        )
-    return views
+    views = [_view(store, n, mappings.get(n), summaries.get(n), runs) for n in set(mappings) | set(summaries)]
+    return sorted(views, key=lambda v: (v.rank, v.name))
 
 
 def sync_detail(store: StateStore, catalogue: MappingCatalogue, name: str, runs: int = 20) -> SyncView | None:
-    """One sync with its recent runs; None when neither a mapping nor the store knows it."""
-    found = next((v for v in syncs(store, catalogue) if v.name == name), None)
-    if found is None:
+    """One sync with its recent logical runs; None when neither a mapping nor the store knows it."""
+    mappings = catalogue.by_name()
+    summary = next((s for s in store.syncs() if s.sync == name), None)
+    if name not in mappings and summary is None:
         return None
-    return SyncView(
-        name=found.name,
-        dag_id=found.dag_id,
-        mapping=found.mapping,
-        last_run=found.last_run,
-        watermark=found.watermark,
-        links=found.links,
-        open_dead_letters=found.open_dead_letters,
-        runs=[run_view(r) for r in store.runs(name, limit=runs)],
-    )
+    return _view(store, name, mappings.get(name), summary, runs)
 
 
 def dead_letters(

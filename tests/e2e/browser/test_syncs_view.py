@@ -65,6 +65,9 @@ def test_log_in_open_syncs_see_the_failure_replay_it(
     assert "sanctions list" in row.text and letter.source_id in row.text
     sync_row = browser.find_element(By.CSS_SELECTOR, f"tr[data-sync='{ACCOUNT_SYNC}']")
     assert "partial" in sync_row.text and "salesforce" in sync_row.text.lower()
+    order = [r.get_attribute("data-sync") for r in browser.find_elements(By.CSS_SELECTOR, "tr.sync")]
+    assert order == [ACCOUNT_SYNC, CONTACT_SYNC, "odoo_credit_to_salesforce"]  # the ones needing care first
+    assert sync_row.find_element(By.CSS_SELECTOR, ".health").text == "partial"
     row.find_element(By.TAG_NAME, "summary").click()  # show the payload in the screenshot
     browser.switch_to.default_content()
     browser.save_screenshot(str(screenshots / "syncs.png"))

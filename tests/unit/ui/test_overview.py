@@ -8,6 +8,7 @@ from pathlib import Path
 
 from officebridge.secrets import Secret
 from officebridge.state import NewDeadLetter, StateStore
+from officebridge.state.runs import add_counts
 from officebridge.ui import overview
 
 SHIPPED = Path(__file__).resolve().parents[3] / "mappings"
@@ -90,3 +91,47 @@ def test_syncs_merge_mapping_files_and_store_and_link_airflow_runs(tmp_path: Pat
         )
         assert secret.reveal() not in shown.message + overview.payload_text(shown)
         assert "***" in shown.message
+
+
+def _run(store: StateStore, sync: str, status: str, dag_run: str | None, counts: dict[str, int], *,
+         error: str | None = None) -> int:  # fmt: skip
+    detail = {"airflow_dag_id": f"sync__{sync}", "airflow_run_id": dag_run} if dag_run else {}
+    run_id = store.start_run(sync, trigger="airflow" if dag_run else "cli", detail=detail)
+    store.finish_run(run_id, status=status, error=error, detail={})
+    if counts:  # the counts a batch commit would have added (the store's own SQL, no engine needed)
+        with store.engine.begin() as conn:
+            add_counts(conn, run_id, counts)
+    return run_id
+
+
+def test_a_partitioned_load_is_one_run_and_last_run_is_not_the_last_partition(tmp_path: Path) -> None:
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    for i, n in enumerate((40, 0, 0, 0)):
+        _run(store, ACCOUNTS, "succeeded", "manual__1", {"read": n, "created": n} if i == 0 else {})
+    view = overview.sync_detail(store, overview.MappingCatalogue(_folder(tmp_path)), ACCOUNTS)
+    assert view is not None and view.last_run is not None
+    assert len(view.runs) == 1 and view.runs[0].partitions == 4
+    assert view.last_run.counts["read"] == 40 and view.last_run.status == "succeeded"
+
+
+def test_unhealthy_syncs_come_first_and_a_broken_mapping_has_no_green_badge_and_every_problem(
+    tmp_path: Path,
+) -> None:
+    folder = _folder(tmp_path)
+    (folder / "broken.yaml").write_text(
+        "name: broken\nversion: 1\nsource: {system: salesforce, object: Account}\n"
+        "target: {system: odoo, object: res.partner, match: ref, mode: sideways}\n"
+        "fields:\n  ref: {copy: Id, missing: error}\n  name: {copy: Name, transforms: [shout]}\n"
+    )
+    store = StateStore.open(f"sqlite:///{tmp_path / 'state.db'}")
+    _run(store, "broken", "succeeded", None, {"read": 5})
+    _run(store, ACCOUNTS, "succeeded", "manual__1", {"read": 3})
+    _run(store, ACCOUNTS, "failed", "manual__2", {}, error="check_connections: AuthenticationError: refused")
+    _run(store, "quiet", "succeeded", None, {"read": 1})
+    views = overview.syncs(store, overview.MappingCatalogue(folder))
+    assert [(v.name, v.health) for v in views] == [
+        ("broken", "broken"), (ACCOUNTS, "failed"), ("quiet", "healthy"),
+    ]  # fmt: skip
+    broken = views[0]
+    assert broken.mapping is not None and len(broken.mapping.problems) >= 3  # every problem, not the first
+    assert views[1].last_run is not None and "AuthenticationError" in (views[1].last_run.error or "")
