@@ -236,13 +236,23 @@ class Capabilities:
     lookup_consistent: bool  # False: a record just written may not be found by `lookup` yet
     cursor: CursorKind
     cursor_fields: tuple[str, ...]  # fields a mapping may name as `source.cursor`; the first is the default
-    filter_schema: Mapping[str, Any]  # JSON Schema of the native `source.filter`
+    filter_schema: Mapping[str, Any] | None  # JSON Schema of the native `source.filter`; None: no filter
     max_write_batch: int
     filter_help: str = ""  # one line for analysts: what a filter looks like
+    object_deletes: Mapping[str, DeleteVisibility] = field(default_factory=dict)  # objects that differ
+    object_cursor_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # objects that differ
 
     @property
     def default_cursor(self) -> str:
         return self.cursor_fields[0]
+
+    def cursors_for(self, object_name: str) -> tuple[str, ...]:
+        """The change stamps this object can be read by; the first is its default."""
+        return self.object_cursor_fields.get(object_name, self.cursor_fields)
+
+    def deletes_for(self, object_name: str) -> DeleteVisibility:
+        """How deletions of this object show in reads (some systems differ per object)."""
+        return self.object_deletes.get(object_name, self.deletes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,11 +49,12 @@ MANIFEST = ConnectorManifest(
     capabilities=Capabilities(
         # UPSERT on users and organizations only (by external_id); ARCHIVE nowhere: see connector.py
         operations=frozenset({OpKind.CREATE, OpKind.UPDATE, OpKind.UPSERT, OpKind.DELETE}),
-        deletes=DeleteVisibility.TOMBSTONES,  # tickets: status "deleted"; users: active false; orgs vanish
+        deletes=DeleteVisibility.TOMBSTONES,  # tickets: status "deleted"; users: active false
+        object_deletes={"organizations": DeleteVisibility.NONE},  # a deleted organization just vanishes
         lookup_consistent=False,  # email lookups use search, whose index lags
         cursor=CursorKind.TOKEN,
         cursor_fields=("generated_timestamp",),
-        filter_schema={"type": "null", "description": "Zendesk's incremental exports take no filter"},
+        filter_schema=None,  # the incremental exports take no filter
         filter_help="no filter: the incremental exports return every change",
         max_write_batch=100,  # create_many / update_many / create_or_update_many
     ),

@@ -28,7 +28,9 @@ FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
 
 class ZendeskHarness(ConnectorHarness):
     manifest = MANIFEST
-    writable = WritableObject("organizations", text_field="name", other_field="details", key_field="external_id")
+    # users: read through the cursor export (organizations have only the time-based one, whose
+    # per-second pages cannot split records created in one second: a limit of Zendesk's, tested apart)
+    writable = WritableObject("users", text_field="name", other_field="details", key_field="external_id")
     client_modules = ("zenpy",)
     missing_id = "99999999999"
     unknown_object = "no_such_objects"
@@ -106,5 +108,6 @@ class ZendeskHarness(ConnectorHarness):
         return self._sb()  # type: ignore[return-value]
 
     def operation(self, verb: str, object_name: str) -> str:
-        return {"login": "users.me", "read": f"{object_name}.incremental_time",
+        export = "incremental_time" if object_name == "organizations" else "incremental_cursor"
+        return {"login": "users.me", "read": f"{object_name}.{export}",
                 "create": f"{object_name}.create_many"}.get(verb, f"{object_name}.{verb}")  # fmt: skip

@@ -47,10 +47,10 @@ def check_capabilities(mapping: Mapping, raw: dict[str, Any], out: Collector) ->
         _check_cursor(mapping, caps, out)
         if "filter" in raw_source and raw_source["filter"] is not None:
             _check_filter(mapping.source.system, raw_source["filter"], caps, out)
-        if mapping.source.deletes and caps.deletes is DeleteVisibility.NONE:
+        if mapping.source.deletes and caps.deletes_for(mapping.source.object) is DeleteVisibility.NONE:
             out.add(
                 ("source", "deletes"),
-                f"source.deletes: {mapping.source.system} does not show deleted "
+                f"source.deletes: {mapping.source.system} does not show deleted {mapping.source.object} "
                 "records in its reads, so a sync cannot follow deletions; remove `deletes: true`",
             )
     if target is not None:
@@ -59,12 +59,11 @@ def check_capabilities(mapping: Mapping, raw: dict[str, Any], out: Collector) ->
 
 def _check_cursor(mapping: Mapping, caps: Capabilities, out: Collector) -> None:
     cursor = mapping.source.cursor
-    if cursor is None or cursor in caps.cursor_fields:
+    fields = caps.cursors_for(mapping.source.object)
+    if cursor is None or cursor in fields:
         return
-    allowed = ", ".join(
-        f"{name} (the default)" if i == 0 else name for i, name in enumerate(caps.cursor_fields)
-    )
-    hint = get_close_matches(cursor, caps.cursor_fields, n=1)
+    allowed = ", ".join(f"{name} (the default)" if i == 0 else name for i, name in enumerate(fields))
+    hint = get_close_matches(cursor, fields, n=1)
     extra = f"; did you mean {hint[0]!r}?" if hint else ""
     out.add(
         ("source", "cursor"),
@@ -74,6 +73,11 @@ def _check_cursor(mapping: Mapping, caps: Capabilities, out: Collector) -> None:
 
 
 def _check_filter(system: str, value: Any, caps: Capabilities, out: Collector) -> None:
+    if caps.filter_schema is None:
+        hint = f" ({caps.filter_help})" if caps.filter_help else ""
+        out.add(("source", "filter"), f"source.filter: {system} reads take no native filter{hint}; "
+                "remove it, or filter mapped records with `where`")  # fmt: skip
+        return
     validator_class = jsonschema.validators.validator_for(caps.filter_schema)
     error = best_match(validator_class(caps.filter_schema).iter_errors(value))
     if error is None:

@@ -42,8 +42,11 @@ def _json(value: Any) -> Any:
 
 def _per_system(system: str, found: ConnectorManifest) -> dict[str, Any]:
     caps = found.capabilities
-    cursors = ", ".join(caps.cursor_fields)
-    filter_schema = {**_json(dict(caps.filter_schema))}
+    every = list(
+        dict.fromkeys([*caps.cursor_fields, *(f for fs in caps.object_cursor_fields.values() for f in fs)])
+    )
+    cursors = ", ".join(every)
+    filter_schema = {"type": "null"} if caps.filter_schema is None else {**_json(dict(caps.filter_schema))}
     if caps.filter_help:
         filter_schema["description"] = f"{found.label}: {caps.filter_help}"
     return {
@@ -55,7 +58,7 @@ def _per_system(system: str, found: ConnectorManifest) -> dict[str, Any]:
             "properties": {
                 "cursor": {
                     "description": f"{found.label} change stamps: {cursors} (default {caps.default_cursor}).",
-                    "enum": list(caps.cursor_fields),
+                    "enum": every,
                 },
                 "filter": filter_schema,
             }

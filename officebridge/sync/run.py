@@ -1,13 +1,19 @@
 """One run of one sync: extract -> map -> resolve -> diff -> write -> record.
 
-The run holds one batch at a time. For each batch it plans every record,
-writes the changes in target-sized chunks, then records links, dead letters,
-counts and the new watermark in one state-store transaction. A crash between
-the write and that transaction is safe: the watermark has not moved, so the
-rerun reads the batch again and finds the written records through the match
-field instead of creating them twice. The watermark is the highest change
-stamp of the page (timestamp cursors, re-read with an overlap window) or the
-page's resume token (token cursors, resumed exactly, no overlap).
+The run holds one batch at a time. For each batch it plans every record and
+writes the changes in target-sized chunks of one kind; the links, dead letters
+and counts of each chunk are committed as soon as its answer is in, and the
+batch's watermark only after the last chunk. So when a later chunk fails
+transiently, the records that landed are already linked: the rest of the batch
+is planned again and nothing is written twice, in every mode, with or without a
+match field. A crash between a chunk's answer and its commit is covered by the
+match field (the rerun finds what landed); a mapping without one (`mode:
+insert`) has that one window, and its writes of unknown outcome are never resent
+by the engine (nothing can find them): they stay open until a person checks.
+
+The watermark is the highest change stamp of the page, never later than the
+run's start (a source clock running ahead must not hide later changes; such
+stamps are counted in the run's notes), or the page's resume token.
 """
 
 from __future__ import annotations
@@ -34,13 +40,16 @@ from officebridge.connector import (
     WriteStatus,
     invalid_op,
 )
-from officebridge.errors import RecordError, RetriableError, SyncLockedError
+from officebridge.errors import RecordError, RetriableError
 from officebridge.quality.gate import QualityGate
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 from officebridge.secrets import MASK, redact
 from officebridge.state import LinkWrite, NewDeadLetter, StateStore
 from officebridge.sync.counts import Counts
+from officebridge.sync.lifecycle import Life, lifecycle
+from officebridge.sync.notes import RunNotes
 from officebridge.sync.plan import (
+    ADOPT,
     ARCHIVE,
     CREATE,
     DELETE,
@@ -55,6 +64,7 @@ from officebridge.sync.plan import (
 log = logging.getLogger(__name__)
 DEFAULT_OVERLAP = timedelta(minutes=5)
 _WRITE_ACTIONS = (CREATE, UPDATE, ARCHIVE, DELETE)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +77,7 @@ class RunOptions:
     retry: RetryPolicy = DEFAULT_POLICY  # for whole batches whose write failed transiently
     settle: timedelta = timedelta(minutes=2)  # how long a write of unknown outcome may still land
     detail: Mapping[str, Any] | None = None  # recorded in the run's detail (e.g. the Airflow run id)
+    settle_batch: int = 500  # writes of unknown outcome settled per committed chunk
 
 
 @dataclass(slots=True)
@@ -79,6 +90,7 @@ class RunResult:
     error: str | None = None
     watermark: Watermark | None = None
     dead_letters: list[NewDeadLetter] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)  # future stamps, late arrivals, re-created, ...
 
 
 DEFAULT_OPTIONS = RunOptions()
@@ -117,7 +129,21 @@ class SyncRun:
         self.writes: Capabilities = target.manifest.capabilities
         most = self.writes.max_write_batch
         self.write_batch = max(1, min(mapping.target.batch_size or most, most))
-        self.cursor: str = mapping.source.cursor or self.reads.default_cursor
+        self.cursor: str = mapping.source.cursor or self.reads.cursors_for(mapping.source.object)[0]
+        self.started_at = datetime.now(UTC)
+        self.previous: Watermark | None = None  # the watermark when this run began
+        self.notes = RunNotes(options.overlap)
+        self.life: Life | None = None
+
+    def begin(self) -> None:
+        """A new run starts (called by the lifecycle once the lock is held)."""
+        self.started_at = datetime.now(UTC)
+        self.previous = self.store.watermark(self.sync)
+        self.notes = RunNotes(self.options.overlap)
+
+    def beat(self) -> None:
+        if self.life is not None:
+            self.life.beat()
 
     # --- reading ---------------------------------------------------------------
 
@@ -156,95 +182,126 @@ class SyncRun:
         if self.token_cursor:
             return page.resume
         stamps = [r.cursor for r in page.records if r.cursor is not None]
-        return max(stamps) if stamps else None
+        return self.clamped(max(stamps)) if stamps else None
+
+    def clamped(self, stamp: datetime) -> datetime:
+        """A stamp as a watermark: never past this run's start (future stamps are noted when read)."""
+        return min(stamp, self.started_at)
+
+    def _observe(self, records: list[SourceRecord], since: Watermark | None) -> None:
+        for r in records:
+            if r.cursor is None:
+                continue
+            if r.cursor > self.started_at:
+                self.notes.future(r.cursor)
+            if isinstance(since, datetime) and r.cursor < since:
+                self.notes.too_old(r.cursor)
 
     # --- the run ---------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> RunResult:
-        started = time.monotonic()
-        counts = Counts()
-        with self.store.lock(self.sync, ttl=self.options.lock_ttl) as lock:
-            self._close_interrupted_runs()
-            detail = dict(self.options.detail or {})
-            run_id = self.store.start_run(self.sync, trigger=self.options.trigger, detail=detail)
-            try:
-                counts.add(self._settle_unknown_writes(run_id))
-                for page in self.batches(self.since()):
-                    counts.add(self.process(run_id, page.records, watermark=self.mark_after(page)))
-                    lock.heartbeat()
-                    if progress is not None:
-                        progress(counts)
-            except BaseException as exc:
-                error = redact(f"{type(exc).__name__}: {exc}")
-                quality = self.quality.finish(run_id, "failed")
-                self.store.finish_run(run_id, status="failed", error=error, detail=quality)
-                raise
-            status = "partial" if counts.failed else "succeeded"
-            self.store.finish_run(run_id, status=status, detail=self.quality.finish(run_id, status))
-        return RunResult(
-            self.sync,
-            run_id,
-            status,
-            counts,
-            time.monotonic() - started,
-            watermark=self.store.watermark(self.sync),
-        )
+        with lifecycle(self) as life:
+            self.life = life
+            self.settle_unknown_writes(life)
+            since = self.since()
+            for page in self.batches(since):
+                self._observe(page.records, since)
+                life.counts.add(self.process(life.run_id, page.records, watermark=self.mark_after(page)))
+                life.beat()
+                if progress is not None:
+                    progress(life.counts)
+        assert life.result is not None
+        return life.result
 
-    def _settle_unknown_writes(self, run_id: int) -> Counts:
+    @property
+    def can_find(self) -> bool:
+        """Whether a record that may have landed can be found in the target (a match field)."""
+        return self.planner.match_field is not None
+
+    def settle_unknown_writes(self, life: Life) -> None:
         """Records whose earlier write had an unknown outcome go through again, once it has settled.
 
         Planning looks each one up through the match field first, so a write that did
-        land is adopted and updated, and only one that did not is created.
+        land is adopted, and only one that did not is created. They go in committed
+        chunks of `settle_batch` (a transient failure loses one chunk's work, not all).
+        Without a match field nothing can find them: they stay parked, never resent.
         """
         settled = datetime.now(UTC) - self.options.settle
-        unknown = [
-            d
-            for d in self.store.dead_letters(self.sync, "open", limit=100_000)
-            if d.error_code == OUTCOME_UNKNOWN
-        ]
         # not settled yet: leave them parked, even when the overlap window reads them again
-        self.parked = {d.source_id for d in unknown if d.updated_at > settled}
-        counts, _found = self.reprocess(run_id, [d.source_id for d in unknown if d.updated_at <= settled])
-        return counts
+        self.parked = self.store.open_letter_ids(self.sync, OUTCOME_UNKNOWN, after=settled)
+        if not self.can_find:
+            self.parked |= self.store.open_letter_ids(self.sync, OUTCOME_UNKNOWN, after=_EPOCH)
+            return
+        after = 0
+        while True:
+            page = self.store.open_letters_page(
+                self.sync, OUTCOME_UNKNOWN, before=settled, after_id=after, limit=self.options.settle_batch
+            )
+            if not page:
+                return
+            after = page[-1].id
+            counts, _found = self.reprocess(life.run_id, [d.source_id for d in page])
+            life.counts.add(counts)
+            life.beat()
 
     def reprocess(self, run_id: int, ids: list[str]) -> tuple[Counts, set[str]]:
-        """Read these records again by id and sync them, without moving the watermark.
+        """Read these records again by id and sync them in committed chunks, without moving the watermark.
 
         Returns the counts and the ids the source still has. The watermark stays: a
         record read again may be newer than records the next run has still to read.
         """
-        if not ids:
-            return Counts(), set()
-        records = self.source.fetch(self.mapping.source.object, list(self.compiled.source_fields), ids)
-        counts = self.process(run_id, records) if records else Counts()
-        return counts, {r.id for r in records}
-
-    def _close_interrupted_runs(self) -> None:
-        """Runs still 'running' while we hold the lock died mid-way (killed, host lost): say so.
-
-        Partition runs of an initial load hold per-partition locks, not ours: while one
-        is recent enough to be alive, this run must wait rather than race it.
-        """
-        recent = datetime.now(UTC) - timedelta(seconds=self.options.lock_ttl)
-        for stale in self.store.runs(self.sync, limit=50):
-            if stale.status != "running":
-                continue
-            if "partition" in (stale.detail or {}) and stale.started_at > recent:
-                raise SyncLockedError(
-                    f"sync {self.sync!r}: a partitioned initial load is running (run {stale.id}); "
-                    "try again after it"
-                )
-            self.store.finish_run(
-                stale.id, status="failed", error="interrupted: the process stopped before the run finished"
-            )
+        counts, found = Counts(), set[str]()
+        step = max(1, self.options.settle_batch)
+        for start in range(0, len(ids), step):
+            chunk = ids[start : start + step]
+            records = self.source.fetch(self.mapping.source.object, list(self.compiled.source_fields), chunk)
+            if records:
+                counts.add(self.process(run_id, records, reread=True))
+            found |= {r.id for r in records}
+            self.beat()
+        return counts, found
 
     def process(
-        self, run_id: int, records: list[SourceRecord], *, watermark: Watermark | None = None
+        self,
+        run_id: int,
+        records: list[SourceRecord],
+        *,
+        watermark: Watermark | None = None,
+        reread: bool = False,
     ) -> Counts:
-        """Plan, write and record one batch, with the watermark to commit after it; returns its counts."""
+        """Plan, write and record one batch, with the watermark to commit after it; returns its counts.
+
+        Each write chunk is committed as it lands (see the module docstring); what
+        is left (unchanged, skipped, adopted, failed in planning) and the watermark
+        go in one last commit.
+        """
         todo = [r for r in records if r.id not in self.parked]
-        plans, results = self._plan_and_write(todo)
-        counts, links, deleted, letters, resolved = self.outcome(plans, results)
+        total = Counts()
+        committed: set[str] = set()
+        attempt = 1
+        while True:
+            pending = [r for r in todo if r.id not in committed]
+            plans = self.planner.plan(pending)
+            self.quality.apply(plans)  # schema and expectations: may fail plans or reject the batch
+            try:
+                total.add(self._write_committed(run_id, plans, committed))
+                break
+            except RetriableError as exc:
+                if attempt >= self.options.retry.attempts:
+                    raise
+                wait = self.options.retry.delay(attempt, exc.retry_after)
+                log.warning(
+                    "%s: write failed (%s); planning the rest of the batch again in %.1fs",
+                    self.sync,
+                    exc,
+                    wait,
+                )
+                time.sleep(wait)
+                attempt += 1
+        rest = [p for p in plans if p.action not in _WRITE_ACTIONS]
+        if not reread:
+            self._note_late(plans)
+        counts, links, deleted, letters, resolved = self.outcome(rest, {})
         counts.read += len(records) - len(todo)
         counts.skipped += len(records) - len(todo)  # parked: their open dead letter still stands for them
         self.store.commit_batch(
@@ -257,51 +314,114 @@ class SyncRun:
             watermark=watermark,
             counts=counts.as_dict(),
         )
-        return counts
+        total.add(counts)
+        return total
 
-    def _plan_and_write(self, records: list[SourceRecord]) -> tuple[list[Planned], dict[str, WriteResult]]:
-        """Plan and write a batch; when the target refused it transiently, plan again and retry.
+    def _note_late(self, plans: list[Planned]) -> None:
+        """Changes read again in the overlap window that the last run never saw: they arrived late."""
+        mark = self.previous
+        if not isinstance(mark, datetime):
+            return
+        for p in plans:
+            if p.action in (CREATE, UPDATE) and p.record.cursor is not None and p.record.cursor < mark:
+                self.notes.late(mark - p.record.cursor)
 
-        Earlier chunks of the batch may have landed; planning again finds them through
-        the match field, so they are updated, not created twice. (Writes whose outcome is
-        unknown are not retried here at all: see `write`.)
-        """
-        attempt = 1
-        while True:
-            plans = self.planner.plan(records)
-            self.quality.apply(plans)  # schema and expectations: may fail plans or reject the batch
-            try:
-                return plans, self.write(plans)
-            except RetriableError as exc:
-                if attempt >= self.options.retry.attempts:
-                    raise
-                wait = self.options.retry.delay(attempt, exc.retry_after)
-                log.warning("%s: write failed (%s); planning the batch again in %.1fs", self.sync, exc, wait)
-                time.sleep(wait)
-                attempt += 1
+    def _write_committed(self, run_id: int, plans: list[Planned], committed: set[str]) -> Counts:
+        """Write the plans' operations chunk by chunk, committing each chunk's outcome as it lands."""
+        total = Counts()
+        for chunk in self.chunks([p for p in plans if p.action in _WRITE_ACTIONS]):
+            results = self.write(chunk)
+            results = self._recreate_missing(chunk, results)
+            counts, links, deleted, letters, resolved = self.outcome(chunk, results)
+            self.store.commit_batch(
+                self.sync,
+                run_id,
+                links=links,
+                deleted=deleted,
+                dead_letters=letters,
+                resolved=resolved,
+                counts=counts.as_dict(),
+            )
+            committed.update(p.record.id for p in chunk)
+            total.add(counts)
+            self.beat()
+        return total
+
+    def chunks(self, plans: list[Planned]) -> Iterator[list[Planned]]:
+        """Target-sized chunks of one action each: one connector request per chunk, so an error
+        raised by one request never hides the answers of another that landed."""
+        by_action: dict[str, list[Planned]] = {}
+        for p in plans:
+            by_action.setdefault(p.action, []).append(p)
+        for group in by_action.values():
+            for start in range(0, len(group), self.write_batch):
+                yield group[start : start + self.write_batch]
 
     def write(self, plans: list[Planned]) -> dict[str, WriteResult]:
-        """Send the plans' operations in target-sized chunks; one result per plan, by source id.
+        """Send one chunk's operations; one result per plan, by source id.
 
         Each op is checked against the target's capabilities first (`invalid_op`, the one
         check): an op that cannot be sent fails here, alone. A result of unknown outcome is
-        parked by `outcome` (never resent blindly); see `_settle_unknown_writes`.
+        parked by `outcome` (never resent blindly); see `settle_unknown_writes`.
         """
-        todo = [p for p in plans if p.action in _WRITE_ACTIONS]
         results: dict[str, WriteResult] = {}
         obj = self.mapping.target.object
-        for start in range(0, len(todo), self.write_batch):
-            ops: list[WriteOp] = []
-            for p in todo[start : start + self.write_batch]:
-                op = p.op(self.planner.match_field)
-                refused = invalid_op(op, self.writes, obj)
-                if refused is None:
-                    ops.append(op)
-                else:
-                    results[op.ref] = refused
-            for result in self.target.write(obj, ops) if ops else []:
-                results[result.ref] = result
+        ops: list[WriteOp] = []
+        for p in plans:
+            op = p.op(self.planner.match_field)
+            refused = invalid_op(op, self.writes, obj)
+            if refused is None:
+                ops.append(op)
+            else:
+                results[op.ref] = refused
+        for result in self.target.write(obj, ops) if ops else []:
+            results[result.ref] = result
         return results
+
+    def _recreate_missing(
+        self, chunk: list[Planned], results: dict[str, WriteResult]
+    ) -> dict[str, WriteResult]:
+        """Updates refused because the linked target record was deleted by hand: create it again.
+
+        The match field tells "gone" from any other refusal (a record that is still
+        there is found). Mode update never creates: it says so in a dead letter.
+        """
+        failed = [
+            p
+            for p in chunk
+            if p.action == UPDATE
+            and p.record.id in results
+            and results[p.record.id].status is WriteStatus.FAILED
+        ]
+        keyed = {p.record.id: (p.values or {}).get(self.planner.match_field or "") for p in failed}
+        keys = [k for k in keyed.values() if k not in (None, "")]
+        if not keys or not self.can_find:
+            return results
+        found, _refused = self.planner.find(sorted(set(keys), key=str))
+        gone = [p for p in failed if keyed[p.record.id] not in (None, "") and keyed[p.record.id] not in found]
+        if not gone:
+            return results
+        if self.planner.mode == "update":
+            for p in gone:
+                results[p.record.id] = WriteResult(
+                    p.record.id,
+                    WriteStatus.FAILED,
+                    p.target_id,
+                    error_code="TARGET_RECORD_GONE",
+                    message=f"the linked {self.mapping.target.object} {p.target_id} was deleted in the "
+                    "target; mode update never creates one: create it by hand or change the mode, "
+                    "then replay",
+                )
+            return results
+        for p in gone:
+            p.action, p.target_id, p.reason = (
+                CREATE,
+                None,
+                "the linked target record was deleted; created again",
+            )
+        again = self.write(gone)
+        self.notes.recreated += sum(1 for r in again.values() if r.ok)
+        return results | again
 
     def outcome(
         self, plans: list[Planned], results: dict[str, WriteResult]
@@ -338,6 +458,12 @@ class SyncRun:
             elif p.action == UNCHANGED:
                 counts.unchanged += 1
                 resolved.append(source_id)
+            elif p.action == ADOPT:  # found, linked, not written (mode insert)
+                assert p.target_id is not None
+                links.append(LinkWrite(source_id, p.target_id, p.source_hash or "", p.target_hash or ""))
+                resolved.append(source_id)
+                counts.skipped += 1
+                self.notes.adopted += 1
             elif p.action == SKIPPED:
                 counts.skipped += 1
         return counts, links, deleted, letters, resolved

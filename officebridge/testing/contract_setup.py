@@ -18,6 +18,7 @@ from officebridge.connector import (
     Connector,
     ConnectorManifest,
     CursorKind,
+    DeleteVisibility,
     FieldKind,
     OpKind,
     manifests,
@@ -38,7 +39,9 @@ class SetupContract:
         assert caps.operations and caps.operations <= set(OpKind)
         assert caps.cursor_fields and len(set(caps.cursor_fields)) == len(caps.cursor_fields)
         assert caps.max_write_batch >= 1
-        Draft202012Validator.check_schema(dict(caps.filter_schema))
+        if caps.filter_schema is not None:
+            Draft202012Validator.check_schema(dict(caps.filter_schema))
+        assert set(caps.object_deletes.values()) <= set(DeleteVisibility)
         contract = m.connection
         assert contract.default_conn_id == f"{m.system}_default"
         assert contract.conn_type and contract.hook_name
@@ -125,7 +128,7 @@ class SetupContract:
         if w.key_field is not None:
             assert info.fields[w.key_field].external_id
         if h.manifest.capabilities.cursor is CursorKind.TIMESTAMP:
-            for cursor in h.manifest.capabilities.cursor_fields:
+            for cursor in h.manifest.capabilities.cursors_for(w.name):
                 assert info.fields[cursor].kind is FieldKind.DATETIME and info.fields[cursor].readonly
         with pytest.raises(ConfigError):
             conn.describe(h.unknown_object)

@@ -52,12 +52,13 @@ def flat(pages: Iterable[list[SourceRecord]]) -> list[SourceRecord]:
 
 
 def tagged(h: ConnectorHarness, conn: Connector, value: str, **options: Any) -> list[SourceRecord]:
-    """Records whose `other_field` is `value` (through the native filter)."""
+    """Records whose `other_field` is `value`: through the native filter, or read and picked here
+    when the system has none (`filter_schema` None)."""
     w = h.writable
-    request = ReadRequest(
-        w.name, (w.text_field, w.other_field), filter=h.equals_filter(w.other_field, value), **options
-    )
-    return flat(read_all(conn, request))
+    native = h.equals_filter(w.other_field, value) if h.manifest.capabilities.filter_schema else None
+    request = ReadRequest(w.name, (w.text_field, w.other_field), filter=native, **options)
+    found = flat(read_all(conn, request))
+    return found if native is not None else [r for r in found if r.fields.get(w.other_field) == value]
 
 
 def encodings(secret: str, login: str | None) -> set[str]:

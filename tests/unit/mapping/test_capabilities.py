@@ -7,6 +7,7 @@ registered for these tests the way an installed plug-in would be.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -130,9 +131,27 @@ def test_deletes_asked_of_a_source_that_never_shows_them_are_refused() -> None:
     source = "  system: ledger\n  object: entry\n  deletes: true\n"
     [message] = problems(mapping(source, ODOO, "  ref: id\n"))
     assert message == (
-        "m.yaml:5:12: [source.deletes] source.deletes: ledger does not show deleted records in its reads, "
-        "so a sync cannot follow deletions; remove `deletes: true`"
+        "m.yaml:5:12: [source.deletes] source.deletes: ledger does not show deleted entry records in its "
+        "reads, so a sync cannot follow deletions; remove `deletes: true`"
     )
+
+
+def test_delete_visibility_may_differ_per_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    caps = dataclasses.replace(LEDGER.capabilities, deletes=DeleteVisibility.TOMBSTONES,
+                               object_deletes={"entry": DeleteVisibility.NONE})  # fmt: skip
+    monkeypatch.setitem(manifests(), "ledger", dataclasses.replace(LEDGER, capabilities=caps))
+    entry = "  system: ledger\n  object: entry\n  deletes: true\n"
+    assert problems(mapping(entry, ODOO, "  ref: id\n"))
+    journal = "  system: ledger\n  object: journal\n  deletes: true\n"
+    assert ok(mapping(journal, ODOO, "  ref: id\n")).source.deletes
+
+
+def test_a_filter_for_a_system_without_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    caps = dataclasses.replace(LEDGER.capabilities, filter_schema=None, filter_help="reads return every change")
+    monkeypatch.setitem(manifests(), "ledger", dataclasses.replace(LEDGER, capabilities=caps))
+    source = "  system: ledger\n  object: entry\n  filter: {status: open}\n"
+    [message] = problems(mapping(source, ODOO, "  ref: id\n"))
+    assert message.startswith("m.yaml:5:") and "ledger reads take no native filter (reads return every" in message
 
 
 def test_every_refusal_is_reported_at_once() -> None:
@@ -168,3 +187,12 @@ def test_datetime_styles_come_from_the_installed_manifests() -> None:
     )
     styles = ", ".join(["iso", *sorted(manifests())])  # "ledger" is among the installed systems
     assert f"datetime.to must be one of {styles} (got 'ledgr'); did you mean 'ledger'?" in message
+
+
+def test_cursor_fields_may_differ_per_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    caps = dataclasses.replace(LEDGER.capabilities, object_cursor_fields={"journal": ("posted_at",)})
+    monkeypatch.setitem(manifests(), "ledger", dataclasses.replace(LEDGER, capabilities=caps))
+    journal = "  system: ledger\n  object: journal\n  cursor: posted_at\n"
+    assert ok(mapping(journal, ODOO, "  ref: id\n")).source.cursor == "posted_at"
+    [message] = problems(mapping("  system: ledger\n  object: entry\n  cursor: posted_at\n", ODOO, "  ref: id\n"))
+    assert "source.cursor 'posted_at' is not a change stamp ledger can read by" in message
