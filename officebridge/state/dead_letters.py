@@ -101,6 +101,36 @@ def query(conn: Connection, sync: str | None, status: str | None, limit: int) ->
     return [to_dead_letter(row) for row in conn.execute(stmt)]
 
 
+def open_page(
+    conn: Connection, sync: str, code: str, *, before: datetime, after_id: int, limit: int
+) -> list[DeadLetter]:
+    """Open letters of one error code last touched before `before`, by id after `after_id` (a keyset page)."""
+    stmt = (
+        sa.select(dead_letters)
+        .where(
+            dead_letters.c.sync == sync,
+            dead_letters.c.status == "open",
+            dead_letters.c.error_code == code,
+            dead_letters.c.updated_at <= before,
+            dead_letters.c.id > after_id,
+        )
+        .order_by(dead_letters.c.id)
+        .limit(limit)
+    )
+    return [to_dead_letter(row) for row in conn.execute(stmt)]
+
+
+def open_ids(conn: Connection, sync: str, code: str, *, after: datetime) -> set[str]:
+    """Source ids with an open letter of this code touched after `after` (writes not settled yet)."""
+    stmt = sa.select(dead_letters.c.source_id).where(
+        dead_letters.c.sync == sync,
+        dead_letters.c.status == "open",
+        dead_letters.c.error_code == code,
+        dead_letters.c.updated_at > after,
+    )
+    return set(conn.execute(stmt).scalars())
+
+
 def get(conn: Connection, id_: int) -> DeadLetter | None:
     row = conn.execute(sa.select(dead_letters).where(dead_letters.c.id == id_)).first()
     return None if row is None else to_dead_letter(row)

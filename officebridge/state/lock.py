@@ -148,3 +148,21 @@ def _take_over_if_stale(engine: Engine, sync: str, values: dict[str, Any]) -> bo
             .values(**{k: v for k, v in values.items() if k != "sync"})
         )
         return bool(result.rowcount == 1)
+
+
+def live_holders(engine: Engine, *, name: str | None = None, prefix: str | None = None) -> list[str]:
+    """Names of locks held now (not expired, owner not certainly dead): `name` exactly or by `prefix`.
+
+    Runs and partitions of one sync hold different rows; each checks the other's
+    after taking its own, so of two that start together at least one sees the other.
+    """
+    now = utcnow()
+    stmt = sa.select(sync_locks.c.sync, sync_locks.c.owner).where(sync_locks.c.expires_at > now)
+    if name is not None:
+        stmt = stmt.where(sync_locks.c.sync == name)
+    if prefix is not None:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(sync_locks.c.sync.like(escaped + "%", escape="\\"))
+    with engine.connect() as conn:
+        rows = list(conn.execute(stmt))
+    return sorted(row.sync for row in rows if not owner_is_dead(row.owner))

@@ -217,6 +217,18 @@ class StateStore:
         with self._engine.connect() as conn:
             return _dead.query(conn, sync, status, limit)
 
+    def open_letters_page(
+        self, sync: str, code: str, *, before: datetime, after_id: int = 0, limit: int = 1000
+    ) -> list[DeadLetter]:
+        """Open letters of `code` last touched at or before `before`, oldest id first after `after_id`."""
+        with self._engine.connect() as conn:
+            return _dead.open_page(conn, sync, code, before=before, after_id=after_id, limit=limit)
+
+    def open_letter_ids(self, sync: str, code: str, *, after: datetime) -> set[str]:
+        """Source ids whose open letter of `code` was touched after `after`."""
+        with self._engine.connect() as conn:
+            return _dead.open_ids(conn, sync, code, after=after)
+
     def dead_letter(self, id: int) -> DeadLetter | None:
         with self._engine.connect() as conn:
             return _dead.get(conn, id)
@@ -227,6 +239,10 @@ class StateStore:
             return _dead.set_status(conn, ids, status, utcnow())
 
     # --- lock ----------------------------------------------------------------
+
+    def live_locks(self, *, name: str | None = None, prefix: str | None = None) -> list[str]:
+        """Names of locks held right now, exactly `name` or starting with `prefix`."""
+        return _lock.live_holders(self._engine, name=name, prefix=prefix)
 
     @contextmanager
     def lock(self, sync: str, *, ttl: float = 300) -> Iterator[_lock.Lock]:

@@ -24,7 +24,6 @@ query). Skewed data gives uneven windows, never a wrong result.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,9 +31,9 @@ from typing import Any
 
 from officebridge.connector import CursorKind, SourceRecord, Watermark
 from officebridge.errors import StateError
-from officebridge.secrets import redact
 from officebridge.state import StateStore
 from officebridge.sync.counts import Counts
+from officebridge.sync.lifecycle import lifecycle, partition_lock
 from officebridge.sync.run import RunResult, SyncRun
 
 MAX_PARTITIONS = 64
@@ -132,60 +131,43 @@ def plan_partitions(run: SyncRun, count: int, *, now: datetime | None = None) ->
 
 
 def lock_name(sync: str, part: Partition) -> str:
-    return f"{sync}#partition-{part.index}-of-{part.count}"
+    return partition_lock(sync, part.index, part.count)
 
 
 def run_partition(run: SyncRun, part: Partition) -> RunResult:
     """Run one window without moving the watermark; the run's detail records the highest stamp written.
 
-    An incremental "partition" is simply an ordinary run.
+    The same lifecycle as every run (quality detail, report, notes, interrupted runs
+    closed by heartbeat); its own lock, refused while an ordinary run holds the
+    sync's. An incremental "partition" is simply an ordinary run.
     """
     if part.incremental:
         return run.run()
-    started = time.monotonic()
-    store, sync = run.store, run.sync
-    counts = Counts()
-    highest: datetime | None = None
-    with store.lock(lock_name(sync, part), ttl=run.options.lock_ttl) as lock:
-        _close_interrupted(run, part)
-        info = {**(run.options.detail or {}), "partition": part.as_dict()}
-        run_id = store.start_run(sync, trigger=run.options.trigger, detail=info)
-        try:
-            for page in run.batches(part.since, until=part.until):
-                records = page.records
-                inside = [r for r in records if part.contains(r.cursor)]  # `until` bounds it; be sure
-                if inside:
-                    counts.add(run.process(run_id, inside))
-                    stamps = [r.cursor for r in inside if r.cursor is not None]
-                    if stamps:
-                        highest = max([*stamps, highest] if highest else stamps)
-                lock.heartbeat()
-                if _beyond(part, records):
-                    break  # batches come ordered by cursor: the rest lies in later windows
-        except BaseException as exc:
-            store.finish_run(run_id, status="failed", error=redact(f"{type(exc).__name__}: {exc}"))
-            raise
-        status = "partial" if counts.failed else "succeeded"
-        store.finish_run(
-            run_id, status=status, detail={"max_cursor": highest.isoformat() if highest else None}
-        )
-    return RunResult(sync, run_id, status, counts, time.monotonic() - started, watermark=highest)
+    with lifecycle(run, partition=part.as_dict()) as life:
+        run.life = life
+        highest: datetime | None = None
+        for page in run.batches(part.since, until=part.until):
+            records = page.records
+            inside = [r for r in records if part.contains(r.cursor)]  # `until` bounds it; be sure
+            if inside:
+                run._observe(inside, part.since)
+                life.counts.add(run.process(life.run_id, inside))
+                stamps = [r.cursor for r in inside if r.cursor is not None]
+                if stamps:
+                    top = run.clamped(max(stamps))  # never a watermark past the run's start
+                    highest = top if highest is None else max(highest, top)
+            life.detail["max_cursor"] = highest.isoformat() if highest else None
+            life.beat()
+            if _beyond(part, records):
+                break  # batches come ordered by cursor: the rest lies in later windows
+        life.detail["max_cursor"] = highest.isoformat() if highest else None
+    assert life.result is not None
+    life.result.watermark = highest
+    return life.result
 
 
 def _beyond(part: Partition, records: Sequence[SourceRecord]) -> bool:
     return part.until is not None and any(r.cursor is not None and r.cursor >= part.until for r in records)
-
-
-def _close_interrupted(run: SyncRun, part: Partition) -> None:
-    """A retried partition task finds its previous attempt's run still 'running': close it."""
-    for stale in run.store.runs(run.sync, limit=200):
-        mine = (stale.detail or {}).get("partition", {})
-        if stale.status == "running" and mine.get("index") == part.index and mine.get("count") == part.count:
-            run.store.finish_run(
-                stale.id,
-                status="failed",
-                error="interrupted: the partition stopped before it finished",
-            )
 
 
 def finish_partitions(store: StateStore, sync: str, run_ids: Iterable[int | None]) -> Watermark | None:

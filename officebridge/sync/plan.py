@@ -2,11 +2,13 @@
 
 Planning reads (state store links, target lookups) but never writes, so the same
 code serves `preview` and `run`. Every source record ends up with exactly one
-action: create, update, archive, delete, unchanged, skipped or failed.
+action: create, update, archive, delete, adopt (link a record found in the
+target without writing it: mode insert), unchanged, skipped or failed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +16,11 @@ from officebridge.connector import Connector, OpKind, SourceRecord, WriteOp
 from officebridge.errors import RecordError
 from officebridge.state import Link, StateStore
 from officebridge.sync.hashing import content_hash
+from officebridge.sync.keys import bisected, field_pattern, hashable, key_problem
 from officebridge.sync.references import ReferenceResolver
 
 CREATE, UPDATE, ARCHIVE, DELETE = "create", "update", "archive", "delete"
-UNCHANGED, SKIPPED, FAILED = "unchanged", "skipped", "failed"
+UNCHANGED, SKIPPED, FAILED, ADOPT = "unchanged", "skipped", "failed", "adopt"
 _OP_KIND = {CREATE: OpKind.CREATE, UPDATE: OpKind.UPDATE, ARCHIVE: OpKind.ARCHIVE, DELETE: OpKind.DELETE}
 
 
@@ -58,6 +61,7 @@ class Planner:
         self.target = target
         self.store = store
         self.references = ReferenceResolver(compiled.lookups, target, store)
+        self._match_pattern: tuple[re.Pattern[str] | None] | None = None
 
     def plan(self, records: list[SourceRecord]) -> list[Planned]:
         links = self.store.links(self.sync, [r.id for r in records])
@@ -73,6 +77,19 @@ class Planner:
             self._fail(by_id[source_id], error)
         self._match(live, links)
         return plans
+
+    def find(self, keys: list[Any]) -> tuple[dict[Any, str], dict[Any, str]]:
+        """Target ids of these match keys, and the keys that cannot be looked up (with why)."""
+        if self.match_field is None or not keys:
+            return {}, {}
+        if self._match_pattern is None:
+            self._match_pattern = (field_pattern(self.target, self.target_object, self.match_field),)
+        pattern = self._match_pattern[0]
+        refused = {k: why for k in keys if (why := key_problem(hashable(k), pattern)) is not None}
+        todo = [k for k in keys if k not in refused]
+        obj, name = self.target_object, self.match_field
+        found, more = bisected(lambda part: self.target.lookup(obj, name, part), todo) if todo else ({}, {})
+        return found, refused | more
 
     def _map(self, live: list[Planned]) -> None:
         for p in live:
@@ -94,8 +111,22 @@ class Planner:
         for p in pending:
             p.target_hash = content_hash(p.values or {})
         unlinked = [p for p in pending if p.record.id not in links]
-        found = self._find_existing(unlinked)
+        found, refused = self._find_existing(unlinked)
         for p in pending:
+            key = self._match_key(p)
+            if p.record.id not in links and _safe(key) in refused:
+                self._fail(
+                    p,
+                    RecordError(
+                        f"{self.match_field}: value {key!r} cannot be looked up in {self.target_object}: "
+                        f"{refused[_safe(key)]}",
+                        stage="lookup",
+                        code="MATCH_KEY_INVALID",
+                        field=self.match_field,
+                        record_id=p.record.id,
+                    ),
+                )
+                continue
             link = links.get(p.record.id)
             if link is not None:
                 p.target_id = link.target_id
@@ -106,14 +137,13 @@ class Planner:
                 else:
                     p.action = UPDATE
                 continue
-            existing = found.get(self._match_key(p))
+            existing = found.get(_safe(key))
             if existing is not None:
                 p.target_id = existing
                 if self.mode == "insert":
-                    p.action, p.reason = (
-                        SKIPPED,
-                        f"a target record with this {self.match_field} already exists",
-                    )
+                    # linked, never written: a retried or settled create that did land, or a record
+                    # made by hand; the link lets other syncs refer to it
+                    p.action, p.reason = ADOPT, f"a target record with this {self.match_field} already exists"
                 else:
                     p.action = UPDATE  # adopt it: a crashed earlier run, or a record made by hand
             elif self.mode == "update":
@@ -126,13 +156,11 @@ class Planner:
             return None
         return p.values.get(self.match_field)
 
-    def _find_existing(self, unlinked: list[Planned]) -> dict[Any, str]:
+    def _find_existing(self, unlinked: list[Planned]) -> tuple[dict[Any, str], dict[Any, str]]:
         if not self.match_field:
-            return {}
-        keys = sorted({k for k in map(self._match_key, unlinked) if k not in (None, "", False)}, key=str)
-        if not keys:
-            return {}
-        return self.target.lookup(self.target_object, self.match_field, keys)
+            return {}, {}
+        keys = {_safe(k) for k in map(self._match_key, unlinked) if k not in (None, "", False)}
+        return self.find(sorted(keys, key=str))
 
     def _plan_delete(self, p: Planned, link: Link | None) -> None:
         if link is None or link.state != "active":
@@ -145,3 +173,21 @@ class Planner:
     @staticmethod
     def _fail(p: Planned, error: RecordError) -> None:
         p.action, p.error = FAILED, error
+
+
+def _safe(key: Any) -> Any:
+    """A hashable stand-in for a match key (an unhashable value is refused by `key_problem`)."""
+    key = hashable(key)
+    try:
+        hash(key)
+    except TypeError:
+        return _Unhashable(repr(key)[:80])
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class _Unhashable:
+    shown: str
+
+    def __repr__(self) -> str:
+        return self.shown

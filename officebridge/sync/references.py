@@ -10,6 +10,7 @@ run goes on).
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from officebridge.connector import Connector
 from officebridge.errors import RecordError
 from officebridge.mapping.compiler import LookupRef
 from officebridge.state import StateStore
+from officebridge.sync.keys import bisected, field_pattern, hashable, key_problem
 
 
 class _BoundedCache:
@@ -36,10 +38,6 @@ class _BoundedCache:
             self.data.popitem(last=False)
 
 
-def _hashable(key: Any) -> Any:
-    return tuple(key) if isinstance(key, list) else key
-
-
 class ReferenceResolver:
     """Turns reference keys into target ids for one run."""
 
@@ -51,20 +49,42 @@ class ReferenceResolver:
         self.store = store
         self.caches = {id(ref): _BoundedCache(cache_size) for ref in self.refs if ref.via == "target"}
         self.calls = 0
+        self.patterns: dict[int, re.Pattern[str] | None] = {}
+
+    def _pattern(self, ref: LookupRef) -> re.Pattern[str] | None:
+        if ref.via != "target" or ref.object is None or ref.field is None:
+            return None  # link keys are source ids of another sync: any text is a fair key
+        if id(ref) not in self.patterns:
+            self.patterns[id(ref)] = field_pattern(self.target, ref.object, ref.field)
+        return self.patterns[id(ref)]
 
     def resolve(self, mapped: dict[str, dict[str, Any]]) -> dict[str, RecordError]:
-        """Replace keys by ids in place; return the records that failed, by source id."""
+        """Replace keys by ids in place; return the records that failed, by source id.
+
+        A malformed key fails its own record (REFERENCE_INVALID); the batch goes on.
+        """
         failures: dict[str, RecordError] = {}
         for ref in self.refs:
-            keys = {
-                _hashable(v[ref.target_field]) for v in mapped.values() if v.get(ref.target_field) is not None
-            }
-            ids = self._ids_for(ref, keys) if keys else {}
+            bad: dict[Any, str] = {}
+            keys: set[Any] = set()
             for source_id, values in mapped.items():
                 key = values.get(ref.target_field)
                 if key is None or source_id in failures:
                     continue
-                target_id = ids.get(_hashable(key))
+                problem = key_problem(hashable(key), self._pattern(ref))
+                if problem is not None:
+                    failures[source_id] = self._invalid(ref, key, problem, source_id)
+                else:
+                    keys.add(hashable(key))
+            ids = self._ids_for(ref, keys, bad) if keys else {}
+            for source_id, values in mapped.items():
+                key = values.get(ref.target_field)
+                if key is None or source_id in failures:
+                    continue
+                if hashable(key) in bad:
+                    failures[source_id] = self._invalid(ref, key, bad[hashable(key)], source_id)
+                    continue
+                target_id = ids.get(hashable(key))
                 if target_id is None and ref.missing == "error":
                     failures[source_id] = RecordError(
                         self._missing_message(ref, key),
@@ -76,7 +96,18 @@ class ReferenceResolver:
                 values[ref.target_field] = target_id
         return failures
 
-    def _ids_for(self, ref: LookupRef, keys: set[Any]) -> dict[Any, str | None]:
+    @staticmethod
+    def _invalid(ref: LookupRef, key: Any, problem: str, source_id: str) -> RecordError:
+        shown = repr(key) if len(repr(key)) <= 80 else repr(key)[:77] + "..."
+        return RecordError(
+            f"{ref.target_field}: key {shown} cannot be looked up: {problem}",
+            stage="lookup",
+            code="REFERENCE_INVALID",
+            field=ref.target_field,
+            record_id=source_id,
+        )
+
+    def _ids_for(self, ref: LookupRef, keys: set[Any], bad: dict[Any, str]) -> dict[Any, str | None]:
         if ref.via == "link":
             assert ref.sync is not None
             self.calls += 1
@@ -86,8 +117,10 @@ class ReferenceResolver:
         if todo:
             assert ref.object is not None and ref.field is not None
             self.calls += 1
-            fresh = self.target.lookup(ref.object, ref.field, sorted(todo, key=str))
-            for key in todo:
+            obj, name = ref.object, ref.field
+            fresh, refused = bisected(lambda part: self.target.lookup(obj, name, part), sorted(todo, key=str))
+            bad.update(refused)
+            for key in todo - refused.keys():
                 value = fresh.get(key)
                 cache.put(key, value)
                 found[key] = value

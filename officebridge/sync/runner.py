@@ -20,6 +20,7 @@ from officebridge.errors import ConfigError
 from officebridge.mapping import compile_mapping, load_mapping, load_mappings
 from officebridge.state import DeadLetter, StateStore
 from officebridge.sync.counts import Counts
+from officebridge.sync.lifecycle import lifecycle
 from officebridge.sync.plan import Planned
 from officebridge.sync.run import DEFAULT_OPTIONS, Progress, RunOptions, RunResult, SyncRun
 
@@ -163,16 +164,16 @@ def replay(
     results = []
     for sync, group in by_sync.items():
         path = find_mapping(sync, mappings_dir)
-        with prepared(path, store, RunOptions(trigger="replay", overlap=options.overlap)) as run:
-            with store.lock(sync, ttl=options.lock_ttl):
-                ids = [letter.source_id for letter in group]
-                run_id = store.start_run(sync, trigger="replay")
-                counts, found = run.reprocess(run_id, ids)
-                status = "partial" if counts.failed else "succeeded"
-                store.finish_run(run_id, status=status, detail=run.quality.finish(run_id, status))
-            results.append(
-                ReplayResult(
-                    sync, len(found) - counts.failed, counts.failed, sorted(set(ids) - found), run_id
-                )
-            )
+        replay_options = RunOptions(
+            trigger="replay", overlap=options.overlap, lock_ttl=options.lock_ttl, retry=options.retry
+        )
+        with prepared(path, store, replay_options) as run, lifecycle(run) as life:
+            run.life = life
+            ids = [letter.source_id for letter in group]
+            counts, found = run.reprocess(life.run_id, ids)  # committed chunk by chunk
+            life.counts.add(counts)
+            run_id = life.run_id
+        results.append(
+            ReplayResult(sync, len(found) - counts.failed, counts.failed, sorted(set(ids) - found), run_id)
+        )
     return results
