@@ -63,9 +63,10 @@ class ZendeskHarness(ConnectorHarness):
 
     def base_connection(self) -> Connection:
         data = json.loads(self._sb().connection_value())
-        token = data["extra"].pop("token")  # the API token in the password field (use_token), as Airflow allows
+        token = data["extra"].pop("token")  # the API token in the password field (use_token), as Airflow does
         data["password"] = token
-        data["extra"] = {**data["extra"], "use_token": True, "timeout": self.client_timeout, "job_timeout": 10}
+        extra = {"use_token": True, "timeout": self.client_timeout, "job_timeout": 10}
+        data["extra"] = {**data["extra"], **extra}
         return parse_connection("zendesk_contract", json.dumps(data))
 
     def connector(self, connection: Connection | None = None) -> Connector:

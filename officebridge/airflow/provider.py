@@ -32,6 +32,6 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "officebridge",
         "name": "officebridge",
-        "description": "Keeps front-office and back-office records in step; adds its connectors' connection types.",
+        "description": "Keeps front-office and back-office records in step; adds its connection types.",
         "connection-types": types,
     }

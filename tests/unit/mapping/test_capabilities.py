@@ -147,11 +147,12 @@ def test_delete_visibility_may_differ_per_object(monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_filter_for_a_system_without_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    caps = dataclasses.replace(LEDGER.capabilities, filter_schema=None, filter_help="reads return every change")
+    caps = dataclasses.replace(LEDGER.capabilities, filter_schema=None, filter_help="reads return all")
     monkeypatch.setitem(manifests(), "ledger", dataclasses.replace(LEDGER, capabilities=caps))
     source = "  system: ledger\n  object: entry\n  filter: {status: open}\n"
     [message] = problems(mapping(source, ODOO, "  ref: id\n"))
-    assert message.startswith("m.yaml:5:") and "ledger reads take no native filter (reads return every" in message
+    assert message.startswith("m.yaml:5:")
+    assert "ledger reads take no native filter (reads return all)" in message
 
 
 def test_every_refusal_is_reported_at_once() -> None:
@@ -194,5 +195,6 @@ def test_cursor_fields_may_differ_per_object(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(manifests(), "ledger", dataclasses.replace(LEDGER, capabilities=caps))
     journal = "  system: ledger\n  object: journal\n  cursor: posted_at\n"
     assert ok(mapping(journal, ODOO, "  ref: id\n")).source.cursor == "posted_at"
-    [message] = problems(mapping("  system: ledger\n  object: entry\n  cursor: posted_at\n", ODOO, "  ref: id\n"))
+    entry = "  system: ledger\n  object: entry\n  cursor: posted_at\n"
+    [message] = problems(mapping(entry, ODOO, "  ref: id\n"))
     assert "source.cursor 'posted_at' is not a change stamp ledger can read by" in message
