@@ -43,4 +43,3 @@ class Answer:
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
     close: bool = False  # close the connection after answering (e.g. when a body was left unread)
-
