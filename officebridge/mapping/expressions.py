@@ -5,7 +5,11 @@ An expression is parsed with `ast`, every node is checked against a whitelist
 `x if c else y`, `in`, list/tuple literals, subscripts and calls to the
 functions in `functions.FUNCTIONS`), and the tree is then rewritten: field
 names become locals `s_<field>`, function names become `f_<name>`, and `**`,
-`*`, `%` become calls to size guards. What comes out is Python source that the
+`*`, `%`, `+` and list/tuple literals become calls to size guards, so no
+value an expression builds outweighs `functions.MAX_SEQUENCE` (time and memory
+per record stay bounded; a breach is a record error, the run goes on). Sizes
+known from the text alone (`[Name] * 100000 * 100000`, `round(x, -10**9)`, any
+expression without fields) are refused when the mapping loads. What comes out is Python source that the
 compiler inlines into the mapping's one generated function, evaluated with no
 builtins. Nothing reaches attribute access, imports, lambdas or keywords,
 because the whitelist never admits those nodes. We chose this over an
@@ -22,14 +26,14 @@ from difflib import get_close_matches
 from typing import Any
 
 from officebridge.errors import ExpressionError
-from officebridge.mapping.functions import ARITY, FUNCTIONS, GUARDS
+from officebridge.mapping.functions import ARITY, FUNCTIONS, GUARDS, MAX_ROUND_DIGITS, MAX_SEQUENCE
 
 MAX_LENGTH = 1_000  # characters
 MAX_NODES = 250
 MAX_DEPTH = 30
 
 _BINOPS: dict[type[ast.operator], str | None] = {
-    ast.Add: None, ast.Sub: None, ast.Div: None, ast.FloorDiv: None,
+    ast.Add: "_add", ast.Sub: None, ast.Div: None, ast.FloorDiv: None,
     ast.Mult: "_mul", ast.Pow: "_pow", ast.Mod: "_mod",
 }  # fmt: skip
 _UNARY = (ast.Not, ast.USub, ast.UAdd)
@@ -167,9 +171,11 @@ class _Checker(ast.NodeTransformer):
         node.orelse = self.check(node.orelse, d)  # type: ignore[assignment]
         return node
 
-    def _List(self, node: ast.List, d: int) -> ast.AST:
-        node.elts = [self.check(e, d) for e in node.elts]  # type: ignore[misc]
-        return node
+    def _List(self, node: ast.List | ast.Tuple, d: int) -> ast.AST:
+        elts = [self.check(e, d) for e in node.elts]
+        guard = "_list" if isinstance(node, ast.List) else "_tuple"
+        call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=elts, keywords=[])  # type: ignore[arg-type]
+        return ast.copy_location(call, node)
 
     _Tuple = _List
 
@@ -226,6 +232,7 @@ def compile_expression(text: str, fields: frozenset[str] | set[str] | None = Non
         raise ExpressionError(text, f"invalid expression: {exc.msg} (column {col})", col) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError(text, "expression is nested too deeply", 1) from None
+    _static_sizes(text, tree)
     checker = _Checker(text, frozenset(fields) if fields is not None else None)
     checked = checker.check(tree)
     source = ast.unparse(ast.fix_missing_locations(checked))
@@ -233,6 +240,68 @@ def compile_expression(text: str, fields: frozenset[str] | set[str] | None = Non
     if not compiled.names:
         _try_constant(compiled)
     return compiled
+
+
+def _has_fields(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id not in _YAML_WORDS for n in ast.walk(node))
+
+
+def _constant(node: ast.AST) -> tuple[bool, Any]:
+    """(True, value) for a part without fields whose value is small enough to compute (guarded)."""
+    if _has_fields(node) or isinstance(node, ast.expr_context):
+        return False, None
+    try:
+        sub = ast.Expression(body=node)  # type: ignore[arg-type]
+        checked = _Checker("", None).check(sub)
+        source = ast.unparse(ast.fix_missing_locations(checked))
+        return True, eval(compile(source, "<expression>", "eval"), expression_globals())
+    except Exception:
+        return False, None  # the whole expression's own check reports it
+
+
+def _least_weight(node: ast.AST) -> tuple[int, bool]:
+    """A lower bound of the weight of what `node` builds, and whether it is a list, tuple or text."""
+    if isinstance(node, ast.Constant):
+        return (max(1, len(node.value)), True) if isinstance(node.value, str) else (1, False)
+    if isinstance(node, ast.List | ast.Tuple):
+        return 1 + sum(_least_weight(e)[0] for e in node.elts), True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        for seq, times in ((node.left, node.right), (node.right, node.left)):
+            w, sized = _least_weight(seq)
+            known, n = _constant(times)
+            if sized and known and isinstance(n, int) and not isinstance(n, bool) and n > 0:
+                text = isinstance(seq, ast.Constant)  # a text's weight is its length; a list adds its own 1
+                return (w * n, True) if text else ((w - 1) * n + 1, True)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        (a, sa), (b, sb) = _least_weight(node.left), _least_weight(node.right)
+        if sa and sb:
+            return a + b, True
+    return 1, False
+
+
+def _static_sizes(text: str, tree: ast.AST) -> None:
+    """Refuse at load time what is too big by its text alone (a field counts as one element)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.List | ast.Tuple | ast.BinOp):
+            w, sized = _least_weight(node)
+            if sized and w > MAX_SEQUENCE:
+                col = _column(text, node)
+                raise ExpressionError(
+                    text,
+                    f"too long: this builds a list or text of at least {w} elements "
+                    f"(at most {MAX_SEQUENCE}) (column {col})",
+                    col,
+                )
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "round" and len(node.args) == 2:
+            known, digits = _constant(node.args[1])
+            if known and (not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS):
+                col = _column(text, node.args[1])
+                raise ExpressionError(
+                    text,
+                    f"round() digits must be a whole number between -{MAX_ROUND_DIGITS} and "
+                    f"{MAX_ROUND_DIGITS} (column {col})",
+                    col,
+                )
 
 
 def _try_constant(compiled: CompiledExpression) -> None:

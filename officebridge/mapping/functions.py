@@ -7,6 +7,12 @@ data is full of them: string and number functions given None return None,
 and `contains` are false for None. The `safe_*` guards replace `**`, `*` and
 `%` so an expression cannot build a gigantic number or string, nor use
 printf-style formatting.
+
+Size is measured as `weight`: the number of elements a value holds when spelled
+out, nested lists counted in full (`[[1] * 1000] * 1000` weighs a million, even
+though it shares one inner list). Every list, tuple, text and repetition an
+expression builds is kept under MAX_SEQUENCE, so each step of an expression
+(str(), ==, max(), concat()) costs at most that much time and memory per record.
 """
 
 from __future__ import annotations
@@ -17,10 +23,39 @@ from typing import Any
 
 MAX_SEQUENCE = 100_000  # longest string or list an operator or function may build
 MAX_INT_BITS = 4_096  # biggest integer `**` may build
+MAX_ROUND_DIGITS = 400  # round(x, n): beyond this, an int argument makes Python compute 10**n
 
 
 class ExpressionValueError(ValueError):
     """An expression was evaluated on values it cannot handle (becomes a record error)."""
+
+
+def weight(value: Any, _seen: dict[int, int] | None = None) -> int:
+    """Elements of a value spelled out (text: its length), counted only until past MAX_SEQUENCE.
+
+    A shared inner list counts in full wherever it appears; its weight is computed once.
+    """
+    if isinstance(value, str | bytes):
+        return max(1, builtins.len(value))
+    if not isinstance(value, list | tuple):
+        return 1
+    seen = {} if _seen is None else _seen
+    key = builtins.id(value)
+    if key not in seen:
+        seen[key] = 0  # a list holding itself (impossible here) would count as empty
+        total = 1
+        for item in value:
+            total += weight(item, seen)
+            if total > MAX_SEQUENCE:
+                break  # enough to refuse; no need to count the rest
+        seen[key] = total
+    return seen[key]
+
+
+def _bounded(value: Any, what: str) -> Any:
+    if isinstance(value, list | tuple | str) and weight(value) > MAX_SEQUENCE:
+        raise ExpressionValueError(f"{what} would hold more than {MAX_SEQUENCE} elements")
+    return value
 
 
 def _none_passes(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -65,6 +100,8 @@ def length(value: Any) -> int:
 
 
 def concat(*parts: Any) -> str:
+    if builtins.sum(weight(p) for p in parts) > MAX_SEQUENCE:
+        raise ExpressionValueError("concat() result is too long")
     out = "".join(builtins.str(p) for p in parts if p is not None)
     if builtins.len(out) > MAX_SEQUENCE:
         raise ExpressionValueError("concat() result is too long")
@@ -106,6 +143,12 @@ def replace(value: Any, old: Any, new: Any) -> str:
 
 @_none_passes
 def round_(value: Any, digits: Any = 0) -> Any:
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        raise ExpressionValueError(f"round() digits must be a whole number, not {digits!r}")
+    if builtins.abs(digits) > MAX_ROUND_DIGITS:
+        raise ExpressionValueError(
+            f"round() digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}"
+        )
     return builtins.round(value, digits)
 
 
@@ -129,6 +172,7 @@ def float_(value: Any) -> float:
 
 @_none_passes
 def str_(value: Any) -> str:
+    _bounded(value, "str()")
     return builtins.str(value)
 
 
@@ -186,12 +230,31 @@ def _sized(value: Any) -> bool:
     return isinstance(value, str | list | tuple)
 
 
+def _body(value: Any) -> int:
+    """The weight a repetition multiplies: a text's length, a list's elements (not its own 1)."""
+    return builtins.len(value) if isinstance(value, str) else weight(value) - 1
+
+
 def safe_mul(a: Any, b: Any) -> Any:
-    if (_sized(a) and isinstance(b, int) and builtins.len(a) * b > MAX_SEQUENCE) or (
-        _sized(b) and isinstance(a, int) and builtins.len(b) * a > MAX_SEQUENCE
+    if (_sized(a) and isinstance(b, int) and _body(a) * b > MAX_SEQUENCE) or (
+        _sized(b) and isinstance(a, int) and _body(b) * a > MAX_SEQUENCE
     ):
         raise ExpressionValueError("repetition result is too long")
     return a * b
+
+
+def safe_add(a: Any, b: Any) -> Any:
+    if _sized(a) and _sized(b) and weight(a) + weight(b) > MAX_SEQUENCE:
+        raise ExpressionValueError("+ result is too long")
+    return a + b
+
+
+def safe_list(*items: Any) -> list[Any]:
+    return _bounded(list(items), "a list")  # type: ignore[no-any-return]
+
+
+def safe_tuple(*items: Any) -> tuple[Any, ...]:
+    return _bounded(tuple(items), "a tuple")  # type: ignore[no-any-return]
 
 
 def safe_pow(base: Any, exp: Any) -> Any:
@@ -209,4 +272,7 @@ def safe_mod(a: Any, b: Any) -> Any:
     return a % b
 
 
-GUARDS: dict[str, Callable[..., Any]] = {"_mul": safe_mul, "_pow": safe_pow, "_mod": safe_mod}
+GUARDS: dict[str, Callable[..., Any]] = {
+    "_mul": safe_mul, "_pow": safe_pow, "_mod": safe_mod, "_add": safe_add, "_list": safe_list,
+    "_tuple": safe_tuple,
+}  # fmt: skip
