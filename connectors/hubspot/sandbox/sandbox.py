@@ -25,7 +25,7 @@ from connectors.hubspot.sandbox.seed import seed as seed_data
 from connectors.hubspot.sandbox.store import Row, Store
 from connectors.hubspot.sandbox.values import check_properties, iso, now_ms
 from connectors.hubspot.sandbox.writes import Writer
-from connectors.salesforce.sandbox.tls import ensure_tls, server_context
+from officebridge.sandboxkit.tls import ensure_tls, server_context
 from officebridge.sandboxkit import Answer, Call, Request, SandboxBase, Sessions
 
 DEFAULT_LAG = 2.0  # seconds before a write shows in search (HubSpot: "a few seconds")
@@ -53,7 +53,7 @@ class HubSpotSandbox(SandboxBase):
         self.token = _token(Path(home))
         super().__init__(home, host, port)
         self.sessions.issue()
-        self.ca_file, _, _ = ensure_tls(self.home)
+        self.ca_file, _, _ = ensure_tls(self.home, "HubSpot")
         self.store = Store(self.home / "hubspot.sqlite")
         self.limiter = Limiter()
         self.writer = Writer(self.store, self._refusal)

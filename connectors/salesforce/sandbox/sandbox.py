@@ -28,7 +28,7 @@ from connectors.salesforce.sandbox.rest import RestApi
 from connectors.salesforce.sandbox.schema import API_VERSION, ObjectSpec, load_catalog
 from connectors.salesforce.sandbox.seed import seed as seed_data
 from connectors.salesforce.sandbox.store import DEMO_USER_ID, Store, format_datetime, q
-from connectors.salesforce.sandbox.tls import ensure_tls, server_context
+from officebridge.sandboxkit.tls import ensure_tls, server_context
 from connectors.salesforce.sandbox.user import demo_user_row
 from connectors.salesforce.sandbox.values import parse_datetime_text
 from officebridge.sandboxkit import Answer, Call, Fault, Kind, Request, SandboxBase, Sessions
@@ -62,7 +62,7 @@ class SalesforceSandbox(SandboxBase):
     ) -> None:
         super().__init__(home, host, port)
         self.user = user or DemoUser()
-        self.ca_file, _, _ = ensure_tls(self.home)
+        self.ca_file, _, _ = ensure_tls(self.home, "Salesforce")
         self.store = Store(self.home / "salesforce.sqlite", load_catalog())
         self._ensure_user()
         self.writer = Writer(self.store, self._record_fault)

@@ -22,7 +22,7 @@ from connectors.zendesk.sandbox.errors import ApiError
 from connectors.zendesk.sandbox.jobs import Jobs
 from connectors.zendesk.sandbox.seed import seed as seed_data
 from connectors.zendesk.sandbox.store import Store
-from connectors.zendesk.sandbox.tls import ensure_tls, server_context
+from officebridge.sandboxkit.tls import ensure_tls, server_context
 from connectors.zendesk.sandbox.writer import Writer
 from officebridge.sandboxkit import Answer, Call, Request, SandboxBase
 from officebridge.sandboxkit.admin import Route
@@ -42,7 +42,7 @@ class ZendeskSandbox(SandboxBase):
     ) -> None:
         super().__init__(home, host, port)
         self.agent = agent or Agent()
-        self.ca_file, _, _ = ensure_tls(self.home)
+        self.ca_file, _, _ = ensure_tls(self.home, "Zendesk")
         self.store = Store(self.home / "zendesk.sqlite")
         self.writer = Writer(self.store, self.faults, f"{host}:{port}")
         self.jobs = Jobs(self.store, self.writer)

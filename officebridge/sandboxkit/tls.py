@@ -1,9 +1,10 @@
-"""TLS material for the sandbox: a private CA and a server certificate for loopback.
+"""TLS material for a sandbox: a private CA and a server certificate for loopback.
 
-simple-salesforce hard-codes `https://` in every URL, so the sandbox must speak
-TLS, and clients must verify it against a CA they are told about (never by
-switching verification off). The CA and server key are made once per home and
-reused, so a connection value keeps working across restarts.
+Vendor clients hard-code `https://` (simple-salesforce, zenpy, hubspot-api-client),
+so a sandbox must speak TLS, and clients must verify it against a CA they are
+told about (a connection's `ca_file`), never by switching verification off.
+The CA and server key are made once per sandbox home and reused, so a
+connection value keeps working across restarts.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.chmod(0o600)
 
 
-def ensure_tls(home: Path) -> tuple[Path, Path, Path]:
+def ensure_tls(home: Path, label: str = "sandbox") -> tuple[Path, Path, Path]:
     """Return (ca.pem, server.pem, server-key.pem) under `<home>/tls`, creating them if missing."""
     tls = home / "tls"
     tls.mkdir(parents=True, exist_ok=True)
@@ -37,7 +38,7 @@ def ensure_tls(home: Path) -> tuple[Path, Path, Path]:
         return ca_file, cert_file, key_file
     now = datetime.now(UTC) - timedelta(minutes=5)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "officebridge Salesforce sandbox CA")])
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"officebridge {label} sandbox CA")])
     ca_cert = (
         x509.CertificateBuilder()
         .subject_name(ca_name)
