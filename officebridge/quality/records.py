@@ -17,10 +17,27 @@ from typing import Any
 
 import fastjsonschema
 import jsonschema
+import referencing
 from jsonschema.exceptions import ValidationError, best_match
 
 from officebridge.errors import ConfigError
 from officebridge.secrets import MASK
+
+
+class _NoRemote(dict[str, Any]):
+    """fastjsonschema's handlers, for every URI scheme: a `$ref` is never fetched (files nor network)."""
+
+    def __contains__(self, scheme: object) -> bool:
+        return True
+
+    def __getitem__(self, scheme: str) -> Any:
+        def refuse(uri: str) -> Any:
+            raise fastjsonschema.JsonSchemaDefinitionException(
+                f"$ref {uri!r} leaves the schema; only references inside it (#/...) are allowed"
+            )
+
+        return refuse
+
 
 MAX_SHOWN = 3  # violations named in one message (the count of the rest follows)
 _VALUE_WIDTH = 80
@@ -76,11 +93,13 @@ class RecordValidator:
     ):
         self.sensitive = frozenset(sensitive)
         try:
-            self.fast = fastjsonschema.compile(schema)
+            self.fast = fastjsonschema.compile(schema, handlers=_NoRemote())
         except fastjsonschema.JsonSchemaDefinitionException as exc:
             raise ConfigError(f"{source}: cannot compile the schema: {exc}") from None
         self.full = jsonschema.Draft202012Validator(
-            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+            schema,
+            format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+            registry=referencing.Registry(),  # no retrieval: an unknown $ref stays unresolved, never fetched
         )
 
     def is_valid(self, record: dict[str, Any]) -> bool:

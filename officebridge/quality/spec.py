@@ -82,14 +82,60 @@ def resolve_schema_path(value: str, mapping_file: str) -> list[Path]:
     return list(dict.fromkeys([here / path, here.parent / path, shipped / path]))
 
 
+MAX_SCHEMA_BYTES = 2_000_000
+
+
+def schema_roots(mapping_file: str) -> list[Path]:
+    """Folders a record schema may come from: the mapping's own, its project's `schemas/`, the shipped one.
+
+    A path that resolves (symlinks followed) anywhere else is refused: a mapping
+    must not read arbitrary files of the machine it runs on.
+    """
+    here = Path(mapping_file).resolve().parent
+    shipped = Path(__file__).resolve().parents[2]
+    return list(dict.fromkeys([here, here.parent / "schemas", shipped / "schemas"]))
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    real = path.resolve()
+    return any(real.is_relative_to(root.resolve()) for root in roots)
+
+
+def foreign_refs(schema: Any, at: str = "") -> list[str]:
+    """`$ref`/`$dynamicRef`/`$id` values that could point outside the document (by where they are)."""
+    found: list[str] = []
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            here = f"{at}/{key}"
+            if key in ("$ref", "$dynamicRef") and not (isinstance(value, str) and value.startswith("#")):
+                found.append(f"{here} = {value!r}")
+            elif key == "$id" and at:
+                found.append(f"{here} = {value!r}")
+            else:
+                found += foreign_refs(value, here)
+    elif isinstance(schema, list):
+        for n, item in enumerate(schema):
+            found += foreign_refs(item, f"{at}/{n}")
+    return found
+
+
 def _load_schema(value: Any, file: str, out: Reporter) -> tuple[dict[str, Any] | None, str | None]:
     where: DocPath = ("record_schema",)
     if isinstance(value, dict):
         return _checked_schema(value, "the inline record_schema", out), None
     if not isinstance(value, str):
         return None, None  # the mapping schema reports the type
+    roots = schema_roots(file)
     candidates = resolve_schema_path(value, file)
-    found = next((p for p in candidates if p.is_file()), None)
+    existing = [p for p in candidates if p.is_file()]
+    found = next((p for p in existing if _inside(p, roots)), None)
+    if found is None and existing:
+        allowed = ", ".join(str(r) for r in roots)
+        out.add(
+            where,
+            f"record_schema {value!r} lies outside the schema folders ({allowed}); copy it into one of them",
+        )
+        return None, None
     if found is None:
         tried = ", ".join(str(p) for p in candidates)
         out.add(where, f"record_schema file {value!r} not found (looked at {tried})")
@@ -100,10 +146,30 @@ def _load_schema(value: Any, file: str, out: Reporter) -> tuple[dict[str, Any] |
     return _checked_schema(schema, f"record_schema {found}", out), str(found)
 
 
+def _text_of(found: Path, out: Reporter) -> str | None:
+    """The file as UTF-8 text, or None (said) when it is too big, binary or not UTF-8."""
+    where: DocPath = ("record_schema",)
+    if found.stat().st_size > MAX_SCHEMA_BYTES:
+        out.add(where, f"record_schema {found}: larger than {MAX_SCHEMA_BYTES} bytes; not a record schema")
+        return None
+    raw = found.read_bytes()
+    if b"\x00" in raw:
+        out.add(where, f"record_schema {found}: a binary file, not a JSON schema")
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        out.add(where, f"record_schema {found}: not UTF-8 text (byte {exc.start}); a schema is JSON text")
+        return None
+
+
 def _read_json(found: Path, out: Reporter) -> dict[str, Any] | None:
     where: DocPath = ("record_schema",)
     try:
-        schema = json.loads(found.read_text(encoding="utf-8"))
+        text = _text_of(found, out)
+        if text is None:
+            return None
+        schema = json.loads(text)
     except json.JSONDecodeError as exc:
         out.add(where, f"record_schema {found}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}")
         return None
@@ -117,6 +183,14 @@ def _read_json(found: Path, out: Reporter) -> dict[str, Any] | None:
 
 
 def _checked_schema(schema: dict[str, Any], what: str, out: Reporter) -> dict[str, Any] | None:
+    refs = foreign_refs(schema)
+    if refs:
+        out.add(
+            ("record_schema",),
+            f"{what}: only references inside the schema (#/...) are allowed, never a file or a URL: "
+            + "; ".join(refs[:3]),
+        )
+        return None
     declared = schema.get("$schema")
     if declared is not None and "2020-12" not in str(declared):
         out.add(("record_schema",), f"{what}: $schema must be JSON Schema 2020-12, not {declared!r}")
@@ -197,8 +271,11 @@ def _required_problems(schema: dict[str, Any], mapped: set[str], out: Reporter) 
         for name in sorted(mapped - set(properties)):
             hint = get_close_matches(name, sorted(properties), n=1)
             more = f"; did you mean {hint[0]!r}?" if hint else ": add it to the schema's properties"
-            out.add(("fields", name), f"record_schema does not allow field {name!r} (additionalProperties: "
-                    f"false){more}", at_key=True)  # fmt: skip
+            out.add(
+                ("fields", name),
+                f"record_schema does not allow field {name!r} (additionalProperties: false){more}",
+                at_key=True,
+            )
     required = schema.get("required")
     for name in required if isinstance(required, list) else ():
         if isinstance(name, str) and name not in mapped:
