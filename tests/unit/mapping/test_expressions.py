@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from officebridge.errors import ExpressionError
@@ -122,3 +124,57 @@ def test_runtime_guards_bound_values_coming_from_records() -> None:
 def test_evaluation_has_no_builtins() -> None:
     fn = evaluator(compile_expression("Amount"))
     assert fn.__globals__["__builtins" + "__"] == {}
+
+
+# --- memory and time bombs (issue 8) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "concat([[1] * 100000] * 100000)",
+        "max([[1] * 100000] * 100000)",
+        "min([[1] * 100000] * 100000)",
+        "[[1] * 100000] * 100000 == [[1] * 100000] * 100000",
+        "str([[Name] * 100000] * 100000)",
+        "round(1, -10**9)",
+        "round(NumberOfEmployees, -(10**18))",
+        "[Name] * 1000 * 1000",
+        "'ab' * 60000",
+    ],
+)
+def test_bombs_whose_size_is_static_are_refused_at_load_time(text: str) -> None:
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ExpressionError) as info:
+        compile_expression(text, {"Name", "NumberOfEmployees"})
+    assert time.monotonic() - started < 0.5
+    assert "too long" in str(info.value) or "round() digits" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "record"),
+    [
+        ("[Name] * N", {"Name": "x", "N": 10**9}),
+        ("str([Name] * N)", {"Name": "x" * 50, "N": 5000}),
+        ("concat(Name, Name, Name)", {"Name": "x" * 40_000}),
+        ("round(N, D)", {"N": 1, "D": -(10**9)}),
+        ("Name + Name", {"Name": "x" * 60_000}),
+        ("[Name, Name, Name]", {"Name": "x" * 40_000}),
+    ],
+)
+def test_run_time_bombs_fail_the_record_quickly(text: str, record: dict[str, Any]) -> None:
+    import time
+
+    fn = evaluator(compile_expression(text, set(record)))
+    started = time.monotonic()
+    with pytest.raises(ExpressionValueError):
+        fn(record)
+    assert time.monotonic() - started < 0.5
+
+
+def test_ordinary_lists_and_repetition_still_work() -> None:
+    fn = evaluator(compile_expression("concat(str([1, 2] * 2), Name * 2)", {"Name"}))
+    assert fn({"Name": "ab"}) == "[1, 2, 1, 2]abab"
+    assert evaluator(compile_expression("max([N, 3, 7])", {"N"}))({"N": 9}) == 9
