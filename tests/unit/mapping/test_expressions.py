@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -144,8 +145,6 @@ def test_evaluation_has_no_builtins() -> None:
     ],
 )
 def test_bombs_whose_size_is_static_are_refused_at_load_time(text: str) -> None:
-    import time
-
     started = time.monotonic()
     with pytest.raises(ExpressionError) as info:
         compile_expression(text, {"Name", "NumberOfEmployees"})
@@ -165,8 +164,6 @@ def test_bombs_whose_size_is_static_are_refused_at_load_time(text: str) -> None:
     ],
 )
 def test_run_time_bombs_fail_the_record_quickly(text: str, record: dict[str, Any]) -> None:
-    import time
-
     fn = evaluator(compile_expression(text, set(record)))
     started = time.monotonic()
     with pytest.raises(ExpressionValueError):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from officebridge.errors import MappingError
+from officebridge.errors import ConfigError, MappingError
 from officebridge.mapping import load_mapping
 from officebridge.quality.records import RecordValidator
 from tests.unit.quality.test_quality_config import HEAD
@@ -82,7 +82,5 @@ def test_local_refs_still_work(tmp_path: Path) -> None:
 
 
 def test_the_run_time_validators_never_fetch_a_remote_ref() -> None:
-    from officebridge.errors import ConfigError
-
     with pytest.raises(ConfigError, match="leaves the schema"):
         RecordValidator({"type": "object", "properties": {"a": {"$ref": "http://127.0.0.1:9/x.json"}}})
