@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
-from officebridge.connector import ObjectInfo
+from officebridge.connector import FieldInfo, FieldKind, ObjectInfo
+from officebridge.errors import ConfigError
 from officebridge.mapping.expressions import compile_expression
 from officebridge.mapping.spec import FieldRule, KeyFrom, Mapping
 
@@ -25,6 +26,16 @@ if TYPE_CHECKING:
 Describe = Callable[[str, str, str], ObjectInfo | None]
 DocPath = tuple[str | int, ...]
 RANK = 3
+TEXT_KINDS = {FieldKind.STRING, FieldKind.TEXT, FieldKind.PICKLIST}
+STRICT_KINDS = {FieldKind.BOOLEAN, FieldKind.INTEGER, FieldKind.DECIMAL}
+
+
+class UnknownObjectError(ConfigError):
+    """The system answered, and it has no object of that name (`hint` is a did-you-mean or '')."""
+
+    def __init__(self, system: str, obj: str, hint: str = "") -> None:
+        self.system, self.object, self.hint = system, obj, hint
+        super().__init__(f"{label(system, obj)} does not exist{hint}")
 
 
 def label(system: str, obj: str) -> str:
@@ -76,9 +87,21 @@ def source_reads(mapping: Mapping) -> Iterator[tuple[str, DocPath, int | None]]:
         yield mapping.source.cursor, ("source", "cursor"), None
 
 
+def _described(
+    describe: Describe, end: tuple[str, str, str], path: DocPath, out: Collector
+) -> ObjectInfo | None:
+    """The object's describe; an object the system does not have is a problem at its line."""
+    system, connection, obj = end
+    try:
+        return describe(system, connection, obj)
+    except UnknownObjectError as exc:
+        out.add(path, f"unknown object {obj!r} on {system}{exc.hint}", rank=RANK)
+        return None
+
+
 def check_against_systems(mapping: Mapping, describe: Describe, out: Collector) -> None:
     src, tgt = mapping.source, mapping.target
-    source_info = describe(src.system, src.connection, src.object)
+    source_info = _described(describe, (src.system, src.connection, src.object), ("source", "object"), out)
     if source_info is not None:
         known = sorted(source_info.fields)
         where = label(src.system, src.object)
@@ -90,18 +113,61 @@ def check_against_systems(mapping: Mapping, describe: Describe, out: Collector) 
                     rank=RANK,
                     offset=offset,
                 )
-    target_info = describe(tgt.system, tgt.connection, tgt.object)
+    target_info = _described(describe, (tgt.system, tgt.connection, tgt.object), ("target", "object"), out)
     if target_info is not None:
         _check_targets(mapping, target_info, out)
+        _check_types(mapping, source_info, target_info, out)
     for rule in mapping.fields:
         if rule.lookup is None:
             continue
-        info = describe(tgt.system, tgt.connection, rule.lookup.object)
+        lookup_path: DocPath = ("fields", rule.target, "lookup", "object")
+        info = _described(describe, (tgt.system, tgt.connection, rule.lookup.object), lookup_path, out)
         if info is not None and rule.lookup.field not in info.fields:
             where = label(tgt.system, rule.lookup.object)
             hint = suggestion(rule.lookup.field, sorted(info.fields))
             path = ("fields", rule.target, "lookup", "field")
             out.add(path, f"unknown field {rule.lookup.field!r} on {where}{hint}", rank=RANK)
+
+
+def _check_types(mapping: Mapping, source: ObjectInfo | None, target: ObjectInfo, out: Collector) -> None:
+    """Values that cannot fit: text copied into a boolean or a number, one id into a many-to-many,
+    and source picklist values a value map with `unmapped: error` does not cover."""
+    where = label(mapping.target.system, mapping.target.object)
+    for rule in mapping.fields:
+        field = target.fields.get(rule.target)
+        if field is None:
+            continue
+        path: DocPath = ("fields", rule.target)
+        from_field = source.fields.get(rule.copy) if source is not None and rule.copy else None
+        if rule.lookup is not None and field.kind is FieldKind.MULTI_REFERENCE:
+            out.add((*path, "lookup"), f"field {rule.target!r} on {where} holds several records "
+                    f"({field.type}); a lookup gives one id", rank=RANK)  # fmt: skip
+        if from_field is not None and not rule.transforms and rule.value_map is None:
+            _check_copy(rule.target, (from_field, field), where, path, out)
+        if from_field is not None and rule.value_map is not None and rule.unmapped == "error":
+            _check_coverage(rule, from_field, path, out)
+
+
+def _check_copy(
+    name: str, pair: tuple[FieldInfo, FieldInfo], where: str, path: DocPath, out: Collector
+) -> None:
+    src, tgt = pair
+    if src.kind in TEXT_KINDS and tgt.kind in STRICT_KINDS:
+        out.add((*path, "copy"), f"{src.name!r} is text ({src.type}) but {name!r} on {where} is "
+                f"{tgt.kind.value} ({tgt.type}); add a value map (`map:`) or an expression",
+                rank=RANK)  # fmt: skip
+
+
+def _check_coverage(rule: FieldRule, src: FieldInfo, path: DocPath, out: Collector) -> None:
+    if not src.choices or rule.value_map is None:
+        return
+    keys = {str(k) for k, _v in rule.value_map}
+    missing = [c for c in src.choices if c not in keys]
+    if missing:
+        shown = ", ".join(repr(c) for c in missing[:8]) + (" ..." if len(missing) > 8 else "")
+        out.add((*path, "map"), f"`unmapped: error` but the map does not cover {len(missing)} value(s) of "
+                f"{src.name!r}: {shown}; add them or choose `unmapped: keep`/`null`",
+                rank=RANK, at_key=True)  # fmt: skip
 
 
 def _check_targets(mapping: Mapping, info: ObjectInfo, out: Collector) -> None:

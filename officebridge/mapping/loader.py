@@ -22,7 +22,7 @@ from officebridge.connector import ObjectInfo
 from officebridge.errors import ExpressionError, MappingError, Problem
 from officebridge.mapping import schema
 from officebridge.mapping.capabilities import check_capabilities
-from officebridge.mapping.checks import check_against_systems
+from officebridge.mapping.checks import check_against_systems, suggestion
 from officebridge.mapping.expressions import compile_expression
 from officebridge.mapping.spec import (
     FieldRule,
@@ -41,6 +41,7 @@ from officebridge.quality.spec import check_quality
 
 Describe = Callable[[str, str, str], ObjectInfo | None]
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
+MAX_BYTES = 1_000_000  # the shipped mappings are 2-6 kB; a file far larger is not a mapping
 
 RANK_SYNTAX, RANK_STRUCTURE, RANK_MEANING, RANK_SYSTEMS = 0, 1, 2, 3
 
@@ -75,16 +76,55 @@ class Collector:
         return out
 
 
-def load_mapping(path: str | Path, *, describe: Describe | None = None) -> Mapping:
-    """Read, check and return one mapping; raise MappingError listing every problem."""
+NAME_LINE = re.compile(r"^name:\s*['\"]?([A-Za-z0-9_]+)['\"]?\s*(?:#.*)?$", re.MULTILINE)
+
+
+def sync_names(folder: Path) -> frozenset[str]:
+    """The sync names of a folder's mapping files (`name:`, else the file name), without loading them."""
+    names = set()
+    for file in sorted(folder.glob("*.y*ml")):
+        try:
+            found = NAME_LINE.search(file.read_text(encoding="utf-8", errors="replace")[:MAX_BYTES])
+        except OSError:
+            continue
+        names.add(found.group(1) if found else file.stem)
+    return frozenset(names)
+
+
+def load_mapping(
+    path: str | Path, *, describe: Describe | None = None, syncs: frozenset[str] | None = None
+) -> Mapping:
+    """Read, check and return one mapping; raise MappingError listing every problem.
+
+    `syncs` (the names of the other syncs, see `sync_names`) lets `link.sync` be checked.
+    """
     file = Path(path)
+    return parse_mapping(read_text(file), str(file), describe=describe, syncs=syncs)
+
+
+def read_text(file: Path) -> str:
+    """The file as text, refused cleanly (with its name) when too big or not UTF-8."""
+
+    def refuse(message: str, line: int | None = None, column: int | None = None) -> MappingError:
+        return MappingError([Problem(str(file), line, column, message)])
+
     try:
-        text = file.read_text(encoding="utf-8")
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            raise refuse(f"the file is {size / 1e6:.1f} MB; a mapping file is at most {MAX_BYTES // 1000} kB")
+        with file.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        raise MappingError(
-            [Problem(str(file), None, None, f"cannot read mapping file: {exc.strerror}")]
-        ) from None
-    return parse_mapping(text, str(file), describe=describe)
+        raise refuse(f"cannot read mapping file: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise refuse(f"the file is larger than {MAX_BYTES // 1000} kB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise refuse(f"not UTF-8 text (byte 0x{data[exc.start]:02x}): save the file as UTF-8", line,
+                     column) from None  # fmt: skip
 
 
 def load_mappings(paths: Iterable[str | Path], *, describe: Describe | None = None) -> list[Mapping]:
@@ -108,7 +148,13 @@ def load_mappings(paths: Iterable[str | Path], *, describe: Describe | None = No
     return loaded
 
 
-def parse_mapping(text: str, file: str = "<mapping>", *, describe: Describe | None = None) -> Mapping:
+def parse_mapping(
+    text: str,
+    file: str = "<mapping>",
+    *,
+    describe: Describe | None = None,
+    syncs: frozenset[str] | None = None,
+) -> Mapping:
     """Check and build a mapping from YAML text (what load_mapping does after reading)."""
     try:
         doc = parse(text)
@@ -127,12 +173,23 @@ def parse_mapping(text: str, file: str = "<mapping>", *, describe: Describe | No
     check_quality(doc.data, file, out)  # record_schema and expectations: files and names, no GX import
     if mapping is not None:
         check_capabilities(mapping, doc.data, out)  # from the manifests: no connector is opened
+    if mapping is not None and syncs is not None:
+        _check_links(mapping, syncs, out)
     if mapping is not None and describe is not None:
         check_against_systems(mapping, describe, out)
     problems = out.problems()
     if problems or mapping is None or not complete:
         raise MappingError(problems)
     return mapping
+
+
+def _check_links(mapping: Mapping, syncs: frozenset[str], out: Collector) -> None:
+    """`link.sync` must name a sync that exists (else every run says "not synced by X yet")."""
+    for rule in mapping.fields:
+        if rule.link is not None and rule.link.sync not in syncs:
+            hint = suggestion(rule.link.sync, sorted(syncs))
+            message = f"link.sync names sync {rule.link.sync!r}, which no mapping file defines{hint}"
+            out.add(("fields", rule.target, "link", "sync"), message)
 
 
 def _str(value: Any) -> str | None:

@@ -17,6 +17,9 @@ from typing import Any
 import yaml
 
 Path = tuple[str | int, ...]
+MAX_ALIASES = 100  # a mapping file needs a few anchors at most; a "billion laughs" file needs many
+MAX_DEPTH = 40  # mapping files nest five or six levels deep
+MAX_NODES = 100_000  # values after alias expansion
 
 
 class _Loader(yaml.SafeLoader):
@@ -50,6 +53,7 @@ class Document:
     keys: dict[Path, Pos] = field(default_factory=dict)
     values: dict[Path, Pos] = field(default_factory=dict)
     duplicates: list[tuple[Path, Pos]] = field(default_factory=list)
+    nodes: int = 0  # values built so far (aliases expanded), bounded by MAX_NODES
 
     def where(self, path: Path, *, key: bool = False) -> Pos | None:
         """Position of the value (or key) at `path`, else of its nearest ancestor."""
@@ -80,10 +84,61 @@ def _pos(node: yaml.Node) -> Pos:
     return Pos(mark.line + 1, mark.column + 1, quoted=style in ("'", '"'), single_line=single)
 
 
+# Parser jargon -> what to do about it; the parser's own words follow in parentheses.
+HINTS: tuple[tuple[str, str], ...] = (
+    ("found character '\\t'", "a tab: YAML indents with spaces only; replace the tab by spaces"),
+    ("mapping values are not allowed here",
+     "a ':' YAML did not expect: check the indentation of this line, or quote the value "
+     "if it contains ': ' (e.g. \"a: b\")"),
+    ("could not find expected ':'", "check the indentation, or add the ':' after the key"),
+    ("expected <block end>", "check the indentation: this line is not lined up with the keys above it"),
+    ("did not find expected key", "check the indentation: this line is not lined up with the keys above it"),
+    ("did not find expected '-' indicator", "check the indentation of this list item"),
+    ("found unexpected end of stream", "a quote or bracket is opened and never closed"),
+    ("expected ',' or ']'", "a [list] is not closed, or a value in it needs quotes"),
+    ("expected ',' or '}'", "a {map} is not closed, or a value in it needs quotes"),
+    ("that cannot start any token", "quote this value: YAML cannot start a plain value with this character"),
+    ("found undefined alias", "quote this value: YAML reads a leading '*' as a reference to an anchor"),
+    ("expected alphabetic or numeric character", "quote this value: a leading '*' or '&' is YAML syntax"),
+    ("found unknown escape character", "use single quotes, or double the backslash"),
+)  # fmt: skip
+
+
+def plain_words(problem: str, context: str | None) -> str:
+    text = f"{context}, {problem}" if context else problem
+    for needle, hint in HINTS:
+        if needle in text:
+            return f"YAML syntax error: {hint} (parser: {text})"
+    return f"YAML syntax error: {text}"
+
+
+def _at(event: yaml.Event) -> tuple[int | None, int | None]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+
+
+def _check_shape(text: str) -> None:
+    """Count anchors' uses and nesting from the event stream before building anything."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                message = f"more than {MAX_ALIASES} aliases (*name): refused, a mapping needs a few at most"
+                raise YamlSyntaxError(message, *_at(event))
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep: refused", *_at(event))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def parse(text: str) -> Document:
     """Parse one YAML document; raise YamlSyntaxError with a position."""
     loader = _Loader(text)
     try:
+        _check_shape(text)
         node = loader.get_single_node()
         if node is None:
             return Document(data=None)
@@ -94,10 +149,7 @@ def parse(text: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         col = mark.column + 1 if mark else None
-        what = exc.problem or str(exc)
-        if exc.context:
-            what = f"{exc.context}, {what}"
-        raise YamlSyntaxError(f"YAML syntax error: {what}", line, col) from None
+        raise YamlSyntaxError(plain_words(exc.problem or str(exc), exc.context), line, col) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"YAML syntax error: {exc}", None, None) from None
     finally:
@@ -105,6 +157,10 @@ def parse(text: str) -> Document:
 
 
 def _build(loader: _Loader, node: yaml.Node, path: Path, doc: Document) -> Any:
+    doc.nodes += 1
+    if doc.nodes > MAX_NODES:
+        at = _pos(node)
+        raise YamlSyntaxError(f"more than {MAX_NODES} values after expanding aliases", at.line, at.column)
     doc.values[path] = _pos(node)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
