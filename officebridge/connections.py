@@ -4,6 +4,12 @@ Order: the `AIRFLOW_CONN_<ID>` environment variable (URI or JSON form), then,
 when Airflow is installed and configured, Airflow's own lookup (metadata DB and
 secrets backends). The CLI and a DAG therefore run one mapping identically, and
 the environment-variable path needs no Airflow server at all.
+
+A URI's password is often pasted unencoded; a `/` or `@` in it would make a
+plain `urlsplit` read part of the password as host and port (and print it in
+its error). The authority therefore ends at the last `@` before the query, the
+user information is re-encoded before parsing, and no parse error ever quotes
+the URI.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
 from officebridge.errors import ConfigError, ConnectionNotFoundError
 from officebridge.secrets import Secret
@@ -34,25 +40,49 @@ class Connection:
         return Secret(str(value) if value else "")
 
 
-def _from_uri(conn_id: str, uri: str) -> Connection:
-    parts = urlsplit(uri)
-    if not parts.scheme:
+def _split(conn_id: str, uri: str) -> SplitResult:
+    """urlsplit of `uri` with its user information re-encoded, so `/`, `@`, `#` in a password hold."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or not scheme:
         raise ConfigError(f"connection {conn_id!r}: URI has no scheme (e.g. odoo://user:pass@host:8069/db)")
+    before_query, mark, query = rest.partition("?")
+    at = before_query.rfind("@")
+    if at >= 0:
+        user, colon, password = before_query[:at].partition(":")
+        userinfo = quote(unquote(user), safe="") + (colon and ":" + quote(unquote(password), safe=""))
+        rest = f"{userinfo}@{before_query[at + 1 :]}{mark}{query}"
+    try:
+        parts = urlsplit(f"{scheme}://{rest}")
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ConfigError(
+            f"connection {conn_id!r}: the URI's host or port cannot be read (URL-encode a password "
+            "that contains '?' as %3F)"
+        ) from None
+    return parts
+
+
+def _from_uri(conn_id: str, uri: str) -> Connection:
+    parts = _split(conn_id, uri)
     conn_type = parts.scheme.replace("-", "_")
     extra: dict[str, Any] = {}
     query = parse_qsl(parts.query, keep_blank_values=True)
     if len(query) == 1 and query[0][0] == "__extra__":
-        extra = json.loads(query[0][1])
+        try:
+            extra = json.loads(query[0][1])
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"connection {conn_id!r}: __extra__ is not JSON (position {exc.pos})") from None
     else:
         extra = dict(query)
     path = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
+    login = unquote(parts.username) if parts.username else None
     return Connection(
         conn_id=conn_id,
         conn_type=conn_type,
         host=unquote(parts.hostname) if parts.hostname else None,
         port=parts.port,
-        login=unquote(parts.username) if parts.username else None,
-        password=Secret(unquote(parts.password) if parts.password else ""),
+        login=login,
+        password=Secret(unquote(parts.password) if parts.password else "", user=login),
         schema=path or None,
         extra=extra,
     )
@@ -73,7 +103,7 @@ def _from_json(conn_id: str, text: str) -> Connection:
         host=data.get("host"),
         port=int(port) if port not in (None, "") else None,
         login=data.get("login"),
-        password=Secret(data.get("password") or ""),
+        password=Secret(data.get("password") or "", user=data.get("login")),
         schema=data.get("schema"),
         extra=extra,
     )
@@ -115,7 +145,7 @@ def _from_airflow(conn_id: str) -> Connection | None:
         host=conn.host,
         port=conn.port,
         login=conn.login,
-        password=Secret(conn.password or ""),
+        password=Secret(conn.password or "", user=conn.login),
         schema=conn.schema,
         extra=conn.extra_dejson,
     )

@@ -3,17 +3,34 @@
 Branches are chosen by what the caller should do, not by where the error came
 from: fix a file (`ConfigError`), back off and retry (`RetriableError`),
 dead-letter one record and go on (`RecordError`), or stop the run
-(`FatalError`). Messages are built from typed attributes and must never carry
-secrets; connectors mask credentials before raising.
+(`FatalError`), or try the whole task again later (`RetryLaterError`: a lock
+someone else holds). Messages are built from typed attributes and must never
+carry secrets; connectors mask credentials before raising. Every error pickles
+with its attributes (Celery and multiprocessing send them between processes),
+and what Airflow does with each branch is decided once, in
+`officebridge.airflow.failure`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+
+def _rebuild(cls: type[OfficeBridgeError], args: tuple[Any, ...], state: dict[str, Any]) -> OfficeBridgeError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class OfficeBridgeError(Exception):
     """Root of every error officebridge raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as (class, args, attributes), without calling `__init__` again: subclasses take
+        keyword-only or typed arguments that `Exception`'s default reduce (cls(*args)) would lose."""
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
 
 
 # --- fix the file -----------------------------------------------------------
@@ -84,10 +101,15 @@ class ConnectionNotFoundError(ConfigError):
 
 
 class RetriableError(OfficeBridgeError):
-    """A transient fault (rate limit, 5xx, timeout, expired session)."""
+    """A transient fault (rate limit, 5xx, timeout, expired session).
+
+    `attempts` is how many tries the raiser already spent on the call (set by
+    `retry_call` when it gives up), so outer layers do not retry it again at once.
+    """
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
+        self.attempts = 0
         super().__init__(message)
 
 
@@ -123,8 +145,8 @@ class RemoteProtocolError(FatalError):
     """The remote system answered something we cannot interpret."""
 
 
-class SyncLockedError(FatalError):
-    """Another run of the same sync holds the lock."""
+class TLSVerificationError(FatalError):
+    """The server's certificate does not verify against the trusted CA bundle (fix the trust)."""
 
 
 class StateError(FatalError):
@@ -133,6 +155,17 @@ class StateError(FatalError):
 
 class BatchRejectedError(FatalError):
     """A batch check with policy `fail` rejected the batch; nothing was written."""
+
+
+# --- not now: try the whole task again later ----------------------------------
+
+
+class RetryLaterError(OfficeBridgeError):
+    """Nothing is wrong, but the work cannot start now; the scheduler should try again later."""
+
+
+class SyncLockedError(RetryLaterError):
+    """Another run of the same sync holds the lock."""
 
 
 # --- dead-letter the record and go on --------------------------------------

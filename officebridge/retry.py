@@ -3,17 +3,26 @@
 Connectors wrap each remote call in `retry_call`. Only `RetriableError` is
 retried (the connector's classifier decides what is transient); a server's
 Retry-After is honoured when it asks for more than the backoff would wait.
+
+Every retry is counted: into the counter of the current run when one is open
+(`counting`, which the sync run opens and whose total lands in the run's
+detail and `RunResult.retried`), and into a process-wide total. An error that
+gives up carries `attempts`, so an outer layer (a batch re-plan, Airflow) sees
+that this call was retried already and does not multiply the attempts.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import random
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from officebridge.errors import OutcomeUnknownError, RetriableError
 
@@ -49,6 +58,49 @@ def policy_from_env() -> RetryPolicy:
 DEFAULT_POLICY = policy_from_env()
 
 
+@dataclass
+class RetryCounter:
+    """Retries made while this counter was current, by what was retried."""
+
+    total: int = 0
+    by_call: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, what: str) -> None:
+        with self._lock:
+            self.total += 1
+            self.by_call[what] = self.by_call.get(what, 0) + 1
+
+
+PROCESS = RetryCounter()  # every retry of this process
+_current: contextvars.ContextVar[RetryCounter | None] = contextvars.ContextVar("retry_counter", default=None)
+
+
+@contextmanager
+def counting(detail: MutableMapping[str, Any] | None = None) -> Iterator[RetryCounter]:
+    """Count the retries made inside the block; on the way out (error or not) store the total as
+    `detail["retried"]` (and the busiest calls as `detail["retried_calls"]`) when a detail is given."""
+    counter = RetryCounter()
+    token = _current.set(counter)
+    try:
+        yield counter
+    finally:
+        _current.reset(token)
+        if detail is not None:
+            detail["retried"] = counter.total
+            if counter.by_call:
+                busiest = sorted(counter.by_call.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+                detail["retried_calls"] = dict(busiest)
+
+
+def note_retry(what: str) -> None:
+    """Count one retry of `what` (retry_call does; a layer that retries by itself calls this too)."""
+    PROCESS.add(what)
+    counter = _current.get()
+    if counter is not None:
+        counter.add(what)
+
+
 def retry_call(
     call: Callable[[], T],
     *,
@@ -60,7 +112,8 @@ def retry_call(
     """Run `call`, retrying `RetriableError` up to `policy.attempts` tries.
 
     `OutcomeUnknownError` is never retried here: resending a write that may have
-    landed could duplicate it; the caller must find out first.
+    landed could duplicate it; the caller must find out first. The error that
+    gives up carries `attempts`, the tries spent on it.
     """
     attempt = 1
     while True:
@@ -68,9 +121,11 @@ def retry_call(
             return call()
         except RetriableError as exc:
             if attempt >= policy.attempts or isinstance(exc, OutcomeUnknownError):
+                exc.attempts = attempt
                 raise
             wait = policy.delay(attempt, exc.retry_after)
             log.warning("%s failed (%s); retry %d/%d in %.2fs", what, exc, attempt, policy.attempts - 1, wait)
+            note_retry(what)
             if on_retry is not None:
                 on_retry(exc)
             sleep(wait)

@@ -33,6 +33,7 @@ from officebridge.errors import (
     RemoteProtocolError,
     RetriableError,
     SessionExpiredError,
+    TLSVerificationError,
 )
 from officebridge.secrets import redact
 
@@ -44,10 +45,6 @@ _MAX_DETAIL = 500
 
 class ConnectFailedError(RetriableError):
     """No connection could be opened; retried, then reported as UnreachableError."""
-
-
-class TLSVerificationError(FatalError):
-    """The server's certificate does not verify against the trusted CA bundle."""
 
 
 class WriteOutcomeUnknownError(FatalError):

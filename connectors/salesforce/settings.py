@@ -100,11 +100,13 @@ def settings_from_connection(conn: Connection) -> SalesforceSettings:
         raise ConfigError(f"Salesforce connection {conn.conn_id!r} is not usable:\n  - {listed}")
 
     token = _extra(extra, "security_token")
+    if token:  # the SOAP login sends password and token as one value: mask that form too
+        Secret(conn.password.reveal() + str(token), user=str(conn.login))
     return SalesforceSettings(
         conn_id=conn.conn_id,
         username=str(conn.login),
         password=conn.password,
-        security_token=Secret(str(token)) if token else Secret(""),
+        security_token=Secret(str(token), user=str(conn.login)) if token else Secret(""),
         domain=str(_extra(extra, "domain") or "login"),
         login_url=login_url,
         version=version,
