@@ -284,7 +284,7 @@ class SyncRun:
             plans = self.planner.plan(pending)
             self.quality.apply(plans)  # schema and expectations: may fail plans or reject the batch
             try:
-                total.add(self._write_committed(run_id, plans, committed))
+                self._write_committed(run_id, plans, committed, total)
                 break
             except RetriableError as exc:
                 if attempt >= self.options.retry.attempts:
@@ -326,9 +326,8 @@ class SyncRun:
             if p.action in (CREATE, UPDATE) and p.record.cursor is not None and p.record.cursor < mark:
                 self.notes.late(mark - p.record.cursor)
 
-    def _write_committed(self, run_id: int, plans: list[Planned], committed: set[str]) -> Counts:
-        """Write the plans' operations chunk by chunk, committing each chunk's outcome as it lands."""
-        total = Counts()
+    def _write_committed(self, run_id: int, plans: list[Planned], committed: set[str], total: Counts) -> None:
+        """Write the plans' operations chunk by chunk, committing each chunk's outcome (added to `total`)."""
         for chunk in self.chunks([p for p in plans if p.action in _WRITE_ACTIONS]):
             results = self.write(chunk)
             results = self._recreate_missing(chunk, results)
@@ -345,7 +344,6 @@ class SyncRun:
             committed.update(p.record.id for p in chunk)
             total.add(counts)
             self.beat()
-        return total
 
     def chunks(self, plans: list[Planned]) -> Iterator[list[Planned]]:
         """Target-sized chunks of one action each: one connector request per chunk, so an error
