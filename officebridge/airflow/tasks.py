@@ -39,14 +39,10 @@ def airflow_detail(context: Context) -> dict[str, Any]:
 
 @contextmanager
 def _fail_fast() -> Iterator[None]:
-    from airflow.sdk.exceptions import AirflowFailException  # noqa: PLC0415
+    from officebridge.airflow.failure import airflow_failures  # noqa: PLC0415 - the one mapping
 
-    from officebridge.errors import AuthenticationError, ConfigError  # noqa: PLC0415
-
-    try:
+    with airflow_failures():
         yield
-    except (ConfigError, AuthenticationError) as exc:
-        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
 
 
 @contextmanager
