@@ -42,7 +42,7 @@ from officebridge.connector import (
 )
 from officebridge.errors import RecordError, RetriableError
 from officebridge.quality.gate import QualityGate
-from officebridge.retry import DEFAULT_POLICY, RetryPolicy
+from officebridge.retry import DEFAULT_POLICY, RetryPolicy, counting
 from officebridge.secrets import MASK, redact
 from officebridge.state import LinkWrite, NewDeadLetter, StateStore
 from officebridge.sync.counts import Counts
@@ -91,6 +91,7 @@ class RunResult:
     watermark: Watermark | None = None
     dead_letters: list[NewDeadLetter] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)  # future stamps, late arrivals, re-created, ...
+    retried: int = 0  # remote calls retried during the run (officebridge.retry counts them)
 
 
 DEFAULT_OPTIONS = RunOptions()
@@ -200,7 +201,7 @@ class SyncRun:
     # --- the run ---------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> RunResult:
-        with lifecycle(self) as life:
+        with lifecycle(self) as life, counting(life.detail) as retried:
             self.life = life
             self.settle_unknown_writes(life)
             since = self.since()
@@ -211,6 +212,7 @@ class SyncRun:
                 if progress is not None:
                     progress(life.counts)
         assert life.result is not None
+        life.result.retried = retried.total
         return life.result
 
     @property
