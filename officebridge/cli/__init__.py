@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from officebridge import settings
+from officebridge.cli.output import emit
 from officebridge.errors import MappingError, OfficeBridgeError
 from officebridge.secrets import RedactingFilter, redact
 
@@ -152,24 +153,31 @@ def _mapping_files(paths: tuple[Path, ...]) -> list[Path]:
 @main.command()
 @click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--limit", "-n", default=20, show_default=True, help="How many changed source records to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (for scripts).")
 @click.pass_context
-def preview(ctx: click.Context, mapping: Path, limit: int) -> None:
+def preview(ctx: click.Context, mapping: Path, limit: int, as_json: bool) -> None:
     """Show what a run would do with the next changed records. Writes nothing."""
     from officebridge.sync.runner import preview_mapping  # noqa: PLC0415
 
     with _errors():
         store = _store(ctx)
         result = preview_mapping(mapping, store, limit=limit)
-    table = Table(title=f"preview of {result.sync} ({len(result.plans)} records)")
-    for column in ("source id", "action", "target id", "values / reason"):
-        table.add_column(column, overflow="fold")
-    for p in result.plans:
-        detail = p.reason or (
-            str(p.error) if p.error else json.dumps(p.values, ensure_ascii=False, default=str)
-        )
-        table.add_row(p.record.id, p.action, p.target_id or "", redact(detail))
-    out.print(table)
-    out.print(_counts_line(result.counts.as_dict()))
+    rows = [
+        {
+            "source id": p.record.id,
+            "action": p.action,
+            "target id": p.target_id or "",
+            "values / reason": p.reason or (str(p.error) if p.error else p.values),
+        }
+        for p in result.plans
+    ]
+    if as_json:
+        payload = {"sync": result.sync, "counts": result.counts.as_dict(), "records": rows}
+        out.print(redact(json.dumps(payload, default=str, ensure_ascii=False)), markup=False, soft_wrap=True)
+        return
+    emit(out, rows, ("source id", "action", "target id", "values / reason"),
+         title=f"preview of {result.sync} ({len(result.plans)} records)")  # fmt: skip
+    out.print(_counts_line(result.counts.as_dict()), markup=False, soft_wrap=True)
 
 
 def _counts_line(counts: dict[str, int]) -> str:
@@ -180,8 +188,9 @@ def _counts_line(counts: dict[str, int]) -> str:
 @click.argument("mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--overlap", default=300, show_default=True, help="Seconds re-read before the watermark.")
 @click.option("--read-batch", default=2000, show_default=True, help="Source records per batch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON (for scripts).")
 @click.pass_context
-def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int) -> None:
+def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int, as_json: bool) -> None:
     """Run one sync now: read changes, write them, record the outcome."""
     from datetime import timedelta  # noqa: PLC0415
 
@@ -193,12 +202,15 @@ def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int) -> Non
         with _progress(mapping.stem) as progress:
             options = RunOptions(overlap=timedelta(seconds=overlap), read_batch=read_batch)
             result = run_mapping(mapping, store, options, progress)
-    _print_summary(result)
+    if as_json:
+        payload = {"sync": result.sync, "run_id": result.run_id, "status": result.status,
+                   "seconds": round(result.seconds, 3), "counts": result.counts.as_dict()}  # fmt: skip
+        out.print(json.dumps(payload, default=str), markup=False, soft_wrap=True)
+    else:
+        _print_summary(result)
     if result.counts.failed:
-        err.print(
-            f"{result.counts.failed} record(s) became dead letters: "
-            f"officebridge dead-letters list --sync {result.sync}"
-        )
+        err.print(f"{result.counts.failed} record(s) became dead letters; see them with:", soft_wrap=True)
+        err.print(f"  officebridge dead-letters list --sync {result.sync}", markup=False, soft_wrap=True)
         sys.exit(EXIT_DEAD_LETTERS)
 
 
@@ -221,12 +233,10 @@ def _progress(name: str) -> Iterator[Any]:
 
 
 def _print_summary(result: Any) -> None:
-    table = Table(title=f"{result.sync}: {result.status} in {result.seconds:.1f}s (run {result.run_id})")
-    counts = result.counts.as_dict()
-    for name in counts:
-        table.add_column(name, justify="right")
-    table.add_row(*(str(v) for v in counts.values()))
-    out.print(table)
+    """One line per fact, never cut: `sync: status in 1.2s (run 7)` then `read=741 created=741 ...`."""
+    out.print(f"{result.sync}: {result.status} in {result.seconds:.1f}s (run {result.run_id})",
+              markup=False, soft_wrap=True)  # fmt: skip
+    out.print(_counts_line(result.counts.as_dict()), markup=False, soft_wrap=True)
 
 
 # --- state ----------------------------------------------------------------------
@@ -234,69 +244,58 @@ def _print_summary(result: Any) -> None:
 
 @main.command()
 @click.argument("sync", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (for scripts).")
 @click.pass_context
-def status(ctx: click.Context, sync: str | None) -> None:
+def status(ctx: click.Context, sync: str | None, as_json: bool) -> None:
     """Last runs, watermarks and open dead letters, per sync."""
     with _errors():
         store = _store(ctx)
         if sync:
             runs = store.runs(sync, limit=10)
-            table = Table(title=f"last runs of {sync}")
-            for column in (
-                "run",
-                "status",
-                "trigger",
-                "started",
-                "seconds",
-                "read",
-                "created",
-                "updated",
-                "unchanged",
-                "skipped",
-                "failed",
-                "deleted",
-                "quality",
-                "error",
-            ):
-                table.add_column(column)
-            for r in runs:
-                seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
-                table.add_row(
-                    str(r.id),
-                    r.status,
-                    r.trigger,
-                    f"{r.started_at:%Y-%m-%d %H:%M:%S}",
-                    f"{seconds:.1f}" if seconds is not None else "",
-                    *(
-                        str(r.counts.get(k, 0))
-                        for k in ("read", "created", "updated", "unchanged", "skipped", "failed", "deleted")
-                    ),
-                    _quality_line(r.detail),
-                    redact(r.error or ""),
-                )
-            out.print(table)
+            rows = [_run_row(r) for r in runs]
+            if as_json:
+                out.print(redact(json.dumps(rows, default=str)), markup=False, soft_wrap=True)
+                return
+            emit(out, rows, ("run", "status", "trigger", "started", "seconds", "changes", "quality", "error"),
+                 title=f"last runs of {sync}", numeric=("run", "seconds"))  # fmt: skip
             _print_quality(runs)
             return
-        table = Table(title="syncs (officebridge status SYNC for its runs)")
-        table.add_column("sync", overflow="fold", min_width=10)
-        table.add_column("last run", min_width=10)
-        table.add_column("changes", min_width=12)
-        table.add_column("watermark\n(UTC)", min_width=10)
-        table.add_column("links", justify="right")
-        table.add_column("dead\nletters", justify="right")
-        for s in store.syncs():
-            last = s.last_run
-            table.add_row(
-                s.sync,
-                f"{last.status} ({last.trigger})\n{last.started_at:%Y-%m-%d %H:%M:%S}"
-                if last
-                else "never run",
-                _changes(last.counts) if last else "",
-                _watermark(s.watermark),
-                str(s.links),
-                str(s.open_dead_letters),
-            )
-        out.print(table)
+        rows = [_sync_row(s) for s in store.syncs()]
+        if as_json:
+            out.print(redact(json.dumps(rows, default=str)), markup=False, soft_wrap=True)
+            return
+        columns = ("sync", "last run", "started", "changes", "watermark", "links", "dead letters")
+        title = "syncs (officebridge status SYNC for its runs)"
+        emit(out, rows, columns, title=title, numeric=("links", "dead letters"))
+
+
+def _run_row(r: Any) -> dict[str, Any]:
+    seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at else None
+    return {
+        "run": r.id,
+        "status": r.status,
+        "trigger": r.trigger,
+        "started": f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+        "seconds": f"{seconds:.1f}" if seconds is not None else "",
+        "changes": _changes(r.counts),
+        "counts": dict(r.counts),
+        "quality": _quality_line(r.detail),
+        "error": r.error or "",
+    }
+
+
+def _sync_row(s: Any) -> dict[str, Any]:
+    last = s.last_run
+    return {
+        "sync": s.sync,
+        "last run": f"{last.status} ({last.trigger})" if last else "never run",
+        "started": f"{last.started_at:%Y-%m-%d %H:%M:%S}" if last else "",
+        "changes": _changes(last.counts) if last else "",
+        "counts": dict(last.counts) if last else {},
+        "watermark": _watermark(s.watermark),
+        "links": s.links,
+        "dead letters": s.open_dead_letters,
+    }
 
 
 def _watermark(mark: Any) -> str:
@@ -362,26 +361,19 @@ def dead_letters() -> None:
     type=click.Choice(["open", "replayed", "ignored", "all"]),
 )
 @click.option("--limit", default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (for scripts).")
 @click.pass_context
-def dl_list(ctx: click.Context, sync: str | None, status_: str, limit: int) -> None:
-    """List dead letters."""
+def dl_list(ctx: click.Context, sync: str | None, status_: str, limit: int, as_json: bool) -> None:
+    """List dead letters, one line each (`dead-letters show ID` for the payload)."""
     with _errors():
         letters = _store(ctx).dead_letters(sync, None if status_ == "all" else status_, limit=limit)
-    table = Table(title=f"dead letters ({status_})")
-    for column in ("id", "sync", "source id", "stage", "code", "attempts", "status", "message"):
-        table.add_column(column, overflow="fold")
-    for d in letters:
-        table.add_row(
-            str(d.id),
-            d.sync,
-            d.source_id,
-            d.stage,
-            d.error_code,
-            str(d.attempts),
-            d.status,
-            redact(d.message),
-        )
-    out.print(table)
+    rows = [
+        {"id": d.id, "sync": d.sync, "source id": d.source_id, "stage": d.stage, "code": d.error_code,
+         "attempts": d.attempts, "status": d.status, "message": d.message}
+        for d in letters
+    ]  # fmt: skip
+    columns = ("id", *(() if sync else ("sync",)), "source id", "stage", "code", "message")
+    emit(out, rows, columns, title=f"dead letters ({status_})", as_json=as_json, numeric=("id",))
 
 
 @dead_letters.command("show")
@@ -576,10 +568,60 @@ def sandbox_down() -> None:
 @click.option(
     "--seed", "seed_value", default=7, show_default=True, help="Random seed (same seed, same data)."
 )
-def sandbox_seed(accounts: int, seed_value: int) -> None:
-    """Reset the sandboxes' data and seed fresh demo data."""
+@click.pass_context
+def sandbox_seed(ctx: click.Context, accounts: int, seed_value: int) -> None:
+    """Reset the sandboxes' data and seed fresh demo data; the state of syncs on them is reset too.
+
+    The old links point at records that no longer exist (or, worse, at unrelated
+    new ones with the same ids), so every sync that reads or writes a re-seeded
+    sandbox forgets its links and watermark and reads everything again.
+    """
     from officebridge import sandboxes  # noqa: PLC0415
+    from officebridge.cli.state import describe, reset_sync  # noqa: PLC0415
 
     with _errors():
-        for name, counts in sandboxes.seed(settings.home(), accounts=accounts, seed=seed_value).items():
-            out.print(f"{name}: {_counts_line(counts)}")
+        seeded = sandboxes.seed(settings.home(), accounts=accounts, seed=seed_value)
+        for name, counts in seeded.items():
+            out.print(f"{name}: {_counts_line(counts)}", markup=False, soft_wrap=True)
+        store = _store(ctx)
+        for sync in _syncs_on(set(seeded), store):
+            out.print(f"state reset: {describe(reset_sync(store, sync))}", markup=False, soft_wrap=True)
+
+
+def _syncs_on(systems: set[str], store: Any) -> list[str]:
+    """Syncs (from the mappings folder) whose source or target is one of `systems` and that have state."""
+    from officebridge.mapping import load_mapping  # noqa: PLC0415
+
+    known = {s.sync for s in store.syncs()}
+    folder = settings.mappings_dir()
+    found = []
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        try:
+            m = load_mapping(path)
+        except OfficeBridgeError:
+            continue
+        if m.name in known and {m.source.system, m.target.system} & systems:
+            found.append(m.name)
+    return found
+
+
+@main.group("state")
+def state_group() -> None:
+    """The state store: what a sync remembers (links, watermark)."""
+
+
+@state_group.command("reset")
+@click.argument("sync")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def state_reset(ctx: click.Context, sync: str, yes: bool) -> None:
+    """Forget SYNC's links and watermark: its next run reads everything again and matches records anew."""
+    from officebridge.cli.state import describe, reset_sync  # noqa: PLC0415
+
+    with _errors():
+        store = _store(ctx)
+        if sync not in {s.sync for s in store.syncs()}:
+            _fail(f"the state store knows no sync {sync!r}")
+        if not yes:
+            click.confirm(f"Forget every link and the watermark of {sync}?", abort=True, err=True)
+        out.print(describe(reset_sync(store, sync)), markup=False, soft_wrap=True)
