@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
@@ -81,3 +83,14 @@ def test_counts_are_never_cut_at_80_columns() -> None:
     for needle in ("12345", "1234.5", "741", "2026-12-01"):
         assert needle in text, text
     assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_sandbox_seed_resets_the_state_of_the_syncs_on_it(
+    bridge: Bridge, sqlite_state_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bridge.run(ACCOUNTS)
+    monkeypatch.setenv("OFFICEBRIDGE_HOME", str(tmp_path / "home"))  # sandboxes' data files of their own
+    code, output = _cli(sqlite_state_url, "sandbox", "seed", "--accounts", "3")
+    assert code == 0, output
+    assert f"state reset: {SYNC}: forgot 300 link(s) and the watermark" in output
+    assert bridge.store.watermark(SYNC) is None
