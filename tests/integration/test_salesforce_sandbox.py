@@ -402,7 +402,7 @@ def test_describe_matches_reference(sf_client: Salesforce) -> None:
     assert got["keyPrefix"] == "003" and got["name"] == "Contact"
     ref_fields = {f["name"]: f for f in ref["fields"]}
     got_fields = {f["name"]: f for f in got["fields"]}
-    assert set(got_fields) - set(ref_fields) == {"External_Id__c", "Legacy_Id__c"}
+    assert set(got_fields) - set(ref_fields) == {"External_Id__c", "Legacy_Id__c", "HasOptedOutOfEmail"}
     for name, f in ref_fields.items():
         for key in (
             "type",

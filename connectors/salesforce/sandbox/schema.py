@@ -5,8 +5,10 @@ flags as a real org, so everything (table layout, write validation, SOQL typing,
 the describe endpoints) is derived from the recorded describe JSON in `describe/`
 instead of being typed in by hand. The additions are two custom external-id
 fields on Account, Contact and Lead (`External_Id__c`, unique, and `Legacy_Id__c`,
-not unique): the recorded org has none, and upsert needs them; and the User object,
-whose describe is constructed (see user.py) because none was recorded.
+not unique): the recorded org has none, and upsert needs them; the standard Email
+Opt Out checkbox (`HasOptedOutOfEmail`) on Contact and Lead, which field-level
+security hid from the recording user; and the User object, whose describe is
+constructed (see user.py) because none was recorded.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ STORED_OBJECTS = ("Account", "Contact", "Lead", "Case", "Opportunity")
 EXTERNAL_ID_FIELD = "External_Id__c"  # unique external id (the usual upsert key)
 LEGACY_ID_FIELD = "Legacy_Id__c"  # non-unique external id: several records may share a value (upsert -> 300)
 EXTERNAL_ID_OBJECTS = ("Account", "Contact", "Lead")
+OPT_OUT_FIELD = "HasOptedOutOfEmail"  # standard, but hidden by field-level security when recorded
+OPT_OUT_OBJECTS = ("Contact", "Lead")
 API_VERSION = "59.0"
 
 # Field types with no column of their own (compound fields are views over their parts).
@@ -163,9 +167,40 @@ def _external_id_field_json(template: dict[str, Any], name: str, unique: bool) -
     return raw
 
 
+def _opt_out_field_json(template: dict[str, Any]) -> dict[str, Any]:
+    """Email Opt Out, a standard checkbox of Contact and Lead that field-level security hid from the
+    recorded org's user (Object Reference: Create, Defaulted on create, Filter, Group, Sort, Update)."""
+    raw = copy.deepcopy(template)
+    raw.update(
+        name=OPT_OUT_FIELD,
+        label="Email Opt Out",
+        custom=False,
+        type="boolean",
+        soapType="xsd:boolean",
+        length=0,
+        byteLength=0,
+        nillable=False,
+        createable=True,
+        updateable=True,
+        defaultedOnCreate=True,
+        defaultValue=False,
+        externalId=False,
+        unique=False,
+        idLookup=False,
+        nameField=False,
+        picklistValues=[],
+        referenceTo=[],
+        relationshipName=None,
+    )
+    return raw
+
+
 def _load_object(name: str, describe: dict[str, Any] | None = None) -> ObjectSpec:
     if describe is None:
         describe = json.loads((DESCRIBE_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    if name in OPT_OUT_OBJECTS and not any(f["name"] == OPT_OUT_FIELD for f in describe["fields"]):
+        template = next(f for f in describe["fields"] if f["type"] == "boolean")
+        describe["fields"].append(_opt_out_field_json(template))
     if name in EXTERNAL_ID_OBJECTS and not any(f["name"] == EXTERNAL_ID_FIELD for f in describe["fields"]):
         template = next(f for f in describe["fields"] if f["type"] == "string")
         describe["fields"].append(_external_id_field_json(template, EXTERNAL_ID_FIELD, unique=True))
