@@ -40,6 +40,7 @@ class LookupRef:
     field: str | None  # field of that object holding the key (via target)
     sync: str | None  # sync whose links map the key (a source id) to a target id (via link)
     missing: Literal["error", "null"]
+    side: Literal["source", "target"] = "source"  # via link: which side of `sync` the key is an id of
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,7 @@ def _lookups(mapping: Mapping) -> tuple[LookupRef, ...]:
         if r.lookup is not None:
             refs.append(LookupRef(r.target, "target", r.lookup.object, r.lookup.field, None, r.missing))
         elif r.link is not None:
-            refs.append(LookupRef(r.target, "link", None, None, r.link.sync, r.missing))
+            refs.append(LookupRef(r.target, "link", None, None, r.link.sync, r.missing, r.link.side))
     return tuple(refs)
 
 

@@ -310,7 +310,9 @@ def _value_of(raw: dict[str, Any], kind: str, path: DocPath, out: Collector) -> 
     if kind == "lookup" and _str(spec.get("object")) and _str(spec.get("field")):
         return {"lookup": LookupSpec(object=spec["object"], field=spec["field"], key=key), "missing": missing}
     if kind == "link" and _str(spec.get("sync")):
-        return {"link": LinkSpec(sync=spec["sync"], key=key), "missing": missing}
+        side = spec.get("side") == "target"  # anything but source/target: the schema says so
+        link = LinkSpec(sync=spec["sync"], key=key, side="target" if side else "source")
+        return {"link": link, "missing": missing}
     return None
 
 

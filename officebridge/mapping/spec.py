@@ -16,6 +16,7 @@ Missing = Literal["error", "null"]
 Unmapped = Literal["keep", "null", "error"]
 WriteMode = Literal["insert", "update", "upsert"]
 DeletePolicy = Literal["ignore", "archive", "delete"]
+LinkSide = Literal["source", "target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +73,16 @@ class LookupSpec:
 
 @dataclass(frozen=True, slots=True)
 class LinkSpec:
-    """Resolve the key (a source id) through the links stored by another sync."""
+    """Resolve the key through the links stored by another sync.
+
+    `side: source` (the default): the key is a source id of that sync, the
+    answer its target id. `side: target`: the key is a target id of that sync
+    (a sync running the other way round), the answer its source id.
+    """
 
     sync: str
     key: KeyFrom
+    side: LinkSide = "source"
 
 
 @dataclass(frozen=True, slots=True)
