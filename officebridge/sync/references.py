@@ -22,6 +22,11 @@ from officebridge.state import StateStore
 from officebridge.sync.keys import bisected, field_pattern, hashable, key_problem
 
 
+def _parts(key: Any) -> list[Any]:
+    """The keys one mapped value stands for: the items of a list, else the value itself."""
+    return [k for k in key if k is not None] if isinstance(key, list) else [key]
+
+
 class _BoundedCache:
     def __init__(self, size: int) -> None:
         self.size = size
@@ -61,7 +66,10 @@ class ReferenceResolver:
     def resolve(self, mapped: dict[str, dict[str, Any]]) -> dict[str, RecordError]:
         """Replace keys by ids in place; return the records that failed, by source id.
 
-        A malformed key fails its own record (REFERENCE_INVALID); the batch goes on.
+        A key that is a list (tags for a many-to-many field) gives the list of
+        their ids, in the key's order; with `missing: null` the keys not found
+        are left out. A malformed key fails its own record (REFERENCE_INVALID);
+        the batch goes on.
         """
         failures: dict[str, RecordError] = {}
         for ref in self.refs:
@@ -71,30 +79,47 @@ class ReferenceResolver:
                 key = values.get(ref.target_field)
                 if key is None or source_id in failures:
                     continue
-                problem = key_problem(hashable(key), self._pattern(ref))
-                if problem is not None:
-                    failures[source_id] = self._invalid(ref, key, problem, source_id)
-                else:
-                    keys.add(hashable(key))
+                for part in _parts(key):
+                    problem = key_problem(hashable(part), self._pattern(ref))
+                    if problem is not None:
+                        failures[source_id] = self._invalid(ref, part, problem, source_id)
+                        break
+                    keys.add(hashable(part))
             ids = self._ids_for(ref, keys, bad) if keys else {}
             for source_id, values in mapped.items():
                 key = values.get(ref.target_field)
                 if key is None or source_id in failures:
                     continue
-                if hashable(key) in bad:
-                    failures[source_id] = self._invalid(ref, key, bad[hashable(key)], source_id)
-                    continue
-                target_id = ids.get(hashable(key))
-                if target_id is None and ref.missing == "error":
-                    failures[source_id] = RecordError(
-                        self._missing_message(ref, key),
-                        stage="lookup",
-                        code="REFERENCE_NOT_FOUND",
-                        field=ref.target_field,
-                        record_id=source_id,
-                    )
-                values[ref.target_field] = target_id
+                found, failure = self._answer(ref, key, (ids, bad), source_id)
+                if failure is not None:
+                    failures[source_id] = failure
+                elif isinstance(key, list):
+                    values[ref.target_field] = found
+                else:
+                    values[ref.target_field] = found[0] if found else None
         return failures
+
+    def _answer(
+        self, ref: LookupRef, key: Any, answers: tuple[dict[Any, str | None], dict[Any, str]], source_id: str
+    ) -> tuple[list[str], RecordError | None]:
+        """The ids one record's key stands for, or why that record fails."""
+        ids, bad = answers
+        found: list[str] = []
+        for part in _parts(key):
+            if hashable(part) in bad:
+                return found, self._invalid(ref, part, bad[hashable(part)], source_id)
+            target_id = ids.get(hashable(part))
+            if target_id is None and ref.missing == "error":
+                return found, RecordError(
+                    self._missing_message(ref, part),
+                    stage="lookup",
+                    code="REFERENCE_NOT_FOUND",
+                    field=ref.target_field,
+                    record_id=source_id,
+                )
+            if target_id is not None and target_id not in found:
+                found.append(target_id)
+        return found, None
 
     @staticmethod
     def _invalid(ref: LookupRef, key: Any, problem: str, source_id: str) -> RecordError:
@@ -111,6 +136,9 @@ class ReferenceResolver:
         if ref.via == "link":
             assert ref.sync is not None
             self.calls += 1
+            if ref.side == "target":  # the key is a target id of that sync: answer its source id
+                links = self.store.links_by_target(ref.sync, [str(k) for k in keys])
+                return {k: link.source_id for k, link in links.items() if link.state == "active"}
             return dict(self.store.target_ids(ref.sync, [str(k) for k in keys]))
         cache = self.caches[id(ref)]
         found, todo = cache.get_many(keys)
@@ -128,6 +156,12 @@ class ReferenceResolver:
 
     @staticmethod
     def _missing_message(ref: LookupRef, key: Any) -> str:
+        if ref.via == "link" and ref.side == "target":
+            return (
+                f"{ref.target_field}: {key!r} is not a record that sync {ref.sync!r} has written "
+                "(it may not have reached it yet, or it was created by hand; replay this record after "
+                f"{ref.sync!r} has run)"
+            )
         if ref.via == "link":
             return (
                 f"{ref.target_field}: source record {key!r} has not been synced by {ref.sync!r} yet "
