@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from officebridge import settings
 from officebridge.connections import resolve_connection
 from officebridge.connector import Connector, ObjectInfo, open_connector
 from officebridge.errors import ConfigError
 from officebridge.mapping import compile_mapping, load_mapping, load_mappings
+from officebridge.mapping.loader import sync_names
 from officebridge.state import DeadLetter, StateStore
 from officebridge.sync.counts import Counts
 from officebridge.sync.lifecycle import lifecycle
@@ -81,9 +83,15 @@ class Describer:
             connector.close()
 
 
+def peer_syncs(path: Path) -> frozenset[str]:
+    """Syncs a mapping's `link:` may name: those of its own folder and of the configured mappings folder."""
+    folders = {path.parent, settings.mappings_dir()}
+    return frozenset().union(*(sync_names(f) for f in folders if f.is_dir()))
+
+
 @contextmanager
 def prepared(path: str | Path, store: StateStore | None, options: RunOptions) -> Iterator[SyncRun]:
-    mapping = load_mapping(Path(path))
+    mapping = load_mapping(Path(path), syncs=peer_syncs(Path(path)))  # a link to no sync: a load-time error
     endpoints = connect(mapping)
     own_store = store is None
     try:
