@@ -84,6 +84,23 @@ def write_stubs(dags: Path, mappings: Path) -> Drift:
     return found
 
 
+def ensure_stubs(dags: Path, mappings: Path) -> Drift:
+    """What the index DAG file calls at parse time: bring dags/ in step, if it is writable.
+
+    A new mapping then gets its DAG on the dag processor's next scan, without
+    anyone running the command. Returns what is still out of step (nothing,
+    unless the folder is read-only, e.g. a DAG bundle from git).
+    """
+    found = drift(dags, mappings)
+    if not found:
+        return found
+    try:
+        write_stubs(dags, mappings)
+    except OSError:
+        return found
+    return drift(dags, mappings)
+
+
 def main(argv: list[str] | None = None) -> int:
     summary = (__doc__ or "").split("\n")[0]
     parser = argparse.ArgumentParser(prog="python -m officebridge.airflow.stubs", description=summary)
