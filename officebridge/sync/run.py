@@ -41,6 +41,7 @@ from officebridge.connector import (
     invalid_op,
 )
 from officebridge.errors import RecordError, RetriableError
+from officebridge.mapping.sensitive import sensitive_sources
 from officebridge.quality.gate import QualityGate
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy, counting
 from officebridge.secrets import MASK, redact
@@ -472,7 +473,7 @@ class SyncRun:
 
     def _payload(self, p: Planned) -> dict[str, Any]:
         return {
-            "source": _masked(p.record.fields, self.sensitive),
+            "source": _masked(p.record.fields, self.sensitive | set(sensitive_sources(self.mapping))),
             "values": _masked(p.values or {}, self.sensitive),
             "cursor": p.record.cursor.isoformat() if p.record.cursor else None,
             "target_id": p.target_id,
