@@ -99,20 +99,46 @@ def _described(
         return None
 
 
+def _relation(head: str, info: ObjectInfo) -> FieldInfo | None:
+    """The reference field a dotted path steps through: named `head` (Odoo's `industry_id`), or
+    Salesforce's relationship names (`Account` for `AccountId`, `Parent__r` for `Parent__c`)."""
+    names = [head, f"{head}Id", f"{head[:-3]}__c" if head.endswith("__r") else head]
+    for name in names:
+        field = info.fields.get(name)
+        if field is not None and field.reference_to:
+            return field
+    return None
+
+
+def _path_problem(name: str, full: str, info: ObjectInfo, where: tuple[Describe, str, str]) -> str | None:
+    """Why source field `name` (maybe a dotted path such as `industry_id.name`) cannot be read."""
+    describe, system, connection = where
+    known = sorted(info.fields)
+    head, dot, rest = name.partition(".")
+    inside = f" (in {full!r})" if full != name else ""
+    if not dot:
+        if name in info.fields:
+            return None
+        return f"unknown field {name!r} on {label(system, info.name)}{inside}{suggestion(name, known)}"
+    field = _relation(head, info)
+    if field is None:
+        return (f"{head!r} in {full!r} is not a reference field of {label(system, info.name)}, so the "
+                f"path cannot step through it{suggestion(head, known)}")  # fmt: skip
+    try:
+        related = describe(system, connection, field.reference_to[0])
+    except UnknownObjectError:
+        return None  # the system describes the reference but not its object: nothing more to check
+    return None if related is None else _path_problem(rest, full, related, where)
+
+
 def check_against_systems(mapping: Mapping, describe: Describe, out: Collector) -> None:
     src, tgt = mapping.source, mapping.target
     source_info = _described(describe, (src.system, src.connection, src.object), ("source", "object"), out)
     if source_info is not None:
-        known = sorted(source_info.fields)
-        where = label(src.system, src.object)
         for name, path, offset in source_reads(mapping):
-            if name not in source_info.fields:
-                out.add(
-                    path,
-                    f"unknown field {name!r} on {where}{suggestion(name, known)}",
-                    rank=RANK,
-                    offset=offset,
-                )
+            problem = _path_problem(name, name, source_info, (describe, src.system, src.connection))
+            if problem is not None:
+                out.add(path, problem, rank=RANK, offset=offset)
     target_info = _described(describe, (tgt.system, tgt.connection, tgt.object), ("target", "object"), out)
     if target_info is not None:
         _check_targets(mapping, target_info, out)
@@ -139,13 +165,23 @@ def _check_types(mapping: Mapping, source: ObjectInfo | None, target: ObjectInfo
             continue
         path: DocPath = ("fields", rule.target)
         from_field = source.fields.get(rule.copy) if source is not None and rule.copy else None
-        if rule.lookup is not None and field.kind is FieldKind.MULTI_REFERENCE:
+        if rule.lookup is not None and field.kind is FieldKind.MULTI_REFERENCE and _one_key(rule, source):
             out.add((*path, "lookup"), f"field {rule.target!r} on {where} holds several records "
-                    f"({field.type}); a lookup gives one id", rank=RANK)  # fmt: skip
+                    f"({field.type}); a lookup of one value gives one id: give it a list "
+                    "(from: {expr: \"[Type, Industry]\"}) or a multi-valued field", rank=RANK)  # fmt: skip
         if from_field is not None and not rule.transforms and rule.value_map is None:
             _check_copy(rule.target, (from_field, field), where, path, out)
         if from_field is not None and rule.value_map is not None and rule.unmapped == "error":
             _check_coverage(rule, from_field, path, out)
+
+
+def _one_key(rule: FieldRule, source: ObjectInfo | None) -> bool:
+    """The lookup's key is known to be one value: a plain source field that holds one value."""
+    key = rule.lookup.key if rule.lookup is not None else None
+    if key is None or key.field is None or source is None:
+        return False  # an expression or a dotted path may well give a list
+    info = source.fields.get(key.field)
+    return info is not None and info.kind is not FieldKind.MULTI_REFERENCE
 
 
 def _check_copy(
