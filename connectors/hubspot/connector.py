@@ -42,7 +42,6 @@ from officebridge.retry import DEFAULT_POLICY, RetryPolicy
 
 log = logging.getLogger(__name__)
 BATCH_READ = 100
-STAMP_ALIASES = {"contacts": {"hs_lastmodifieddate": "lastmodifieddate"}}
 
 
 class HubSpotConnector:
@@ -71,8 +70,7 @@ class HubSpotConnector:
         return self._describes[object_name]
 
     def _cursor(self, object_name: str, asked: str | None) -> str:
-        name = asked or MANIFEST.capabilities.default_cursor
-        name = STAMP_ALIASES.get(object_name, {}).get(name, name)
+        name = asked or MANIFEST.capabilities.cursors_for(object_name)[0]
         if name not in self.describe(object_name).fields:
             raise ConfigError(f"{object_name} has no stamp property {name!r} to read changes by")
         return name

@@ -108,9 +108,8 @@ MANIFEST = ConnectorManifest(
         deletes=DeleteVisibility.ARCHIVE,  # archived=true lists archived records; GDPR purges vanish
         lookup_consistent=False,  # lookups by a non-unique property go through search, which lags writes
         cursor=CursorKind.TIMESTAMP,
-        # contacts name their stamp lastmodifieddate: the connector reads hs_lastmodifieddate as that
-        # there (one cursor list per system is all Capabilities can say)
         cursor_fields=("hs_lastmodifieddate", "createdate"),
+        object_cursor_fields={"contacts": ("lastmodifieddate", "createdate")},  # contacts' own stamp name
         filter_schema=FILTER_SCHEMA,
         filter_help='filterGroups, e.g. [{"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", '
         '"value": "lead"}]}]',

@@ -25,8 +25,8 @@ from connectors.hubspot.sandbox.seed import seed as seed_data
 from connectors.hubspot.sandbox.store import Row, Store
 from connectors.hubspot.sandbox.values import check_properties, iso, now_ms
 from connectors.hubspot.sandbox.writes import Writer
-from officebridge.sandboxkit.tls import ensure_tls, server_context
 from officebridge.sandboxkit import Answer, Call, Request, SandboxBase, Sessions
+from officebridge.sandboxkit.tls import ensure_tls, server_context
 
 DEFAULT_LAG = 2.0  # seconds before a write shows in search (HubSpot: "a few seconds")
 
@@ -168,6 +168,27 @@ class HubSpotSandbox(SandboxBase):
                 row.props[obj.modified] = iso(at_ms)
                 row.updated_ms = at_ms
                 self.store.put(db, row)
+
+    def change(
+        self, object_name: str, record_id: str, props: dict[str, str], *, at_ms: int | None = None
+    ) -> None:
+        """Change a record as HubSpot itself does (read-only values allowed), moving its stamp.
+
+        `hs_email_optout` is set by subscription changes, never through the objects API,
+        so an unsubscribe or a re-subscribe in a test goes through here.
+        """
+        obj = object_type(object_name)
+        assert obj is not None
+        when = now_ms() if at_ms is None else at_ms
+        checked, refused = check_properties(obj, props, system=True)
+        if refused:
+            raise ValueError(f"invalid change {props!r}: {refused}")
+        row = self.store.get(obj.name, [int(record_id)])[int(record_id)]
+        with self.store.transaction() as db:
+            row.props.update(checked)
+            row.props[obj.modified] = iso(when)
+            row.updated_ms = when
+            self.store.put(db, row)
 
     def live(self, object_name: str) -> list[tuple[str, dict[str, Any]]]:
         """Every live record (id, properties), read straight from the primary store."""
