@@ -150,7 +150,9 @@ def redact_all(texts: Iterable[str]) -> list[str]:
 
 
 # Bearer tokens / session ids in headers or URLs that are not registered secrets.
-_SESSION_LIKE = re.compile(r"((?:Bearer|sessionId|session_id|password)[\"'=: ]+)[^\s\"'&,<]+", re.I)
+_SESSION_LIKE = re.compile(
+    r"((?:Bearer\s+|(?:sessionId|session_id|password)[\"']?\s*[=:]\s*[\"']?))[^\s\"'&,<]+", re.I
+)  # a value after `password=`/`password: `, not the word after "password" in prose
 
 
 class RedactingFilter(logging.Filter):
