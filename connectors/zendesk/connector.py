@@ -136,7 +136,7 @@ class ZendeskConnector:
         found: dict[str, SourceRecord] = {}
         for start in range(0, len(wanted), SHOW_MANY):
             chunk = wanted[start : start + SHOW_MANY]
-            for obj in self._call(f"show_many {kind}", lambda c, ch=chunk: list(getattr(c, kind)(ids=ch))):
+            for obj in self._call(f"show_many {kind}", _listing(kind, ids=chunk)):
                 record = reading.source_record(kind, obj.to_dict(), tuple(fields))
                 found[record.id] = record
         return [found[str(i)] for i in wanted if str(i) in found]
@@ -150,9 +150,7 @@ class ZendeskConnector:
             key = "external_ids" if field_name == "external_id" else "ids"
             for start in range(0, len(wanted), SHOW_MANY):
                 chunk = [str(v) for v in wanted[start : start + SHOW_MANY]]
-                objs = self._call(
-                    f"show_many {kind}", lambda c, ch=chunk: list(getattr(c, kind)(**{key: ch}))
-                )
+                objs = self._call(f"show_many {kind}", _listing(kind, **{key: chunk}))
                 by_value = {str(getattr(o, field_name)): str(o.id) for o in objs}
                 found.update(
                     {v: by_value[str(v)] for v in wanted[start : start + SHOW_MANY] if str(v) in by_value}
@@ -160,12 +158,12 @@ class ZendeskConnector:
             return found
         for start in range(0, len(wanted), 50):
             chunk = wanted[start : start + 50]
-            hits = self._call(f"search {kind}.{field_name}", lambda c, ch=chunk: list(
-                c.search(type=SEARCH_TYPE[kind], **{field_name: [str(v) for v in ch]})))  # fmt: skip
-            by_value: dict[str, str] = {}
+            terms = {"type": SEARCH_TYPE[kind], field_name: [str(v) for v in chunk]}
+            hits = self._call(f"search {kind}.{field_name}", _searching(terms))
+            first: dict[str, str] = {}
             for hit in sorted(hits, key=lambda h: int(h.id)):
-                by_value.setdefault(str(getattr(hit, field_name, "") or "").casefold(), str(hit.id))
-            found.update({v: by_value[str(v).casefold()] for v in chunk if str(v).casefold() in by_value})
+                first.setdefault(str(getattr(hit, field_name, "") or "").casefold(), str(hit.id))
+            found.update({v: first[str(v).casefold()] for v in chunk if str(v).casefold() in first})
         return found
 
     def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
@@ -235,6 +233,15 @@ class ZendeskConnector:
                 return None
             time.sleep(pause)
             pause = min(2.0, pause * 2)
+
+
+def _listing(kind: str, **params: Any) -> Callable[[Zenpy], list[Any]]:
+    """A show_many request (`ids=` or `external_ids=`), its parameters bound now."""
+    return lambda client: list(getattr(client, kind)(**params))
+
+
+def _searching(terms: dict[str, Any]) -> Callable[[Zenpy], list[Any]]:
+    return lambda client: list(client.search(**terms))
 
 
 def _fields(details: Any) -> tuple[str, ...]:

@@ -83,7 +83,7 @@ def _status(exc: BaseException) -> tuple[int | None, str]:
     return int(response.status_code), response.text if isinstance(exc, requests.HTTPError) else str(exc)
 
 
-def classify(exc: BaseException, ctx: CallContext) -> OfficeBridgeError:
+def classify(exc: BaseException, ctx: CallContext) -> OfficeBridgeError:  # noqa: PLR0911 - one branch per failure kind, kept in one place on purpose
     where = f"Zendesk {ctx.what} (connection {ctx.conn_id!r})"
     if isinstance(exc, RatelimitBudgetExceeded):
         return RetriableError(f"{where}: rate limited longer than the connection's budget", ctx.retry_after)

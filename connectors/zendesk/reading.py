@@ -26,6 +26,11 @@ MAX_PAGE = 1000
 Call = Callable[[str, Callable[[Zenpy], Any]], Any]
 
 
+def export(kind: str, **params: Any) -> Callable[[Zenpy], Any]:
+    """One export request, its parameters bound now (the retry loop may run it later, and again)."""
+    return lambda client: getattr(client, kind).incremental(**params)
+
+
 def is_deleted(kind: str, data: dict[str, Any]) -> bool:
     if kind == "tickets":
         return data.get("status") == "deleted"
@@ -58,10 +63,10 @@ def by_cursor(call: Call, request: ReadRequest, size: int) -> Iterator[Page]:
         if since.startswith(TIME_PREFIX):
             raise ConfigError(f"read {kind}: the stored watermark {since!r} is not a Zendesk cursor")
         token = since
-        page = call(f"export {kind}", lambda c: getattr(c, kind).incremental(cursor=token))
+        page = call(f"export {kind}", export(kind, cursor=token))
     else:
         start = _start_time(since)
-        page = call(f"export {kind}", lambda c: getattr(c, kind).incremental(start_time=start, per_page=size))
+        page = call(f"export {kind}", export(kind, start_time=start, per_page=size))
     previous = since
     while True:
         after = getattr(page, "after_cursor", None)
@@ -73,7 +78,7 @@ def by_cursor(call: Call, request: ReadRequest, size: int) -> Iterator[Page]:
         if getattr(page, "end_of_stream", True):
             return
         previous = after
-        page = call(f"export {kind}", lambda c, a=after: getattr(c, kind).incremental(cursor=a))
+        page = call(f"export {kind}", export(kind, cursor=after))
 
 
 def _second(data: dict[str, Any]) -> int:
@@ -101,8 +106,7 @@ def by_time(call: Call, request: ReadRequest, size: int) -> Iterator[Page]:
         start, seen = _start_time(since), set()
     previous = since
     while True:
-        begin = start
-        page = call(f"export {kind}", lambda c: getattr(c, kind).incremental(start_time=begin, per_page=size))
+        page = call(f"export {kind}", export(kind, start_time=start, per_page=size))
         rows = [v.to_dict() for v in page.values or []]
         fresh = [r for r in rows if not (_second(r) == start and str(r["id"]) in seen)]
         end = int(getattr(page, "end_time", None) or start)

@@ -43,7 +43,7 @@ class VerifyingSession(requests.Session):
         self._timeout = (CONNECT_TIMEOUT, timeout)
         self._local = threading.local()
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["verify"] = self._fixed_verify
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout

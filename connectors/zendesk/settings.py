@@ -76,6 +76,18 @@ def split_host(host: str, port: int | None) -> tuple[str, str]:
     return ".".join(labels[:-2]), domain
 
 
+def _credential(conn: Connection) -> tuple[Secret, Secret, Secret]:
+    """(API token, OAuth token, password), chosen in the Airflow provider's order; two stay empty."""
+    extra, empty = conn.extra or {}, Secret("")
+    if _flag(extra.get("use_token")):
+        return conn.password, empty, empty
+    if extra.get("token"):
+        return conn.extra_secret("token"), empty, empty
+    if extra.get("oauth_token"):
+        return empty, conn.extra_secret("oauth_token"), empty
+    return empty, empty, conn.password
+
+
 def settings_from_connection(conn: Connection) -> ZendeskSettings:
     extra = conn.extra or {}
     problems: list[str] = []
@@ -87,15 +99,7 @@ def settings_from_connection(conn: Connection) -> ZendeskSettings:
     subdomain, domain = split_host(host, conn.port) if host else ("", "")
     if host and not subdomain:
         problems.append(f"host {host!r} has no subdomain (expected e.g. acme.zendesk.com)")
-    token, oauth, password = Secret(""), Secret(""), Secret("")
-    if _flag(extra.get("use_token")):
-        token = conn.password
-    elif extra.get("token"):
-        token = conn.extra_secret("token")
-    elif extra.get("oauth_token"):
-        oauth = conn.extra_secret("oauth_token")
-    else:
-        password = conn.password
+    token, oauth, password = _credential(conn)
     if not (token or oauth or password):
         problems.append("no credential: set extra.token, extra.oauth_token, or a password (with use_token)")
     if (token or password) and not conn.login:

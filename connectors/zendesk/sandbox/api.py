@@ -53,12 +53,14 @@ class Api:
         self.store, self.writer, self.jobs, self.me = store, writer, jobs, me
         r = rf"^/api/v2/(?P<kind>{KINDS})"
         self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
-            ("GET", re.compile(r"^/api/v2/users/me(\.json)?$"), "users.me", lambda c: (200, {"user": self.me})),
+            ("GET", re.compile(r"^/api/v2/users/me(\.json)?$"), "users.me",
+             lambda c: (200, {"user": self.me})),
             ("GET", re.compile(r"^/api/v2/incremental/(?P<kind>tickets|users)/cursor(\.json)?$"),
              "incremental.cursor", self.cursor_export),
             ("GET", re.compile(rf"^/api/v2/incremental/(?P<kind>{KINDS})(\.json)?$"), "incremental.time",
              self.time_export),
-            ("GET", re.compile(r"^/api/v2/job_statuses/(?P<id>\w+)(\.json)?$"), "job_statuses.show", self.job),
+            ("GET", re.compile(r"^/api/v2/job_statuses/(?P<id>\w+)(\.json)?$"), "job_statuses.show",
+             self.job),
             ("GET", re.compile(r"^/api/v2/search(\.json)?$"), "search", self.search),
             ("GET", re.compile(rf"{r}/show_many(\.json)?$"), "show_many", self.show_many),
             ("POST", re.compile(r"^/api/v2/users/create_or_update_many(\.json)?$"), "create_or_update_many",

@@ -55,10 +55,8 @@ def unauthenticated() -> ApiError:
 
 
 def token_invalid() -> ApiError:
-    return ApiError(401, {
-        "error": "invalid_token",
-        "error_description": "The access token provided is expired, revoked, malformed, or invalid for other reasons.",
-    })  # fmt: skip
+    description = "The access token provided is expired, revoked, malformed, or invalid for other reasons."
+    return ApiError(401, {"error": "invalid_token", "error_description": description})
 
 
 def bad_request(description: str, error: str = "InvalidValue") -> ApiError:

@@ -1,8 +1,8 @@
 """The incremental exports: cursor-based (tickets, users) and time-based (all three).
 
-Both leave out what changed in the last minute (`LAG`), as Zendesk does to
-keep results consistent. The cursor export pages in change order and its
-cursor is opaque (here: base64 of the last change sequence and the page size,
+Both leave out what changed in the last minute (the store's `export_lag`), as
+Zendesk does to keep results consistent. The cursor export pages in change
+order and its cursor is opaque (here: base64 of the last change sequence and the page size,
 so `per_page` survives the resumption; zenpy drops `per_page` when it passes a
 cursor). The time-based export pages by `generated_timestamp` and starts the
 next page at the last record's second, so records sharing that second come
@@ -17,7 +17,6 @@ from typing import Any
 from connectors.zendesk.sandbox import errors
 from connectors.zendesk.sandbox.store import Row, Store
 
-LAG = 60  # seconds: changes younger than this are not exported yet
 CURSOR_MAX, TIME_MAX = 1000, 1000
 
 
@@ -28,12 +27,12 @@ def _per_page(query: dict[str, str]) -> int:
     return min(int(raw), CURSOR_MAX)
 
 
-def _start_time(query: dict[str, str], now: float) -> int:
+def _start_time(query: dict[str, str], now: float, lag: int) -> int:
     raw = query.get("start_time", "")
     if not raw.lstrip("-").isdigit():
         raise errors.bad_request("start_time is required and must be a Unix epoch time", "InvalidValue")
     start = int(raw)
-    if start > now - LAG:
+    if start > now - lag:
         raise errors.unprocessable("Too recent start_time. Use a start_time older than 1 minute")
     return start
 
@@ -64,8 +63,8 @@ def cursor_page(store: Store, kind: str, query: dict[str, str], base: str) -> di
             per_page = _per_page(query)
     else:
         per_page = _per_page(query)
-        after = store.first_seq_since(kind, _start_time(query, now))
-    until = int(now) - LAG
+        after = store.first_seq_since(kind, _start_time(query, now, store.export_lag))
+    until = int(now) - store.export_lag
     rows = store.changes(kind, after_seq=after, until=until, limit=per_page + 1)
     more = len(rows) > per_page
     rows = rows[:per_page]
@@ -85,9 +84,9 @@ def cursor_page(store: Store, kind: str, query: dict[str, str], base: str) -> di
 
 def time_page(store: Store, kind: str, query: dict[str, str], base: str) -> dict[str, Any]:
     now = store.now()
-    start = _start_time(query, now)
+    start = _start_time(query, now, store.export_lag)
     per_page = min(_per_page(query), TIME_MAX)
-    rows = store.by_time(kind, start=start, until=int(now) - LAG, limit=per_page)
+    rows = store.by_time(kind, start=start, until=int(now) - store.export_lag, limit=per_page)
     end_time = rows[-1].generated if rows else start
     return {
         kind: _visible(kind, rows, query),

@@ -35,6 +35,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+def soft_deleted(kind: str, record: dict[str, Any]) -> bool:
+    """Deleted but still readable: a ticket with status "deleted", a user with active false."""
+    if kind == "tickets":
+        return record.get("status") == "deleted"
+    return kind == "users" and record.get("active") is False
+
+
 def url(host: str, kind: str, record_id: int) -> str:
     return f"https://{host}/api/v2/{kind}/{record_id}.json"
 
@@ -53,26 +60,9 @@ def validate(store: Store, kind: str, record: dict[str, Any]) -> None:
         if other is not None and other["id"] != record["id"]:
             raise Invalid("name", "Name: has already been taken", "DuplicateValue")
     if kind == "users":
-        email = record.get("email")
-        if email:
-            if not EMAIL.match(str(email)):
-                raise Invalid("email", f"Email: {email} is not properly formatted")
-            other = store.find(kind, "email", str(email))
-            if other is not None and other["id"] != record["id"]:
-                raise Invalid(
-                    "email", f"Email: {email} is already being used by another user", "DuplicateValue"
-                )
-        _choice(record.get("role"), ROLES, "role")
+        _validate_user(store, record)
     if kind == "tickets":
-        if not record.get("requester_id"):
-            raise Invalid("requester", "Requester: cannot be blank", "BlankValue")
-        if store.get("users", int(record["requester_id"])) is None:
-            raise Invalid("requester", "Requester: not found", "InvalidValue")
-        if not str(record.get("description") or "").strip():
-            raise Invalid("description", "Description: cannot be blank", "BlankValue")
-        _choice(record.get("status"), (*TICKET_STATUS, "deleted"), "status")
-        _choice(record.get("priority"), PRIORITY, "priority")
-        _choice(record.get("type"), TYPES, "type")
+        _validate_ticket(store, record)
     external = record.get("external_id")
     if external is not None and kind != "tickets":
         other = store.find(kind, "external_id", str(external))
@@ -83,8 +73,31 @@ def validate(store: Store, kind: str, record: dict[str, Any]) -> None:
             raise Invalid("organization_id", "Organization: not found")
 
 
+def _validate_user(store: Store, record: dict[str, Any]) -> None:
+    email = record.get("email")
+    if email:
+        if not EMAIL.match(str(email)):
+            raise Invalid("email", f"Email: {email} is not properly formatted")
+        other = store.find("users", "email", str(email))
+        if other is not None and other["id"] != record["id"]:
+            raise Invalid("email", f"Email: {email} is already being used by another user", "DuplicateValue")
+    _choice(record.get("role"), ROLES, "role")
+
+
+def _validate_ticket(store: Store, record: dict[str, Any]) -> None:
+    if not record.get("requester_id"):
+        raise Invalid("requester", "Requester: cannot be blank", "BlankValue")
+    if store.get("users", int(record["requester_id"])) is None:
+        raise Invalid("requester", "Requester: not found", "InvalidValue")
+    if not str(record.get("description") or "").strip():
+        raise Invalid("description", "Description: cannot be blank", "BlankValue")
+    _choice(record.get("status"), (*TICKET_STATUS, "deleted"), "status")
+    _choice(record.get("priority"), PRIORITY, "priority")
+    _choice(record.get("type"), TYPES, "type")
+
+
 def merged(kind: str, current: dict[str, Any] | None, given: dict[str, Any]) -> dict[str, Any]:
-    """The record after applying `given` (read-only fields ignored, a ticket's `comment` kept as description)."""
+    """The record after `given`: read-only fields ignored, a new ticket's `comment` as description."""
     record = dict(current) if current is not None else dict(DEFAULTS[kind])
     for key, value in given.items():
         if key in READ_ONLY or key not in DEFAULTS[kind]:

@@ -22,10 +22,10 @@ from connectors.zendesk.sandbox.errors import ApiError
 from connectors.zendesk.sandbox.jobs import Jobs
 from connectors.zendesk.sandbox.seed import seed as seed_data
 from connectors.zendesk.sandbox.store import Store
-from officebridge.sandboxkit.tls import ensure_tls, server_context
 from connectors.zendesk.sandbox.writer import Writer
 from officebridge.sandboxkit import Answer, Call, Request, SandboxBase
 from officebridge.sandboxkit.admin import Route
+from officebridge.sandboxkit.tls import ensure_tls, server_context
 
 HOST = "127.0.0.1"  # the name URLs in answers carry when a request has no Host header
 

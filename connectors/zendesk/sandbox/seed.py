@@ -131,7 +131,8 @@ def seed(store: Store, host: str, agent_id: int, *, accounts: int, seed: int) ->
             user_id = store.new_id("users")
             user = {**objects.DEFAULTS["users"], "id": user_id, "name": f"{given} {family}",
                     "email": f"{given.lower()}.{family.lower()}.{n + 1}.{u + 1}@{slug}.example.com",
-                    "organization_id": org_id, "external_id": None, "phone": f"+4930{rng.randint(1000000, 9999999)}",
+                    "organization_id": org_id, "external_id": None,
+                    "phone": f"+4930{rng.randint(1000000, 9999999)}",
                     "active": rng.random() > 0.025, "url": objects.url(host, "users", user_id)}  # fmt: skip
             user_at = at + rng.uniform(0, 10) * DAY
             events.append((user_at, "users", user))
@@ -141,9 +142,11 @@ def seed(store: Store, host: str, agent_id: int, *, accounts: int, seed: int) ->
                 status = "deleted" if rng.random() < 0.05 else rng.choice(STATUSES)
                 ticket = {**objects.DEFAULTS["tickets"], "id": ticket_id, "subject": subject,
                           "description": f"{subject}. Reported by {given} {family}.", "status": status,
-                          "priority": rng.choice(PRIORITIES), "type": rng.choice(("question", "incident", "problem", "task")),
+                          "priority": rng.choice(PRIORITIES),
+                          "type": rng.choice(("question", "incident", "problem", "task")),
                           "requester_id": user_id, "submitter_id": user_id, "assignee_id": agent_id,
-                          "organization_id": org_id, "tags": [], "url": objects.url(host, "tickets", ticket_id)}  # fmt: skip
+                          "organization_id": org_id, "tags": [],
+                          "url": objects.url(host, "tickets", ticket_id)}  # fmt: skip
                 events.append((user_at + rng.uniform(0, 20) * DAY, "tickets", ticket))
     events.sort(key=lambda e: e[0])
     with store.transaction():

@@ -53,6 +53,7 @@ class Store:
         self._db.executescript(SCHEMA)
         self._lock = threading.RLock()
         self.offset = 0.0  # seconds the sandbox clock runs ahead of the wall clock
+        self.export_lag = 60  # seconds the exports hold changes back (Zendesk's: one minute)
 
     def now(self) -> float:
         return time.time() + self.offset

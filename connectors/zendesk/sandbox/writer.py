@@ -100,6 +100,8 @@ class Writer:
                 raise LookupError(kind)
             return self.store.save(kind, {**current, "status": "deleted"})
         if kind == "users":
+            if current.get("active") is False:
+                raise LookupError(kind)  # already deleted: only deleted_users/{id} can purge it
             return self.store.save(kind, {**current, "active": False})
         self.store.remove(kind, int(current["id"]))
         return current

@@ -64,19 +64,25 @@ def test_incremental_read_across_pages_resumes_exactly(
     assert resumed == [r.id for p in pages[3:] for r in p.records]
     # new changes are held back for a minute, then follow the stored token
     token = pages[-1].resume
-    result = zendesk.write("tickets", [WriteOp(OpKind.UPDATE, "t", {"subject": "Changed"}, target_id=first_ids[0])])
+    result = zendesk.write(
+        "tickets", [WriteOp(OpKind.UPDATE, "t", {"subject": "Changed"}, target_id=first_ids[0])]
+    )
     assert result[0].ok
     assert _read_all(zendesk, dataclasses.replace(request, since=token))[0] == []
     zendesk_fresh.advance(LAG)
     assert _read_all(zendesk, dataclasses.replace(request, since=token))[0] == [first_ids[0]]
 
 
-def test_soft_deleted_tickets_are_tombstones(zendesk: ZendeskConnector, zendesk_fresh: ZendeskSandbox) -> None:
+def test_soft_deleted_tickets_are_tombstones(
+    zendesk: ZendeskConnector, zendesk_fresh: ZendeskSandbox
+) -> None:
     request = ReadRequest("tickets", ("id", "status"), include_deleted=True)
     everything = [r for p in zendesk.read(request) for r in p.records]
     deleted = [r for r in everything if r.deleted]
     assert deleted and all(r.fields["status"] == "deleted" for r in deleted)
-    visible = [r.id for p in zendesk.read(dataclasses.replace(request, include_deleted=False)) for r in p.records]
+    visible = [
+        r.id for p in zendesk.read(dataclasses.replace(request, include_deleted=False)) for r in p.records
+    ]
     assert set(visible) == {r.id for r in everything if not r.deleted}
     victim = visible[0]
     assert zendesk.write("tickets", [WriteOp(OpKind.DELETE, "d", target_id=victim)])[0].ok
@@ -100,8 +106,10 @@ def test_organizations_time_export_deduplicates_and_resumes(
 
 
 def test_user_upsert_is_idempotent(zendesk: ZendeskConnector, zendesk_fresh: ZendeskSandbox) -> None:
-    ops = [WriteOp(OpKind.UPSERT, f"c{i}", {"name": f"Person {i}", "email": f"p{i}@example.org",
-                                            "external_id": f"SF-{i}"}, key_field="external_id") for i in range(5)]  # fmt: skip
+    values = [
+        {"name": f"Person {i}", "email": f"p{i}@example.org", "external_id": f"SF-{i}"} for i in range(5)
+    ]
+    ops = [WriteOp(OpKind.UPSERT, f"c{i}", v, key_field="external_id") for i, v in enumerate(values)]
     before = zendesk_fresh.store.count("users")
     first = zendesk.write("users", ops)
     assert all(r.ok and r.created for r in first)
@@ -111,9 +119,13 @@ def test_user_upsert_is_idempotent(zendesk: ZendeskConnector, zendesk_fresh: Zen
     assert zendesk_fresh.store.count("users") == before + 5
 
 
-def test_create_many_job_isolates_a_refused_item(zendesk: ZendeskConnector, zendesk_fresh: ZendeskSandbox) -> None:
+def test_create_many_job_isolates_a_refused_item(
+    zendesk: ZendeskConnector, zendesk_fresh: ZendeskSandbox
+) -> None:
     zendesk_fresh.add_fault("record_error", field="name", value="Refuse Me", message="Name: is not allowed")
-    ops = [WriteOp(OpKind.CREATE, f"o{i}", {"name": n}) for i, n in enumerate(["Alpha", "Refuse Me", "Gamma"])]
+    ops = [
+        WriteOp(OpKind.CREATE, f"o{i}", {"name": n}) for i, n in enumerate(["Alpha", "Refuse Me", "Gamma"])
+    ]
     results = zendesk.write("organizations", ops)
     assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.FAILED, WriteStatus.OK]
     assert results[1].fields == ("name",)
@@ -148,8 +160,8 @@ def test_server_errors_retried_on_reads_and_unknown_on_create(
 def test_expired_oauth_token(zendesk_connection: Connection, zendesk_fresh: ZendeskSandbox) -> None:
     token = zendesk_fresh.issue_oauth_token()
     Secret(token)
-    conn = dataclasses.replace(zendesk_connection, login=None, extra={"oauth_token": token,
-                                                                     "ca_file": str(zendesk_fresh.ca_file)})  # fmt: skip
+    extra = {"oauth_token": token, "ca_file": str(zendesk_fresh.ca_file)}
+    conn = dataclasses.replace(zendesk_connection, login=None, extra=extra)
     connector = ZendeskConnector(conn, retry_policy=FAST_RETRY)
     connector.check()
     zendesk_fresh.expire_sessions()
