@@ -106,14 +106,15 @@ class OdooConnector:
         cursor = request.cursor or MANIFEST.capabilities.default_cursor
         has_active = "active" in info.fields
         wanted = list(dict.fromkeys(request.fields))
-        unknown = [f for f in [*wanted, cursor] if f not in info.fields]
+        heads = self._heads(info, wanted)
+        unknown = [f for f in [*heads, cursor] if f not in info.fields]
         if unknown:
             raise ConfigError(f"Odoo model {name!r} has no field(s) {', '.join(unknown)}")
         if request.since is not None and not isinstance(request.since, datetime):
             raise ConfigError(f"read {name}: Odoo reads by a change stamp, not a token")
         if request.filter is not None and not isinstance(request.filter, list):
             raise ConfigError(f"read {name}: the filter must be an Odoo domain (a list)")
-        to_read = list(dict.fromkeys([*wanted, cursor, *(["active"] if has_active else [])]))
+        to_read = list(dict.fromkeys([*heads, cursor, *(["active"] if has_active else [])]))
         base = list(request.filter or [])
         if request.until is not None:
             base.append([cursor, "<", to_odoo_datetime(request.until)])
@@ -144,14 +145,22 @@ class OdooConnector:
                 raise ConfigError(f"Odoo read of {name!r} rejected: {exc}") from None
             if not rows:
                 return
-            yield Page([self._record(row, wanted, track_active, cursor) for row in rows])
+            paths = self._follow(info, rows, wanted)
+            yield Page([self._record(row, wanted, track_active, cursor, paths) for row in rows])
             last = (str(rows[-1][cursor]), int(rows[-1]["id"]))
             if len(rows) < request.batch_size:
                 return
 
     @staticmethod
-    def _record(row: dict[str, Any], wanted: list[str], track_active: bool, cursor: str) -> SourceRecord:
-        values = {f: _plain(row.get(f)) for f in wanted}
+    def _record(
+        row: dict[str, Any],
+        wanted: list[str],
+        track_active: bool,
+        cursor: str,
+        paths: dict[int, dict[str, Any]] | None = None,
+    ) -> SourceRecord:
+        followed = (paths or {}).get(int(row["id"]), {})
+        values = {f: followed.get(f) if "." in f else _plain(row.get(f)) for f in wanted}
         return SourceRecord(
             id=str(row["id"]),
             cursor=from_odoo_datetime(row.get(cursor)),
@@ -165,7 +174,8 @@ class OdooConnector:
         has_active = "active" in info.fields
         wanted = list(dict.fromkeys(fields))
         cursor = MANIFEST.capabilities.default_cursor
-        to_read = list(dict.fromkeys([*wanted, cursor, *(["active"] if has_active else [])]))
+        heads = self._heads(info, wanted)
+        to_read = list(dict.fromkeys([*heads, cursor, *(["active"] if has_active else [])]))
         numeric = [int(i) for i in dict.fromkeys(ids) if str(i).isdigit()]
         out: list[SourceRecord] = []
         for start in range(0, len(numeric), self.lookup_chunk):
@@ -175,8 +185,73 @@ class OdooConnector:
                 [numeric[start : start + self.lookup_chunk], to_read],
                 {"load": "_classic_write", "context": {"active_test": False}},
             )
-            out += [self._record(row, wanted, has_active, cursor) for row in rows]
+            paths = self._follow(info, rows, wanted)
+            out += [self._record(row, wanted, has_active, cursor, paths) for row in rows]
         return out
+
+    # -- dotted paths (`industry_id.name`, `category_id.name`, `parent_id.country_id.code`) ----
+
+    def _heads(self, info: ObjectInfo, wanted: Sequence[str]) -> list[str]:
+        """The fields read from the model itself: plain fields and the first step of each path."""
+        heads = list(dict.fromkeys(f.partition(".")[0] for f in wanted))
+        for path in wanted:
+            head = path.partition(".")[0]
+            field = info.fields.get(head)
+            if "." in path and field is not None and not field.reference_to:
+                kind = f"a {field.type}, not a relation"
+                raise ConfigError(f"Odoo {info.name}: {path!r} steps through {head!r}, which is {kind}")
+        return heads
+
+    def _follow(
+        self, info: ObjectInfo, rows: list[dict[str, Any]], wanted: Sequence[str]
+    ) -> dict[int, dict[str, Any]]:
+        """Values of the dotted paths per row id: one batched `read` per relation (and level), not per row.
+
+        A many2one step gives the related record's value (None when empty); a
+        many2many or one2many step gives the list of the related records' values.
+        """
+        by_head: dict[str, list[str]] = {}
+        for path in wanted:
+            head, dot, rest = path.partition(".")
+            if dot:
+                by_head.setdefault(head, []).append(rest)
+        out: dict[int, dict[str, Any]] = {int(r["id"]): {} for r in rows}
+        for head, rests in by_head.items():
+            comodel = info.fields[head].reference_to[0]
+            targets = {int(r["id"]): _ids(r.get(head)) for r in rows}
+            related = self._related(comodel, sorted({i for ids in targets.values() for i in ids}), rests)
+            many = info.fields[head].kind is FieldKind.MULTI_REFERENCE
+            for rid, ids in targets.items():
+                for rest in rests:
+                    found = [related[i][rest] for i in ids if i in related]
+                    if many:
+                        out[rid][f"{head}.{rest}"] = [v for v in found if v is not None]
+                    else:
+                        out[rid][f"{head}.{rest}"] = found[0] if found else None
+        return out
+
+    def _related(self, model: str, ids: list[int], paths: list[str]) -> dict[int, dict[str, Any]]:
+        """Values of `paths` (fields or further dotted paths) of `model` records, by id."""
+        if not ids:
+            return {}
+        info = self.describe(model)
+        heads = self._heads(info, paths)
+        unknown = [f for f in heads if f not in info.fields]
+        if unknown:
+            raise ConfigError(f"Odoo model {model!r} has no field(s) {', '.join(unknown)}")
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(ids), self.lookup_chunk):
+            rows += self.adapter.execute_kw(
+                model,
+                "read",
+                [ids[start : start + self.lookup_chunk], heads],
+                {"load": "_classic_write", "context": {"active_test": False}},
+            )
+        deeper = self._follow(info, rows, paths)
+        return {
+            int(r["id"]): {p: deeper[int(r["id"])].get(p) if "." in p else _plain(r.get(p)) for p in paths}
+            for r in rows
+        }
 
     def lookup(self, object_name: str, field_name: str, values: Sequence[Any]) -> dict[Any, str]:
         """value -> id of the oldest record holding it (archived records included)."""
@@ -213,6 +288,17 @@ class OdooConnector:
 
     def close(self) -> None:
         self.adapter.close()
+
+
+def _ids(value: Any) -> list[int]:
+    """The related ids in a `_classic_write` value: a many2one id, or an x2many id list."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, list):
+        return [int(v) for v in value if isinstance(v, int) and not isinstance(v, bool)]
+    return []
 
 
 def _plain(value: Any) -> Any:
