@@ -21,6 +21,7 @@ from officebridge.sync.references import ReferenceResolver
 
 CREATE, UPDATE, ARCHIVE, DELETE = "create", "update", "archive", "delete"
 UNCHANGED, SKIPPED, FAILED, ADOPT = "unchanged", "skipped", "failed", "adopt"
+FILTERED = "filtered out by `where`"  # the reason of a skip that is not a change (preview leaves it out)
 _OP_KIND = {CREATE: OpKind.CREATE, UPDATE: OpKind.UPDATE, ARCHIVE: OpKind.ARCHIVE, DELETE: OpKind.DELETE}
 
 
@@ -100,7 +101,7 @@ class Planner:
                 self._fail(p, exc)
                 continue
             if values is None:
-                p.action, p.reason = SKIPPED, "filtered out by `where`"
+                p.action, p.reason = SKIPPED, FILTERED
                 continue
             p.values = values
             p.action = "mapped"

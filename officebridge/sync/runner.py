@@ -23,7 +23,7 @@ from officebridge.mapping.loader import sync_names
 from officebridge.state import DeadLetter, StateStore
 from officebridge.sync.counts import Counts
 from officebridge.sync.lifecycle import lifecycle
-from officebridge.sync.plan import Planned
+from officebridge.sync.plan import FILTERED, Planned
 from officebridge.sync.run import DEFAULT_OPTIONS, Progress, RunOptions, RunResult, SyncRun
 
 
@@ -129,6 +129,7 @@ def preview_mapping(path: str | Path, store: StateStore, limit: int = 20) -> Pre
         plans: list[Planned] = []
         for page in run.batches(run.since()):
             batch = run.planner.plan(page.records[: limit - len(plans)])
+            batch = [p for p in batch if p.reason != FILTERED]  # -n counts records the sync would touch
             run.quality.apply(batch, preview=True)  # show what the checks would stop; never raises
             plans.extend(batch)
             if len(plans) >= limit:
