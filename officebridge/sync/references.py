@@ -88,7 +88,11 @@ class ReferenceResolver:
             ids = self._ids_for(ref, keys, bad) if keys else {}
             for source_id, values in mapped.items():
                 key = values.get(ref.target_field)
-                if key is None or source_id in failures:
+                if source_id in failures:
+                    continue
+                if key is None or (isinstance(key, str) and not key.strip()):
+                    if ref.missing == "error":  # an empty `from` is a reference not found, not "no parent"
+                        failures[source_id] = self._empty(ref, source_id)
                     continue
                 found, failure = self._answer(ref, key, (ids, bad), source_id)
                 if failure is not None:
@@ -120,6 +124,17 @@ class ReferenceResolver:
             if target_id is not None and target_id not in found:
                 found.append(target_id)
         return found, None
+
+    @staticmethod
+    def _empty(ref: LookupRef, source_id: str) -> RecordError:
+        return RecordError(
+            f"{ref.target_field}: the source value is empty, and the mapping says missing: error "
+            "(fill it in at the source, or set missing: \"null\" to write the record without it)",
+            stage="lookup",
+            code="REFERENCE_EMPTY",
+            field=ref.target_field,
+            record_id=source_id,
+        )
 
     @staticmethod
     def _invalid(ref: LookupRef, key: Any, problem: str, source_id: str) -> RecordError:
