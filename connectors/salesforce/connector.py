@@ -20,6 +20,7 @@ bin) instead of silently losing records.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -73,6 +74,7 @@ log = logging.getLogger(__name__)
 
 MIN_QUERY_BATCH, MAX_QUERY_BATCH = 200, 2000  # what Sforce-Query-Options: batchSize accepts
 ARCHIVE_FLAGS = ("IsActive", "Active__c")
+_SF_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")  # what Salesforce accepts as an Id
 
 
 class SalesforceConnector:
@@ -245,7 +247,7 @@ class SalesforceConnector:
         Records that no longer exist at all (purged from the recycle bin) are
         simply absent from the result; order follows `ids`.
         """
-        wanted = list(dict.fromkeys(i for i in ids if i))
+        wanted = list(dict.fromkeys(i for i in ids if i and _SF_ID.fullmatch(str(i))))  # never sent otherwise
         if not wanted:
             return []
         cursor = MANIFEST.capabilities.default_cursor
