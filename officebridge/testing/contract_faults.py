@@ -27,6 +27,14 @@ def _prepared(h: ConnectorHarness, what: str) -> tuple[Any, str, list[str]]:
     return conn, t, ids
 
 
+def _fault_free_reads(h: ConnectorHarness, conn: Any, t: str, faults: Any, read_op: str) -> int:
+    """Read requests one fault-free read of the tagged records costs (a connector may merge streams)."""
+    tagged(h, conn, t)
+    count = _count(faults.stats(), read_op)
+    faults.reset_stats()
+    return count
+
+
 class FaultContract:
     def test_rate_limit_waits_for_retry_after(self, connector_harness: ConnectorHarness) -> None:
         h = connector_harness
@@ -34,13 +42,14 @@ class FaultContract:
         conn, t, ids = _prepared(h, "ratelimit")
         faults.reset_stats()
         read_op = h.operation("read", h.writable.name)
+        base = _fault_free_reads(h, conn, t, faults, read_op)
         faults.add_fault("rate_limit", operation=read_op, retry_after=1)
         started = time.monotonic()
         found = tagged(h, conn, t)
         assert time.monotonic() - started >= 0.95, "the connector did not wait as Retry-After asked"
         assert sorted(r.id for r in found) == sorted(ids)
         stats = faults.stats()
-        assert stats["faults"].get("rate_limit") == 1 and _count(stats, read_op) == 2
+        assert stats["faults"].get("rate_limit") == 1 and _count(stats, read_op) == base + 1
 
     def test_server_error_retried_for_reads(self, connector_harness: ConnectorHarness) -> None:
         h = connector_harness
@@ -48,9 +57,10 @@ class FaultContract:
         conn, t, ids = _prepared(h, "5xx")
         faults.reset_stats()
         read_op = h.operation("read", h.writable.name)
+        base = _fault_free_reads(h, conn, t, faults, read_op)
         faults.add_fault("server_error", times=2, operation=read_op, status=503)
         assert sorted(r.id for r in tagged(h, conn, t)) == sorted(ids)
-        assert _count(faults.stats(), read_op) == 3
+        assert _count(faults.stats(), read_op) == base + 2
 
     def test_read_timeout_retried(self, connector_harness: ConnectorHarness) -> None:
         h = connector_harness
@@ -58,11 +68,12 @@ class FaultContract:
         conn, t, ids = _prepared(h, "timeout")
         faults.reset_stats()
         read_op = h.operation("read", h.writable.name)
+        base = _fault_free_reads(h, conn, t, faults, read_op)
         faults.add_fault("timeout", operation=read_op)
         started = time.monotonic()
         assert sorted(r.id for r in tagged(h, conn, t)) == sorted(ids)
         assert time.monotonic() - started >= h.client_timeout * 0.9, "the first read did not time out"
-        assert _count(faults.stats(), read_op) == 2
+        assert _count(faults.stats(), read_op) == base + 1
 
     def test_expired_session_logs_in_again(
         self, connector_harness: ConnectorHarness, caplog: pytest.LogCaptureFixture
