@@ -53,6 +53,10 @@ KINDS = {
     "one2many": FieldKind.MULTI_REFERENCE,
 }
 ALL_RECORDS = {"active_test": False}
+# Fields a mapping may upsert by: a party's `code` is unique (SQL constraint code_uniq); `reference`
+# (sale, opportunity, invoice) is the other side's reference, free text, not unique in Tryton, so an
+# upsert by it finds the oldest record holding the value (see `lookup`).
+KEY_FIELDS = frozenset({"code", "reference"})
 
 
 class TrytonConnector:
@@ -213,4 +217,5 @@ def _field_info(name: str, desc: dict[str, Any]) -> FieldInfo:
         choices=choices,
         reference_to=(str(relation),) if relation else (),
         pattern="^[1-9][0-9]*$" if name == "id" else None,
+        external_id=name in KEY_FIELDS and native == "char" and not desc.get("readonly"),
     )

@@ -1,12 +1,22 @@
 """The contract-suite harness of the Tryton connector: a real trytond, started per test class.
 
 Records are created and read back with raw JSON-RPC calls of the harness's own
-(`requests`, not the connector under test); change stamps are set directly in
-the server's SQLite file, which is how the suite gets many records sharing a
-stamp. A real server has no fault injector: fault tests are skipped with that
-reason (a lost answer is provoked for real with a proxy in
-tests/integration/tryton). The writable object is `party.address` (party_name,
-city), on a party seeded at start; it has no external-id field.
+(`requests`, straight to the server, not the connector under test); change
+stamps are set directly in the server's SQLite file, which is how the suite
+gets many records sharing a stamp. The connector under test talks to the server
+through the kit's `FaultProxy`, which names each request by its JSON-RPC method
+(`rpc_operation`), so the generated fault tests run against the real server.
+Sessions are expired for real, by deleting the server's `ir_session` rows (a
+real trytond then answers 401, as after its own timeout); `record_error` stays
+unsupported (only Tryton's own validation could refuse one record).
+
+The writable object is `sale.sale` (description, comment) keyed by `reference`,
+on a party seeded at start: it is the one writable model whose free text key is
+what a shipped mapping upserts by (the Salesforce Opportunity Id). Parties have
+a truly unique `code` (SQL constraint `code_uniq`) but no second writable text
+field the suite could filter on (phone, email... are function fields without a
+searcher), and a sale has no `active` field, so archive is declared unsupported
+here and tested on parties in tests/integration/tryton.
 """
 
 from __future__ import annotations
@@ -14,9 +24,10 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import requests
@@ -28,39 +39,100 @@ from connectors.tryton.server import TrytonServer
 from officebridge.connections import Connection, parse_connection
 from officebridge.connector import Connector
 from officebridge.retry import RetryPolicy
-from officebridge.testing.harness import BadSettings, ConnectorHarness, WritableObject
+from officebridge.sandboxkit.proxy import FaultProxy
+from officebridge.sandboxkit.vocabulary import UNSET, Times
+from officebridge.sandboxkit.wire import Request
+from officebridge.testing.harness import BadSettings, ConnectorHarness, FaultInjector, WritableObject
 
 FAST = RetryPolicy(attempts=3, base=0.01, cap=0.05)
 
 
+def rpc_operation(request: Request) -> str | None:
+    """A JSON-RPC request's method (`model.party.party.create`, `common.db.login`), or None."""
+    try:
+        method = json.loads(request.body).get("method")
+    except (ValueError, AttributeError):
+        return None
+    return method if isinstance(method, str) else None
+
+
+class TrytonFaults:
+    """The proxy's faults, plus `expire_sessions` done for real: the server's sessions are deleted."""
+
+    def __init__(self, proxy: FaultProxy, database: Path, relogin: Callable[[], None]) -> None:
+        self.proxy = proxy
+        self.database = database
+        self.relogin = relogin  # the harness's own session went too
+
+    def add_fault(self, kind: str, *, times: Times = UNSET, path: str | None = None, **params: Any) -> None:
+        if kind == "expire_sessions":  # every session the server issued is gone from now on
+            with sqlite3.connect(self.database, timeout=30) as sql:
+                sql.execute("DELETE FROM ir_session")
+            self.relogin()
+            return
+        self.proxy.add_fault(kind, times=times, path=path, **params)
+
+    def clear_faults(self) -> None:
+        self.proxy.clear_faults()
+
+    def stats(self) -> dict[str, Any]:
+        return self.proxy.stats()
+
+    def reset_stats(self) -> None:
+        self.proxy.reset_stats()
+
+
 class TrytonHarness(ConnectorHarness):
     manifest = MANIFEST
-    writable = WritableObject("party.address", text_field="party_name", other_field="city")
-    # "fault": what officebridge.testing.support.need() looks up today; "faults": what its docs say
-    skips = dict.fromkeys(
-        ("faults", "fault"), "a real trytond has no fault injector (lost answers: tests/integration/tryton)"
+    writable = WritableObject(
+        "sale.sale", text_field="description", other_field="comment", key_field="reference"
+    )
+    skips = MappingProxyType(
+        {
+            "fault.record_error": "only Tryton's own validation refuses one record; the proxy cannot",
+            "op.archive": "sale.sale has no active field (archive: party.party in tests/integration/tryton)",
+        }
     )
     client_modules = ("requests",)
     missing_id = "99999999"
     unknown_object = "no.such.model"
-    client_timeout = 10.0
+    client_timeout = 5.0
 
     def __init__(self) -> None:
         self.server: TrytonServer | None = None
+        self.proxy: FaultProxy | None = None
         self.http = requests.Session()
 
     def start(self, workdir: Path) -> None:
         self.server = TrytonServer(workdir).start()
+        self.proxy = FaultProxy(f"http://{self.server.host}:{self.server.port}", rpc_operation).start()
         self._login()
         party = self._call("party.party", "create", [{"name": "Contract suite owner"}])[0]
-        self.writable = WritableObject("party.address", "party_name", "city", required={"party": party})
+        w = self.writable
+        self.writable = WritableObject(w.name, w.text_field, w.other_field, w.key_field, {"party": party})
 
     def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.stop()
         if self.server is not None:
             self.server.stop()
 
     def reset(self) -> None:
-        """A real server keeps its data; every suite test tags its own records."""
+        """No faults, zero stats; a real server keeps its data: every suite test tags its own records."""
+        if self.proxy is not None:
+            self.proxy.clear_faults()
+            self.proxy.reset_stats()
+
+    def faults(self) -> FaultInjector | None:
+        assert self.proxy is not None, "start() first"
+        return TrytonFaults(self.proxy, self._database(), self._login)
+
+    def operation(self, verb: str, object_name: str) -> str:
+        method = {"login": "common.db.login", "read": f"model.{object_name}.search_read"}.get(verb)
+        return method or f"model.{object_name}.{verb}"
+
+    def _database(self) -> Path:
+        return self._srv().workdir / "db" / f"{self._srv().database}.sqlite"
 
     def _srv(self) -> TrytonServer:
         assert self.server is not None, "start() first"
@@ -89,8 +161,10 @@ class TrytonHarness(ConnectorHarness):
         return self._post(f"model.{model}.{method}", [*args, {**ctx, "active_test": False}])
 
     def base_connection(self) -> Connection:
-        value = self._srv().connection_value().replace("timeout=30", f"timeout={self.client_timeout:g}")
-        return parse_connection("tryton_contract", value)
+        s, proxy = self._srv(), self.proxy
+        assert proxy is not None, "start() first"
+        value = s.connection_value().replace("timeout=30", f"timeout={self.client_timeout:g}")
+        return parse_connection("tryton_contract", value.replace(f":{s.port}/", f":{proxy.port}/"))
 
     def connector(self, connection: Connection | None = None) -> Connector:
         return TrytonConnector(connection or self.base_connection(), retry_policy=FAST)
@@ -107,15 +181,17 @@ class TrytonHarness(ConnectorHarness):
 
     def rows(self, object_name: str, field: str, value: Any) -> list[dict[str, Any]]:
         w = self.writable
+        wanted = [w.text_field, w.other_field, *([w.key_field] if w.key_field else [])]
+        has_active = "active" in self._call(object_name, "fields_get", ["active"])
         found = self._call(object_name, "search_read", [[field, "=", value]], 0, None, None,
-                           [w.text_field, w.other_field, "active"])  # fmt: skip
-        return [{**r, "active": bool(r.get("active", True)), "id": str(r["id"])} for r in found]
+                           [*wanted, *(["active"] if has_active else [])])  # fmt: skip
+        live = [r for r in found if r.get("active", True)]  # `rows` are the live records
+        return [{**r, "active": True, "id": str(r["id"])} for r in live]
 
     def set_cursor(self, object_name: str, ids: Sequence[str], moment: datetime) -> None:
         # as Python's sqlite3 adapter stores datetimes for trytond (no ".000000" for whole seconds)
         stamp = moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-        db = self._srv().workdir / "db" / f"{self._srv().database}.sqlite"
-        with sqlite3.connect(db, timeout=30) as sql:
+        with sqlite3.connect(self._database(), timeout=30) as sql:
             sql.execute(f'UPDATE "{object_name.replace(".", "_")}" SET write_date = ? WHERE id IN '
                         f"({','.join('?' * len(ids))})", [stamp, *map(int, ids)])  # fmt: skip
 

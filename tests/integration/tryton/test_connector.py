@@ -14,7 +14,8 @@ from officebridge.connections import parse_connection
 from officebridge.connector import FieldKind, OpKind, ReadRequest, WriteOp, WriteStatus
 from officebridge.errors import AuthenticationError, ConfigError, UnreachableError
 from officebridge.retry import RetryPolicy
-from tests.fixtures.tryton import FAST_RETRIES, AnswerDropper, proxied
+from officebridge.sandboxkit.proxy import FaultProxy
+from tests.fixtures.tryton import FAST_RETRIES, proxied
 
 
 def tag() -> str:
@@ -178,17 +179,15 @@ def test_deactivated_records_seen_only_with_include_deleted(tryton: TrytonConnec
     assert record.deleted and record.id == made.target_id
 
 
-def test_lost_answer_is_unknown_and_not_resent(
-    tryton_server: TrytonServer, answer_dropper: AnswerDropper
-) -> None:
-    connector = TrytonConnector(proxied(tryton_server, answer_dropper), retry_policy=FAST_RETRIES)
+def test_lost_answer_is_unknown_and_not_resent(tryton_server: TrytonServer, tryton_proxy: FaultProxy) -> None:
+    connector = TrytonConnector(proxied(tryton_server, tryton_proxy), retry_policy=FAST_RETRIES)
     connector.check()
     name = f"Lost {tag()}"
-    answer_dropper.arm(name)
+    tryton_proxy.add_fault("drop", operation=r"^model\.party\.party\.create$", after=True)
     [result] = connector.write("party.party", [WriteOp(OpKind.CREATE, "l", {"name": name})])
-    answer_dropper.disarm()
     assert result.status is WriteStatus.UNKNOWN and result.error_code == "OUTCOME_UNKNOWN"
-    assert answer_dropper.dropped == 1
+    stats = tryton_proxy.stats()
+    assert stats["faults"] == {"drop": 1} and stats["by_operation"]["model.party.party.create"] == 1
     assert len(connector.lookup("party.party", "name", [name])) == 1  # it landed once: never resent
     connector.close()
 
