@@ -69,8 +69,9 @@ def standalone(tmp_path: Path) -> Iterator[Standalone]:
     log = tmp_path / "make-airflow.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            ["make", "airflow"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+            ["make", "airflow"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
     box = Standalone(f"http://127.0.0.1:{port}", tmp_path / "passwords.json", log, process, home)
     try:
         yield box
@@ -89,7 +90,8 @@ def wait_for(what: str, box: Standalone, probe: object, timeout: float) -> objec
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if box.process.poll() is not None:
-            pytest.fail(f"make airflow exited ({box.process.returncode}) while waiting for {what}:\n{box.tail()}")
+            code = box.process.returncode
+            pytest.fail(f"make airflow exited ({code}) while waiting for {what}:\n{box.tail()}")
         try:
             value = probe()  # type: ignore[operator]
         except requests.RequestException:
@@ -104,13 +106,15 @@ def test_make_airflow_runs_a_sync_dag_to_success(standalone: Standalone) -> None
     box = standalone
     wait_for("the API server", box, lambda: requests.get(f"{box.url}/api/v2/monitor/health", timeout=3).ok,
              START_TIMEOUT)  # fmt: skip
-    wait_for("the generated passwords", box, lambda: box.passwords.exists(), 60)
+    wait_for("the generated passwords", box, box.passwords.exists, 60)
     password = json.loads(box.passwords.read_text())["admin"]
-    token = requests.post(f"{box.url}/auth/token", json={"username": "admin", "password": password}, timeout=10)
+    login = {"username": "admin", "password": password}
+    token = requests.post(f"{box.url}/auth/token", json=login, timeout=10)
     token.raise_for_status()
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-    wait_for(f"{DAG} parsed", box, lambda: api.get(f"{box.url}/api/v2/dags/{DAG}", timeout=5).ok, START_TIMEOUT)
+    wait_for(f"{DAG} parsed", box, lambda: api.get(f"{box.url}/api/v2/dags/{DAG}", timeout=5).ok,
+             START_TIMEOUT)  # fmt: skip
     api.patch(f"{box.url}/api/v2/dags/{DAG}", json={"is_paused": False}, timeout=10).raise_for_status()
     started = api.post(f"{box.url}/api/v2/dags/{DAG}/dagRuns", json={"logical_date": None}, timeout=10)
     started.raise_for_status()
