@@ -71,3 +71,17 @@ def test_hostile_lookup_values_match_only_themselves(odoo_fresh: OdooSandbox) ->
     by_ref = {v: r.target_id for v, r in zip(HOSTILE, made, strict=False)}
     assert conn.lookup("res.partner", "ref", HOSTILE) == {v: by_ref[v] for v in HOSTILE[:3]}
     assert conn.lookup("res.partner", "name", ["%", "_", "' or 1=1 --"]) == {}  # no wildcard, no SQL
+
+
+def test_two_upserts_of_one_new_key_in_a_batch_make_one_record(odoo_fresh: OdooSandbox) -> None:
+    conn = connector(odoo_fresh)
+    results = conn.write(
+        "res.partner",
+        [
+            WriteOp(OpKind.UPSERT, "first", {"ref": "NEW-1", "name": "Neu GmbH"}, key_field="ref"),
+            WriteOp(OpKind.UPSERT, "again", {"ref": "NEW-1", "name": "Neu GmbH 2"}, key_field="ref"),
+        ],
+    )
+    assert results[0].created and results[1].ok and results[1].target_id == results[0].target_id
+    rows = conn.call("res.partner", "search_read", [[["ref", "=", "NEW-1"]]], {"fields": ["name"]})
+    assert [r["name"] for r in rows] == ["Neu GmbH 2"]
