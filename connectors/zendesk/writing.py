@@ -20,10 +20,14 @@ from typing import Any
 
 from zenpy.lib.api_objects import Organization, Ticket, User
 
-from officebridge.connector import OpKind, WriteOp, WriteResult
+from connectors.zendesk.schema import FIELDS
+from officebridge.connector import FieldKind, OpKind, WriteOp, WriteResult
 
 CLASSES: dict[str, type[Any]] = {"organizations": Organization, "users": User, "tickets": Ticket}
 CHUNK = 100
+REFERENCES = {
+    kind: {f.name for f in fields if f.kind is FieldKind.REFERENCE} for kind, fields in FIELDS.items()
+}
 FIELD_NAMES = {
     "email",
     "name",
@@ -80,7 +84,12 @@ def plan(kind: str, ops: Sequence[WriteOp], todo: list[int]) -> list[Batch]:
 
 
 def zen_object(kind: str, op: WriteOp) -> Any:
-    values = dict(op.values)
+    """The zenpy object for one op. Zendesk ids are integers; the engine carries every id as text
+    (a lookup or link result), so reference fields holding digits are sent as numbers."""
+    values = {
+        k: int(v) if k in REFERENCES[kind] and isinstance(v, str) and v.isdigit() else v
+        for k, v in op.values.items()
+    }
     if op.target_id and op.kind is not OpKind.CREATE:
         values["id"] = int(op.target_id)
     if kind == "tickets" and op.kind is OpKind.CREATE and "description" in values and "comment" not in values:
