@@ -130,6 +130,10 @@ class SandboxBase:
     def add_fault(self, kind: str, *, times: Times = UNSET, path: str | None = None, **params: Any) -> None:
         self.faults.add(kind, times=times, path=path, **params)
 
+    def seed_faults(self, seed: int) -> None:
+        """Repeatable `chance` draws (a storm that can be replayed)."""
+        self.faults.seed(seed)
+
     def clear_faults(self) -> None:
         self.faults.clear()
 

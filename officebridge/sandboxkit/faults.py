@@ -4,11 +4,14 @@ A fault is a kind, a remaining count and a match: a regex searched in the URL
 path and one searched in the operation name the sandbox reports (e.g.
 `res.partner.create`). Request-level faults are taken one per request, oldest
 first; `record_error` faults are asked per written record, against the call
-being served, which the HTTP handler binds to its thread.
+being served, which the HTTP handler binds to its thread. A fault with a
+`chance` below 1 hits each matching call only with that probability (a storm),
+drawn from the book's own seeded random generator, so a storm is repeatable.
 """
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from collections import Counter
@@ -35,6 +38,7 @@ class Fault:
     path: re.Pattern[str] | None
     operation: re.Pattern[str] | None
     params: dict[str, Any]
+    chance: float = 1.0  # the probability that a matching call is hit
 
     @property
     def name(self) -> str:
@@ -74,6 +78,12 @@ class FaultBook:
         self._faults: list[Fault] = []
         self._served: Counter[str] = Counter()
         self._local = threading.local()
+        self.random = random.Random(0)
+
+    def seed(self, seed: int) -> None:
+        """Make the `chance` draws repeatable from here on."""
+        with self._lock:
+            self.random.seed(seed)
 
     def add(
         self,
@@ -82,6 +92,7 @@ class FaultBook:
         times: Times = UNSET,
         path: str | None = None,
         operation: str | None = None,
+        chance: float = 1.0,
         **params: Any,
     ) -> Fault:
         spec = check_kind(self.kinds, kind)
@@ -91,12 +102,15 @@ class FaultBook:
             times = None if spec.until_cleared else 1
         if times is not None and (not isinstance(times, int) or times < 1):
             raise ValueError(f"times must be a positive integer or None (until cleared), not {times!r}")
+        if not 0 < float(chance) <= 1:
+            raise ValueError(f"chance must be a probability in (0, 1], not {chance!r}")
         fault = Fault(
             spec,
             times,
             re.compile(path) if path else None,
             re.compile(operation) if operation else None,
             resolved,
+            float(chance),
         )
         with self._lock:
             self._faults.append(fault)
@@ -119,7 +133,7 @@ class FaultBook:
             for fault in self._faults:
                 if fault.kind.per_record or (fault.kind.session_bound and not call.uses_session):
                     continue
-                if fault.matches(call):
+                if fault.matches(call) and (fault.chance >= 1 or self.random.random() < fault.chance):
                     self._spend(fault)
                     return fault
         return None

@@ -77,7 +77,7 @@ COMMON_KINDS: dict[str, Kind] = {
         ),
     )
 }
-MATCH_PARAMS = ("times", "path", "operation")
+MATCH_PARAMS = ("times", "path", "operation", "chance")
 LEGACY_NAMES = {"delay": "seconds", "method": "operation", "model": "object", "error_code": "code"}
 
 
