@@ -4,11 +4,12 @@ A failed Tryton call rolls back entirely, so creates go in `create([...])`
 chunks and a refused chunk is bisected until each bad record stands alone: the
 good ones commit, each bad one carries Tryton's own error. A create chunk
 whose answer was lost is UNKNOWN for exactly its operations and never resent.
-Updates with identical values share one `write`; archive (`active` = false)
-and delete go in one call each, falling back to one call per record to find
-a culprit. A deactivated party is read-only in Tryton, so an update that
-reactivates writes `active` first, in its own call. Upserts look their keys
-up first, then create or update.
+Updates go in one `write` per chunk even when their values differ: Tryton's
+write takes several (ids, values) pairs in one call, and records sharing the
+same values share one pair. Archive (`active` = false) and delete go in one
+call per chunk too; every refused call is bisected. A deactivated party is
+read-only in Tryton, so an update that reactivates writes `active` first, in
+its own call. Upserts look their keys up first, then create or update.
 """
 
 from __future__ import annotations
@@ -137,38 +138,49 @@ class WriteBatch:
             self.results[index] = WriteResult.success(op, str(new_id), created=True, fields=tuple(op.values))
 
     def _update(self, updates: list[Item]) -> None:
-        groups: dict[str, list[Item]] = {}
-        for item in updates:
-            groups.setdefault(json.dumps(item[1].values, sort_keys=True, default=str), []).append(item)
-        for items in groups.values():
-            self._chunks(items, self._writer(self._values(items[0][1].values)))
+        """All updates in `write(ids, values, ids, values, ...)` calls, one pair per distinct values.
 
-    def _writer(self, values: dict[str, Any]) -> Callable[[list[int]], Any]:
-        reactivate = values.get("active") is True
-        rest = {k: v for k, v in values.items() if k != "active"} if reactivate else values
+        A deactivated record is read-only, so records being reactivated get `active` = true in a
+        call of their own first; only those that succeeded are then written.
+        """
+        reactivating = [item for item in updates if item[1].values.get("active") is True]
+        self._chunks(reactivating, lambda ids: self._call("write", [ids, {"active": True}]))
+        ready = [item for item in updates if item[0] not in self.results or self.results[item[0]].ok]
+        for start in range(0, len(ready), self.chunk):
+            self._bisect(ready[start : start + self.chunk], self._write_pairs)
 
-        def call(ids: list[int]) -> Any:
-            if reactivate:  # a deactivated record is read-only: reactivate it in a call of its own
-                self._call("write", [ids, {"active": True}])
-            return self._call("write", [ids, rest]) if rest else None
-
-        return call
+    def _write_pairs(self, items: list[Item]) -> None:
+        pairs: dict[str, tuple[list[int], dict[str, Any]]] = {}
+        for _, op, target in items:
+            values = self._values(op.values)
+            if values.get("active") is True:  # already reactivated on its own
+                values.pop("active")
+            if values:
+                key = json.dumps(values, sort_keys=True, default=str)
+                pairs.setdefault(key, ([], values))[0].append(target)
+        args: list[Any] = [part for ids, values in pairs.values() for part in (ids, values)]
+        if args:
+            self._call("write", args)
 
     def _chunks(self, items: list[Item], call: Callable[[list[int]], Any]) -> None:
         for start in range(0, len(items), self.chunk):
-            self._each(items[start : start + self.chunk], call)
+            self._bisect(items[start : start + self.chunk], lambda part: call([t for _, _, t in part]))
 
-    def _each(self, items: list[Item], call: Callable[[list[int]], Any]) -> None:
-        """One call for all; if Tryton refuses it, one call per record to find the culprits."""
+    def _bisect(self, items: list[Item], call: Callable[[list[Item]], Any]) -> None:
+        """One call for all; if Tryton refuses it (the whole call rolls back), halve until each
+        refused record stands alone with Tryton's error, so the good ones land in few calls."""
+        if not items:
+            return
         try:
-            call([target for _, _, target in items])
+            call(items)
         except TrytonRecordError as exc:
             if len(items) == 1:
                 index, op, target = items[0]
                 self.results[index] = _failure(op, exc, self.info, str(target))
             else:
-                for item in items:
-                    self._each([item], call)
+                middle = len(items) // 2
+                self._bisect(items[:middle], call)
+                self._bisect(items[middle:], call)
             return
         for index, op, target in items:
             self.results[index] = WriteResult.success(op, str(target), fields=tuple(op.values))

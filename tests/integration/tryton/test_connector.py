@@ -197,3 +197,31 @@ def test_stamps_are_utc_with_microseconds(tryton: TrytonConnector) -> None:
     made = tryton.write("party.party", [WriteOp(OpKind.CREATE, "a", {"name": f"Utc {tag()}"})])[0]
     [record] = tryton.fetch("party.party", ["create_date"], [str(made.target_id)])
     assert record.cursor is not None and record.cursor.tzinfo is UTC and record.cursor > before
+
+
+def test_updates_with_different_values_go_in_one_write(
+    tryton_server: TrytonServer, tryton_proxy: FaultProxy
+) -> None:
+    connector = TrytonConnector(proxied(tryton_server, tryton_proxy), retry_policy=FAST_RETRIES)
+    mark = tag()
+    made = connector.write("party.party", [WriteOp(OpKind.CREATE, str(i), {"name": f"B{i} {mark}"})
+                                           for i in range(8)])  # fmt: skip
+    ids = [str(r.target_id) for r in made]
+    tryton_proxy.reset_stats()
+    ops = [WriteOp(OpKind.UPDATE, str(i), {"name": f"B{i} {mark} v2"}, t) for i, t in enumerate(ids)]
+    assert all(r.ok for r in connector.write("party.party", ops))
+    assert tryton_proxy.stats()["by_operation"]["model.party.party.write"] == 1
+    assert sorted(r.fields["name"] for r in connector.fetch("party.party", ["name"], ids)) == sorted(
+        str(op.values["name"]) for op in ops
+    )
+    tryton_proxy.reset_stats()
+    ops[5] = WriteOp(OpKind.UPDATE, "5", {"name": "gone"}, "99999999")  # refused: the whole call rolls back
+    ops = [WriteOp(op.kind, op.ref, {"name": f"{op.values['name']} v3"}, op.target_id) for op in ops]
+    results = connector.write("party.party", ops)
+    assert [r.ok for r in results] == [True] * 5 + [False] + [True] * 2
+    assert results[5].target_id == "99999999" and results[5].error_code
+    writes = tryton_proxy.stats()["by_operation"]["model.party.party.write"]
+    assert writes <= 7, f"bisection took {writes} calls for 8 records"  # 1 + 2 + 2 + 2 at most
+    names = [r.fields["name"] for r in connector.fetch("party.party", ["name"], ids)]
+    assert sorted(names) == sorted(f"B{i} {mark} v2 v3" if i != 5 else f"B5 {mark} v2" for i in range(8))
+    connector.close()
