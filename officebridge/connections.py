@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlsplit
 
@@ -34,6 +34,7 @@ class Connection:
     password: Secret = field(default_factory=lambda: Secret(""))
     schema: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # where it was found, for logs: an environment variable, the metadata DB, a backend
 
     def extra_secret(self, key: str) -> Secret:
         value = self.extra.get(key)
@@ -133,6 +134,33 @@ def _airflow_lookup(conn_id: str) -> Any:
         return None
 
 
+def _airflow_source(conn_id: str) -> str:
+    """Name the first of Airflow's secrets backends that holds `conn_id`, in Airflow's own search order.
+
+    The backend that reaches the metadata DB (directly, or through the API server inside a task) is named
+    without being asked again: it comes last, and the lookup above already found the connection.
+    """
+    try:
+        from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded  # noqa: PLC0415
+
+        backends = ensure_secrets_backend_loaded()
+    except Exception:
+        return "Airflow (secrets backends or metadata DB)"
+    for backend in backends:
+        name = type(backend).__name__
+        if name in ("MetastoreBackend", "ExecutionAPISecretsBackend"):
+            return "Airflow metadata DB" + (" (through the API server)" if name.startswith("Exec") else "")
+        try:
+            if backend.get_connection(conn_id=conn_id) is None:
+                continue
+        except Exception:
+            continue
+        if name == "EnvironmentVariablesBackend":
+            return f"environment variable AIRFLOW_CONN_{conn_id.upper()}"
+        return f"secrets backend {type(backend).__module__}.{name}"
+    return "Airflow metadata DB"
+
+
 def _from_airflow(conn_id: str) -> Connection | None:
     if os.environ.get("OFFICEBRIDGE_NO_AIRFLOW_LOOKUP"):
         return None
@@ -148,13 +176,15 @@ def _from_airflow(conn_id: str) -> Connection | None:
         password=Secret(conn.password or "", user=conn.login),
         schema=conn.schema,
         extra=conn.extra_dejson,
+        source=_airflow_source(conn_id),
     )
 
 
 def resolve_connection(conn_id: str) -> Connection:
     value = os.environ.get("AIRFLOW_CONN_" + conn_id.upper())
     if value:
-        return parse_connection(conn_id, value)
+        source = f"environment variable AIRFLOW_CONN_{conn_id.upper()}"
+        return replace(parse_connection(conn_id, value), source=source)
     found = _from_airflow(conn_id)
     if found is None:
         raise ConnectionNotFoundError(conn_id)
