@@ -61,6 +61,14 @@ class OdooSandbox(SandboxBase):
         """Replace business data by a deterministic back office of `accounts` companies and contacts."""
         return seed_demo(self.store, accounts, seed)
 
+    def register_payment(self, move_id: int, amount: float) -> None:
+        """A customer payment on a posted invoice (Python only; real Odoo uses its payment wizard)."""
+        from connectors.odoo.sandbox.env import Env  # noqa: PLC0415
+        from connectors.odoo.sandbox.invoicing import register_payment  # noqa: PLC0415
+
+        with self.store.transaction() as conn:
+            register_payment(Env(conn, self.credentials.uid), move_id, amount)
+
     def set_write_date(self, model: str, ids: list[int], value: str) -> None:
         """Force write_date (naive UTC "YYYY-MM-DD HH:MM:SS"), e.g. to make records share one stamp."""
         from connectors.odoo.sandbox.catalog import table_of  # noqa: PLC0415

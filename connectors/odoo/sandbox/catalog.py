@@ -116,6 +116,60 @@ _MODELS: dict[str, tuple[str, str, str, str | None, dict[str, Any]]] = {
     "res.users": ("User", "name, login", "name", None, {"active": True, "lang": "en_US", "company_id": 1}),
     "ir.model": ("Models", "model", "name", None, {"state": "base"}),
     "ir.model.data": ("Model Data", "module, model, name", "name", None, {"noupdate": False}),
+    "res.currency": ("Currency", "active desc, name", "name", None, {"active": True, "rounding": 0.01}),
+    "account.journal": ("Journal", "sequence, type, code", "name", None, {"active": True, "company_id": 1}),
+    # The models below have behaviour of their own (defaults that depend on other
+    # records, computes, states): see business.py.
+    "crm.stage": ("CRM Stages", "sequence, name, id", "name", None, {"sequence": 1}),
+    "crm.tag": ("CRM Tag", "name", "name", None, {"color": 0}),
+    "crm.lead": (
+        "Lead/Opportunity",
+        "priority desc, id desc",
+        "name",
+        None,
+        {"active": True, "type": "opportunity", "priority": "0", "probability": 0.0, "company_id": 1},
+    ),
+    "account.move": (
+        "Journal Entry",
+        "date desc, name desc, invoice_date desc, id desc",
+        "name",
+        None,
+        {
+            "move_type": "entry",
+            "state": "draft",
+            "auto_post": "no",
+            "payment_state": "not_paid",
+            "company_id": 1,
+        },
+    ),
+    "account.move.line": (
+        "Journal Item",
+        "move_id, sequence, id",
+        "name",
+        None,
+        {"quantity": 1.0, "display_type": "product", "sequence": 10},
+    ),
+    "sale.order": (
+        "Sales Order",
+        "date_order desc, id desc",
+        "name",
+        None,
+        {"state": "draft", "locked": False, "company_id": 1, "invoice_status": "no"},
+    ),
+    "sale.order.line": (
+        "Sales Order Line",
+        "order_id, sequence, id",
+        "name",
+        None,
+        {"product_uom_qty": 1.0, "sequence": 10},
+    ),
+    "hr.employee": (
+        "Employee",
+        "name",
+        "name",
+        "parent_id",
+        {"active": True, "employee_type": "employee", "company_id": 1, "color": 0},
+    ),
 }
 
 

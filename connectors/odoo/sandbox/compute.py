@@ -40,6 +40,11 @@ def display_names(env: Env, spec: ModelSpec, ids: list[int]) -> dict[int, str]:
     if spec.name == "ir.model.data":
         rows = env.rows(spec, ids, ["module", "name"])
         return {i: f"{r['module']}.{r['name']}" for i, r in rows.items()}
+    if spec.name == "res.partner.category":
+        return _category_names(env, spec, ids)
+    if spec.name == "account.move":
+        rows = env.rows(spec, ids, ["name", "state", "move_type"])
+        return {i: _move_name(i, r) for i, r in rows.items()}
     column = spec.rec_name if spec.rec_name in spec.columns else "name"
     rows = env.rows(spec, ids, [column, "type"] if spec.name == "res.partner" else [column])
     out = {}
@@ -48,6 +53,37 @@ def display_names(env: Env, spec: ModelSpec, ids: list[int]) -> dict[int, str]:
         if spec.name == "res.partner" and not name:
             name = TYPE_LABELS.get(r["type"] or "", "")
         out[i] = name
+    return out
+
+
+MOVE_TYPE_NAMES = {"out_invoice": "Invoice", "out_refund": "Credit Note", "in_invoice": "Bill",
+                   "in_refund": "Refund", "out_receipt": "Sales Receipt", "in_receipt": "Purchase Receipt",
+                   "entry": "Entry"}  # fmt: skip
+
+
+def _move_name(mid: int, row: dict[str, Any]) -> str:
+    """account.move's display name: the number, or "Draft Invoice (* 12)" before the first posting."""
+    if row["name"] and row["name"] != "/":
+        return str(row["name"])
+    return f"Draft {MOVE_TYPE_NAMES.get(row['move_type'] or 'entry', 'Entry')} (* {mid})"
+
+
+def _category_names(env: Env, spec: ModelSpec, ids: list[int]) -> dict[int, str]:
+    """A tag's display name joins its parents: "Industry / Retail"."""
+    out: dict[int, str] = {}
+    for cid in ids:
+        parts: list[str] = []
+        seen: set[int] = set()
+        current: int | None = cid
+        while current and current not in seen:
+            seen.add(current)
+            row = env.rows(spec, [current], ["name", "parent_id"]).get(current)
+            if row is None:
+                break
+            parts.append(str(row["name"] or ""))
+            current = row["parent_id"]
+        if parts:
+            out[cid] = " / ".join(reversed(parts))
     return out
 
 

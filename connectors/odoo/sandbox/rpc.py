@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.odoo.sandbox import reading, writing
+from connectors.odoo.sandbox import business, invoicing, reading, writing
 from connectors.odoo.sandbox.catalog import ModelSpec, fields_get_view, registry
 from connectors.odoo.sandbox.env import Env, RecordCheck
 from connectors.odoo.sandbox.exceptions import (
@@ -105,6 +105,14 @@ METHODS: dict[str, tuple[Callable[..., Any], frozenset[str] | None]] = {
     "default_get": (_default_get, None),
     "context_get": (_context_get, frozenset({"res.users"})),
     "check_object_reference": (_check_object_reference, frozenset({"ir.model.data"})),
+    "action_post": (invoicing.action_post, frozenset({"account.move"})),
+    "button_draft": (invoicing.button_draft, frozenset({"account.move"})),
+    "button_cancel": (invoicing.button_cancel, frozenset({"account.move"})),
+    "action_confirm": (invoicing.action_confirm, frozenset({"sale.order"})),
+    "action_cancel": (invoicing.action_cancel, frozenset({"sale.order"})),
+    "action_draft": (invoicing.action_draft, frozenset({"sale.order"})),
+    "action_set_won": (business.action_set_won, frozenset({"crm.lead"})),
+    "action_set_lost": (business.action_set_lost, frozenset({"crm.lead"})),
 }
 
 

@@ -127,6 +127,36 @@ CITIES = {
     "BE": "Liège",
 }
 STREETS = ["Hauptstraße", "Rue de la Paix", "High Street", "Calle Mayor", "ul. Długa"]
+CURRENCIES = [
+    {
+        "id": 1,
+        "name": "USD",
+        "full_name": "United States dollar",
+        "symbol": "$",
+        "position": "before",
+        "rounding": 0.01,
+    },
+    {"id": 2, "name": "EUR", "full_name": "Euro", "symbol": "€", "position": "after", "rounding": 0.01},
+]
+JOURNALS = [  # ids as invoicing.py expects: sale, purchase, miscellaneous
+    {"id": 1, "name": "Customer Invoices", "code": "INV", "type": "sale"},
+    {"id": 2, "name": "Vendor Bills", "code": "BILL", "type": "purchase"},
+    {"id": 3, "name": "Miscellaneous Operations", "code": "MISC", "type": "general"},
+]
+STAGES = [  # crm/data/crm_stage_data.xml
+    {"id": 1, "name": "New", "sequence": 1, "is_won": 0, "fold": 0},
+    {"id": 2, "name": "Qualified", "sequence": 2, "is_won": 0, "fold": 0},
+    {"id": 3, "name": "Proposition", "sequence": 3, "is_won": 0, "fold": 0},
+    {"id": 4, "name": "Won", "sequence": 70, "is_won": 1, "fold": 0},
+]
+FIXED_XMLIDS = [
+    ("base", "main_partner", "res.partner", 1),
+    ("base", "partner_root", "res.partner", 2),
+    ("base", "partner_admin", "res.partner", 3),
+    ("base", "user_root", "res.users", 1),
+    ("base", "user_admin", "res.users", 2),
+    *[("crm", f"stage_lead{st['id']}", "crm.stage", int(str(st["id"]))) for st in STAGES],
+]
 FUNCTIONS = ["CEO", "Buyer", "Accountant", "Sales Manager", "CFO", "Office Manager", "Head of IT", False]
 
 
@@ -192,12 +222,41 @@ def load_base(store: Store) -> None:
                 for i, s in enumerate(registry().values(), start=1)
             ],
         )
+        _insert(store, "res.currency", [_stamp({**c, "active": 1}) for c in CURRENCIES])
+        _insert(store, "account.journal", [_stamp({**j, "active": 1, "company_id": 1}) for j in JOURNALS])
+        _insert(store, "crm.stage", [_stamp(dict(st)) for st in STAGES])
     reset_base(store)
 
 
+def _shipped_xmlids(store: Store) -> list[dict[str, Any]]:
+    """External ids of the data Odoo ships: `base.us` (every country), `base.USD`, `crm.stage_lead4`, ..."""
+    rows = [
+        {"module": "base", "name": code.lower(), "model": "res.country", "res_id": cid}
+        for cid, code in store.conn.execute("SELECT id, code FROM res_country")
+    ]
+    rows += [
+        {
+            "module": "base",
+            "name": f"res_partner_industry_{full[0]}",
+            "model": "res.partner.industry",
+            "res_id": iid,
+        }
+        for iid, full in store.conn.execute("SELECT id, full_name FROM res_partner_industry")
+    ]
+    rows += [
+        {"module": "base", "name": c["name"], "model": "res.currency", "res_id": c["id"]} for c in CURRENCIES
+    ]
+    rows += [{"module": m, "name": n, "model": model, "res_id": rid} for m, n, model, rid in FIXED_XMLIDS]
+    return [_stamp({**r, "noupdate": 1}) for r in rows]
+
+
 def reset_base(store: Store) -> None:
-    """The base company, OdooBot and the admin user with their partners."""
+    """The base company, OdooBot and the admin user with their partners; the shipped external ids."""
     with store.transaction():
+        for row in _shipped_xmlids(store):
+            names, marks = ", ".join(row), ", ".join("?" * len(row))
+            sql = f"INSERT OR IGNORE INTO ir_model_data ({names}) VALUES ({marks})"
+            store.conn.execute(sql, list(row.values()))
         if store.conn.execute("SELECT COUNT(*) FROM res_partner WHERE id IN (1, 2, 3)").fetchone()[0]:
             return
         be = store.conn.execute("SELECT id FROM res_country WHERE code = 'BE'").fetchone()[0]

@@ -17,7 +17,16 @@ from pathlib import Path
 
 from connectors.odoo.sandbox.catalog import SQL_TYPES, registry
 
-REFERENCE_MODELS = ("res.country", "res.country.state", "res.partner.industry", "res.users", "ir.model")
+REFERENCE_MODELS = (
+    "res.country",
+    "res.country.state",
+    "res.partner.industry",
+    "res.users",
+    "ir.model",
+    "res.currency",
+    "account.journal",
+    "crm.stage",
+)
 
 
 def _sql_lower(value: str | bytes | int | float | None) -> str | bytes | int | float | None:

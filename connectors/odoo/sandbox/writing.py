@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from connectors.odoo.sandbox import business
 from connectors.odoo.sandbox.catalog import ModelSpec, registry
 from connectors.odoo.sandbox.compute import prepare_partner_values, recompute_partners
 from connectors.odoo.sandbox.env import Env, as_ids
@@ -33,6 +34,7 @@ def _split(
             raise PyValueError(f"Invalid field {fname!r} on model {spec.name!r}")
     if spec.name == "res.partner":
         prepare_partner_values(env, vals, current)
+    business.prepare(env, spec, vals, current)
     columns: dict[str, Any] = {}
     x2many: dict[str, Any] = {}
     for fname, value in vals.items():
@@ -103,6 +105,7 @@ def create(env: Env, spec: ModelSpec, vals_list: Any) -> int | list[int]:
             apply_x2many(env, spec, new_id, fname, commands)
     if spec.name == "res.partner" and new_ids:
         recompute_partners(env, new_ids, {"name", "parent_id"})
+    business.after(env, spec, new_ids)
     return new_ids[0] if single else new_ids
 
 
@@ -125,6 +128,7 @@ def write(env: Env, spec: ModelSpec, ids: Any, vals: Any) -> bool:
             apply_x2many(env, spec, rid, fname, commands)
         if spec.name == "res.partner":
             recompute_partners(env, [rid], set(columns))
+    business.after(env, spec, id_list)
     return True
 
 
@@ -133,6 +137,7 @@ def unlink(env: Env, spec: ModelSpec, ids: Any) -> bool:
     if not id_list:
         return True
     marks = ",".join("?" * len(id_list))
+    business.before_unlink(env, spec, id_list)
     if spec.name == "res.partner":
         users = env.conn.execute(
             f"SELECT 1 FROM res_users WHERE partner_id IN ({marks}) AND active = 1", id_list
