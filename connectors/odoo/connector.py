@@ -151,6 +151,25 @@ class OdooConnector:
             if len(rows) < request.batch_size:
                 return
 
+    def count(self, request: ReadRequest) -> int | None:
+        """How many records `read(request)` will yield: search_count on the same domain (for progress).
+
+        Not yet in the connector contract (the engine finds it with getattr); None when it cannot say.
+        """
+        if request.filter is not None and not isinstance(request.filter, list):
+            return None
+        if request.since is not None and not isinstance(request.since, datetime):
+            return None
+        cursor = request.cursor or MANIFEST.capabilities.default_cursor
+        domain = list(request.filter or [])
+        if request.until is not None:
+            domain.append([cursor, "<", to_odoo_datetime(request.until)])
+        if request.since is not None:
+            domain.append([cursor, ">=", to_odoo_datetime(request.since)])
+        context = {"active_test": False} if request.include_deleted else {}
+        total = self.adapter.execute_kw(request.object, "search_count", [domain], {"context": context})
+        return total if isinstance(total, int) else None
+
     @staticmethod
     def _record(
         row: dict[str, Any],

@@ -218,6 +218,30 @@ class SalesforceConnector:
             for start in range(0, len(records), size):
                 yield Page(records[start : start + size])
 
+    def count(self, request: ReadRequest) -> int | None:
+        """How many records `read(request)` will yield: SELECT COUNT() with the same WHERE (for progress).
+
+        Not yet in the connector contract (the engine finds it with getattr); None when it cannot say.
+        """
+        if request.since is not None and not isinstance(request.since, datetime):
+            return None
+        query = soql.read_query(
+            request.object,
+            ("Id",),
+            since=request.since,
+            until=request.until,
+            where=request.filter if isinstance(request.filter, str) else None,
+            include_deleted=request.include_deleted,
+            cursor_field=request.cursor or MANIFEST.capabilities.default_cursor,
+        )
+        conditions = query.partition(" FROM ")[2].rsplit(" ORDER BY ", 1)[0]
+        body = self._call(
+            f"count {request.object}",
+            lambda c: c.query(f"SELECT COUNT() FROM {conditions}", include_deleted=request.include_deleted),
+        )
+        total = body.get("totalSize") if isinstance(body, dict) else None
+        return total if isinstance(total, int) else None
+
     def _pages(self, what: str, query: str, include_deleted: bool, batch_size: int) -> Iterator[list[Any]]:
         size = max(MIN_QUERY_BATCH, min(MAX_QUERY_BATCH, batch_size))
         headers = {"Sforce-Query-Options": f"batchSize={size}"}
