@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from connectors.salesforce.sandbox.seed_pipeline import seed_pipeline
 from connectors.salesforce.sandbox.store import DEMO_USER_ID, Store, format_datetime
 
 _COUNTRIES: list[dict[str, Any]] = [
@@ -255,4 +256,7 @@ def seed(store: Store, accounts: int = 300, seed: int = 7, contacts: bool = True
             con["Id"] = con_id
         store.insert_rows(acc_spec, acc_rows)
         store.insert_rows(con_spec, con_rows)
-    return {"Account": len(acc_rows), "Contact": len(con_rows)}
+        counts = {"Account": len(acc_rows), "Contact": len(con_rows)}
+        if contacts:  # its own random stream: Accounts and Contacts stay what they were
+            counts.update(seed_pipeline(store, random.Random(seed + 1), acc_rows, con_rows))
+    return counts
