@@ -29,6 +29,7 @@ from simple_salesforce.exceptions import (
 from connectors.salesforce.sandbox import SalesforceSandbox
 from connectors.salesforce.sandbox.ids import checksum_suffix
 from connectors.salesforce.sandbox.schema import DESCRIBE_DIR
+from connectors.salesforce.sandbox.seed_pipeline import PEOPLE, person_email
 from officebridge.connections import resolve_connection
 from tests.fixtures.salesforce import VerifyingSession, login
 
@@ -456,7 +457,10 @@ def test_user_object_backs_owner_and_audit_relationships(
     users = sf_client.query("SELECT Id, Name, Username, Email, IsActive, FirstName, LastName FROM User")[
         "records"
     ]
-    assert [(u["Id"], u["IsActive"], u["LastName"]) for u in users] == [(rec["OwnerId"], True, "Analyst")]
+    analyst = [(u["Id"], u["IsActive"], u["LastName"]) for u in users if u["Id"] == rec["OwnerId"]]
+    assert analyst == [(rec["OwnerId"], True, "Analyst")]
+    others = {u["Email"] for u in users if u["Id"] != rec["OwnerId"]}  # the demo sales and support team
+    assert others == {person_email(first, last) for first, last, *_ in PEOPLE}
     assert rec["OwnerId"].startswith("005")
     con = sf_client.Contact.create({"LastName": "Owned"})["id"]
     assert sf_client.query(f"SELECT Owner.Email FROM Contact WHERE Id = '{con}'")["records"][0]["Owner"] == {
