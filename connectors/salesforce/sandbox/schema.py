@@ -195,12 +195,37 @@ def _opt_out_field_json(template: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+# Custom fields an org that receives invoice status from its ERP adds to Opportunity
+# (`mappings/odoo_invoice_to_salesforce_opportunity.yaml`): (name, label, recorded template field, length)
+INVOICE_FIELDS = (
+    ("Amount_Due__c", "Amount Due", "Amount", None),
+    ("Invoice_Number__c", "Invoice Number", "NextStep", 64),
+    ("Payment_State__c", "Payment State", "NextStep", 40),
+)
+
+
+def _invoice_fields_json(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each one shaped like a recorded field of its type (currency, text), renamed and custom."""
+    by_name = {f["name"]: f for f in fields}
+    out = []
+    for name, label, template, length in INVOICE_FIELDS:
+        raw = copy.deepcopy(by_name[template])
+        raw.update(name=name, label=label, custom=True, nillable=True, createable=True, updateable=True,
+                   defaultedOnCreate=False, calculated=False)  # fmt: skip
+        if length is not None:
+            raw.update(length=length, byteLength=length * 3)
+        out.append(raw)
+    return out
+
+
 def _load_object(name: str, describe: dict[str, Any] | None = None) -> ObjectSpec:
     if describe is None:
         describe = json.loads((DESCRIBE_DIR / f"{name}.json").read_text(encoding="utf-8"))
     if name in OPT_OUT_OBJECTS and not any(f["name"] == OPT_OUT_FIELD for f in describe["fields"]):
         template = next(f for f in describe["fields"] if f["type"] == "boolean")
         describe["fields"].append(_opt_out_field_json(template))
+    if name == "Opportunity" and not any(f["name"] == "Amount_Due__c" for f in describe["fields"]):
+        describe["fields"] += _invoice_fields_json(describe["fields"])
     if name in EXTERNAL_ID_OBJECTS and not any(f["name"] == EXTERNAL_ID_FIELD for f in describe["fields"]):
         template = next(f for f in describe["fields"] if f["type"] == "string")
         describe["fields"].append(_external_id_field_json(template, EXTERNAL_ID_FIELD, unique=True))
