@@ -47,6 +47,8 @@ def _per_system(system: str, found: ConnectorManifest) -> dict[str, Any]:
     )
     cursors = ", ".join(every)
     filter_schema = {"type": "null"} if caps.filter_schema is None else {**_json(dict(caps.filter_schema))}
+    if caps.filter_schema is not None:  # its own resource: its "#/$defs/..." refs resolve inside it
+        filter_schema["$id"] = f"https://officebridge.dev/schemas/filters/{system}.json"
     if caps.filter_help:
         filter_schema["description"] = f"{found.label}: {caps.filter_help}"
     return {

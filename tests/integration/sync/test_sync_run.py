@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from officebridge.errors import SyncLockedError
+from officebridge.sync.lifecycle import partition_lock
 from tests.integration.sync.conftest import ACCOUNTS, CONTACTS, CREDIT, Bridge
 
 
@@ -178,7 +179,7 @@ def test_a_create_that_times_out_but_lands_later_is_not_written_twice(bridge: Br
     conn["extra"]["timeout"] = 1
     monkeypatch.setenv("AIRFLOW_CONN_ODOO_DEFAULT", json.dumps(conn))
     # the server answers after the client gave up, and still creates the records: a late landing
-    bridge.odoo.add_fault("timeout", times=1, method="res.partner.create", delay=2.5)
+    bridge.odoo.add_fault("slow", times=1, operation="^res\\.partner\\.create$", seconds=2.5)
     first = bridge.run(ACCOUNTS)
     assert first.status == "partial" and first.counts.failed == 300
     letters = bridge.store.dead_letters("salesforce_account_to_odoo", limit=1000)
@@ -205,15 +206,15 @@ def test_two_runs_of_one_sync_never_overlap(bridge: Bridge) -> None:
 
 
 def test_a_run_waits_for_a_partitioned_initial_load_in_progress(bridge: Bridge) -> None:
-    partition = bridge.store.start_run(
-        "salesforce_account_to_odoo", trigger="airflow", detail={"partition": {"index": 0, "count": 4}}
-    )
-    with pytest.raises(SyncLockedError, match="partitioned initial load"):
-        bridge.run(ACCOUNTS)
-    assert (
-        bridge.store.runs("salesforce_account_to_odoo")[0].id == partition
-    )  # nothing started, nothing closed
-    assert bridge.synced_partners() == []
+    sync = "salesforce_account_to_odoo"
+    with bridge.store.lock(partition_lock(sync, 0, 4), ttl=600):  # a partition alive on another worker
+        partition = bridge.store.start_run(
+            sync, trigger="airflow", detail={"partition": {"index": 0, "count": 4}}
+        )
+        with pytest.raises(SyncLockedError, match="partitioned initial load"):
+            bridge.run(ACCOUNTS)
+        assert bridge.store.runs(sync)[0].id == partition  # nothing started, nothing closed
+        assert bridge.synced_partners() == []
 
 
 def test_preview_writes_nothing(bridge: Bridge) -> None:
