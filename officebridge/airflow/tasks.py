@@ -66,6 +66,7 @@ def check_connections(mapping_path: str, context: Context = None) -> dict[str, s
 
     with recorded(mapping_path, "check_connections", airflow_detail(context)), _fail_fast():
         mapping = load_mapping(mapping_path)
+        _log_connection_sources(mapping)
         endpoints = connect(mapping)
         try:
             load_mapping(mapping_path, describe=endpoints.describe)
@@ -75,6 +76,16 @@ def check_connections(mapping_path: str, context: Context = None) -> dict[str, s
     source, target = f"{src.system}:{src.object}", f"{tgt.system}:{tgt.object}"
     log.info("%s: %s -> %s: both systems answer, field names check out", mapping.name, source, target)
     return {"sync": mapping.name, "source": source, "target": target}
+
+
+def _log_connection_sources(mapping: Any) -> None:
+    """One line per connection saying where Airflow found it: an ops engineer changing one in the
+    Connections page sees here whether that is the one used (an AIRFLOW_CONN_* variable wins)."""
+    from officebridge.connections import resolve_connection  # noqa: PLC0415
+
+    for role, side in (("source", mapping.source), ("target", mapping.target)):
+        found = resolve_connection(side.connection)
+        log.info("%s connection %r (%s) comes from %s", role, side.connection, side.system, found.source)
 
 
 def plan(mapping_path: str, partitions: int, context: Context = None) -> list[dict[str, Any]]:
