@@ -32,22 +32,23 @@ from officebridge.connector import (
     OpKind,
 )
 
+_CLAUSE: dict[str, Any] = {
+    "type": "array",
+    "minItems": 3,
+    "maxItems": 4,
+    "prefixItems": [{"type": "string", "minLength": 1}, {"type": "string", "minLength": 1}, {}],
+}
+DOMAIN_DEPTH = 4  # nested lists a filter may hold; unrolled, because the schema is embedded in others
+
+
+def _domain(depth: int) -> dict[str, Any]:
+    """A domain schema without $ref: it is embedded in mapping.schema.json, where '#' is not ours."""
+    nested = [_domain(depth - 1)] if depth > 0 else []
+    return {"type": "array", "items": {"anyOf": [{"enum": ["AND", "OR"]}, _CLAUSE, *nested]}}
+
+
 DOMAIN_SCHEMA: dict[str, Any] = {
-    "$defs": {
-        "clause": {
-            "type": "array",
-            "minItems": 3,
-            "maxItems": 4,
-            "prefixItems": [{"type": "string", "minLength": 1}, {"type": "string", "minLength": 1}, {}],
-        },
-        "domain": {
-            "type": "array",
-            "items": {
-                "anyOf": [{"enum": ["AND", "OR"]}, {"$ref": "#/$defs/clause"}, {"$ref": "#/$defs/domain"}]
-            },
-        },
-    },
-    "$ref": "#/$defs/domain",
+    **_domain(DOMAIN_DEPTH),
     "description": 'a Tryton domain: [field, operator, value] clauses, "OR"/"AND" prefixes, nested lists',
 }
 
