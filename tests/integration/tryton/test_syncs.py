@@ -84,10 +84,8 @@ def test_validate_accepts_the_tryton_mappings(
     assert result.output.count("ok   ") == len(paths) == 4 and "not checked" not in result.output
 
 
+@pytest.mark.usefixtures("sf_sandbox_fresh", "sf_conn_env", "tryton_conn_env")
 def test_every_tryton_sync_twice(
-    sf_sandbox_fresh: SalesforceSandbox,
-    sf_conn_env: str,
-    tryton_conn_env: str,
     sf_client: Salesforce,
     tryton: TrytonConnector,
     sqlite_state_url: str,
