@@ -194,14 +194,17 @@ def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int, as_jso
     """Run one sync now: read changes, write them, record the outcome."""
     from datetime import timedelta  # noqa: PLC0415
 
+    from officebridge.cli.progress import progress_bar, source_total  # noqa: PLC0415
     from officebridge.sync.run import RunOptions  # noqa: PLC0415
-    from officebridge.sync.runner import run_mapping  # noqa: PLC0415
+    from officebridge.sync.runner import prepared  # noqa: PLC0415
 
     with _errors():
         store = _store(ctx)
-        with _progress(mapping.stem) as progress:
-            options = RunOptions(overlap=timedelta(seconds=overlap), read_batch=read_batch)
-            result = run_mapping(mapping, store, options, progress)
+        options = RunOptions(overlap=timedelta(seconds=overlap), read_batch=read_batch)
+        with prepared(mapping, store, options) as sync_run:
+            total = source_total(sync_run) if err.is_terminal else None  # no count query when piped
+            with progress_bar(sync_run.sync, total) as progress:
+                result = sync_run.run(progress)
     if as_json:
         payload = {"sync": result.sync, "run_id": result.run_id, "status": result.status,
                    "seconds": round(result.seconds, 3), "counts": result.counts.as_dict()}  # fmt: skip
@@ -212,24 +215,6 @@ def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int, as_jso
         err.print(f"{result.counts.failed} record(s) became dead letters; see them with:", soft_wrap=True)
         err.print(f"  officebridge dead-letters list --sync {result.sync}", markup=False, soft_wrap=True)
         sys.exit(EXIT_DEAD_LETTERS)
-
-
-@contextmanager
-def _progress(name: str) -> Iterator[Any]:
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: PLC0415
-
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
-    ) as bar:
-        task = bar.add_task(name)
-
-        def update(counts: Any) -> None:
-            bar.update(task, description=f"{name}: {_counts_line(counts.as_dict())}")
-
-        yield update
 
 
 def _print_summary(result: Any) -> None:
@@ -539,15 +524,21 @@ def sandbox() -> None:
     "ports",
     multiple=True,
     metavar="SYSTEM=PORT",
-    help="Override a system's default port: --port <system>=<port>.",
+    help="A system's port, --port <system>=<port>; default from OFFICEBRIDGE_PORTS, else the sandbox's own.",
 )
 @click.option("--seed/--no-seed", default=True, show_default=True, help="Seed demo data on first start.")
 def sandbox_up(ports: tuple[str, ...], seed: bool) -> None:
-    """Start every sandbox in the background and write $OFFICEBRIDGE_HOME/sandbox.env."""
+    """Start every sandbox in the background (on 127.0.0.1) and write $OFFICEBRIDGE_HOME/sandbox.env.
+
+    Ports: OFFICEBRIDGE_PORTS="salesforce=9443 odoo=9069" (the same variable `make demo` and `make
+    airflow` read), overridden per system by --port. A taken port is refused before anything starts.
+    """
     from officebridge import sandboxes  # noqa: PLC0415
+    from officebridge.cli import ports as port_settings  # noqa: PLC0415
 
     with _errors():
-        overrides = sandboxes.parse_ports(ports)
+        overrides = sandboxes.parse_ports(port_settings.sandbox_specs()) | sandboxes.parse_ports(ports)
+        port_settings.refuse_taken_sandbox_ports(settings.home(), overrides)
         env_file, values = sandboxes.up(settings.home(), overrides, seed=seed)
     for name, value in values.items():
         out.print(f"export {name}='{value}'", markup=False, soft_wrap=True)
