@@ -448,10 +448,72 @@ def seed_demo(store: Store, accounts: int = 300, seed: int = 7) -> dict[str, int
             n_contacts += 1
     with store.transaction():
         _insert(store, "res.partner", rows)
+    back_office = seed_back_office(store, [r["id"] for r in rows if r["is_company"] and r["active"]], rng)
     return {
+        **back_office,
         "res.partner": len(rows),
         "companies": accounts,
         "contacts": n_contacts,
         "archived_companies": n_archived,
         "res.country": len(countries),
     }
+
+
+# The demo team: the Salesforce sandbox seeds Users with the same e-mail addresses
+# (connectors/salesforce/sandbox/seed_pipeline.py), as one company's people would have.
+EMPLOYEES = [
+    ("Grace Hopper", "VP Sales", None),
+    ("Ada Lovelace", "Account Executive", 0),
+    ("Alan Turing", "Senior Account Executive", 0),
+    ("Katherine Johnson", "Sales Engineer", 0),
+    ("Hedy Lamarr", "Head of Support", None),
+    ("Edsger Dijkstra", "Support Agent", 4),
+    ("Barbara Liskov", "Accountant", None),  # no Salesforce user: not everyone has a seat
+]
+PEOPLE_DOMAIN = "officebridge.example.com"
+
+
+def seed_back_office(store: Store, companies: list[int], rng: random.Random) -> dict[str, int]:
+    """Employees, and customer invoices (posted, some paid, some draft) through the emulated ORM."""
+    from connectors.odoo.sandbox import invoicing, writing  # noqa: PLC0415 - they import this module's users
+    from connectors.odoo.sandbox.env import Env  # noqa: PLC0415
+
+    spec = registry()
+    with store.transaction() as conn:
+        env = Env(conn, 2, now=BASE_TIME)
+        ids: list[int] = []
+        for name, job, manager in EMPLOYEES:
+            email = f"{name.lower().replace(' ', '.')}@{PEOPLE_DOMAIN}"
+            vals = {"name": name, "job_title": job, "work_email": email,
+                    "parent_id": ids[manager] if manager is not None else False}  # fmt: skip
+            new_id = writing.create(env, spec["hr.employee"], vals)
+            assert isinstance(new_id, int)
+            ids.append(new_id)
+        invoices = 0
+        for n, partner in enumerate(companies[: max(1, len(companies) // 3)]):
+            day = f"2024-{1 + n % 12:02d}-{1 + n % 27:02d}"
+            item = rng.choice(("Licence", "Support", "Training"))
+            line = {
+                "name": item,
+                "quantity": rng.randint(1, 5),
+                "price_unit": float(rng.randint(10, 200) * 10),
+            }
+            lines = [(0, 0, line)]
+            vals = {
+                "move_type": "out_invoice",
+                "partner_id": partner,
+                "invoice_date": day,
+                "invoice_line_ids": lines,
+            }
+            move = writing.create(env, spec["account.move"], vals)
+            assert isinstance(move, int)
+            invoices += 1
+            if n % 5 == 4:
+                continue  # a draft
+            invoicing.action_post(env, spec["account.move"], [move])
+            if n % 3 == 1:
+                total = conn.execute("SELECT amount_total FROM account_move WHERE id = ?", [move]).fetchone()[
+                    0
+                ]
+                invoicing.register_payment(env, move, float(total) if n % 2 else round(float(total) / 2, 2))
+    return {"hr.employee": len(ids), "account.move": invoices}
