@@ -22,6 +22,7 @@ from officebridge.connections import resolve_connection
 from officebridge.connector import Connector, OpKind, ReadRequest, SourceRecord, WriteOp, open_connector
 
 SYNCS = ["salesforce_account_to_odoo", "salesforce_contact_to_odoo", "odoo_credit_to_salesforce"]
+HUBSPOT_SYNCS = ["hubspot_contact_to_salesforce_lead", "hubspot_consent_to_salesforce_lead"]
 
 
 def say(text: str) -> None:
@@ -97,6 +98,18 @@ def edit_sources() -> None:
     odoo.close()
 
 
+def hubspot_to_leads(mappings: Path) -> None:
+    """Marketing beyond the CRM: HubSpot contacts become Salesforce Leads, with their email consent."""
+    for name in HUBSPOT_SYNCS:
+        cli("run", str(mappings / f"{name}.yaml"), ok=(0, 3))
+    sf = open_connector("salesforce", resolve_connection("salesforce_default"))
+    request = ReadRequest("Lead", ("Email", "HasOptedOutOfEmail"), batch_size=2000)
+    leads = [r for page in sf.read(request) for r in page.records]
+    sf.close()
+    opted_out = sum(1 for r in leads if r.fields["HasOptedOutOfEmail"])
+    print(f"  Salesforce now holds {len(leads)} Leads; {opted_out} of them are opted out of email")
+
+
 def _first(connector: Connector, obj: str, field: str, n: int) -> list[SourceRecord]:
     return next(iter(connector.read(ReadRequest(obj, (field,), batch_size=200)))).records[:n]
 
@@ -133,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         edit_sources()
         say("Third run, as Airflow runs it (`airflow dags test`): exactly those changes flow through")
         run_all_in_airflow(home)
+        say("Beyond the CRM: HubSpot contacts become Salesforce Leads; unsubscribes follow, never undone")
+        hubspot_to_leads(mappings)
         say("Open dead letters (records that could not be written, with the reason)")
         cli("dead-letters", "list")
     finally:
