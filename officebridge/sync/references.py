@@ -151,10 +151,11 @@ class ReferenceResolver:
         if ref.via == "link":
             assert ref.sync is not None
             self.calls += 1
+            texts = {str(k): k for k in keys}  # ids are stored as text; an Odoo many2one key is a number
             if ref.side == "target":  # the key is a target id of that sync: answer its source id
-                links = self.store.links_by_target(ref.sync, [str(k) for k in keys])
-                return {k: link.source_id for k, link in links.items() if link.state == "active"}
-            return dict(self.store.target_ids(ref.sync, [str(k) for k in keys]))
+                links = self.store.links_by_target(ref.sync, list(texts))
+                return {texts[t]: link.source_id for t, link in links.items() if link.state == "active"}
+            return {texts[t]: target for t, target in self.store.target_ids(ref.sync, list(texts)).items()}
         cache = self.caches[id(ref)]
         found, todo = cache.get_many(keys)
         if todo:
