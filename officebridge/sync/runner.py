@@ -174,7 +174,8 @@ def replay(
     for sync, group in by_sync.items():
         path = find_mapping(sync, mappings_dir)
         replay_options = RunOptions(
-            trigger="replay", overlap=options.overlap, lock_ttl=options.lock_ttl, retry=options.retry
+            trigger="replay", overlap=options.overlap, lock_ttl=options.lock_ttl, retry=options.retry,
+            detail=options.detail,  # e.g. the Airflow run that replays, so the Syncs view links to it
         )
         with prepared(path, store, replay_options) as run, lifecycle(run) as life:
             run.life = life
