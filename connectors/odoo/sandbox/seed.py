@@ -471,6 +471,7 @@ EMPLOYEES = [
     ("Barbara Liskov", "Accountant", None),  # no Salesforce user: not everyone has a seat
 ]
 PEOPLE_DOMAIN = "officebridge.example.com"
+CRM_TAGS = ["Web", "Partner Referral", "Phone Inquiry", "New Customer", "Existing Customer - Upgrade"]
 
 
 def seed_back_office(store: Store, companies: list[int], rng: random.Random) -> dict[str, int]:
@@ -481,6 +482,8 @@ def seed_back_office(store: Store, companies: list[int], rng: random.Random) -> 
     spec = registry()
     with store.transaction() as conn:
         env = Env(conn, 2, now=BASE_TIME)
+        for tag in CRM_TAGS:
+            writing.create(env, spec["crm.tag"], {"name": tag})
         ids: list[int] = []
         for name, job, manager in EMPLOYEES:
             email = f"{name.lower().replace(' ', '.')}@{PEOPLE_DOMAIN}"
@@ -516,4 +519,4 @@ def seed_back_office(store: Store, companies: list[int], rng: random.Random) -> 
                     0
                 ]
                 invoicing.register_payment(env, move, float(total) if n % 2 else round(float(total) / 2, 2))
-    return {"hr.employee": len(ids), "account.move": invoices}
+    return {"crm.tag": len(CRM_TAGS), "hr.employee": len(ids), "account.move": invoices}
