@@ -30,7 +30,7 @@ import importlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -120,6 +120,22 @@ class ReadRequest:
     filter: Any = None  # native, valid against `Capabilities.filter_schema`
     include_deleted: bool = False
     batch_size: int = 2000
+
+    def holds(self, stamp: datetime | None) -> bool:
+        """Whether a record with this change stamp lies inside [since, until)."""
+        if stamp is None:
+            return True
+        low = self.since if isinstance(self.since, datetime) else None
+        return (low is None or stamp >= low) and (self.until is None or stamp < self.until)
+
+    def whole_seconds(self) -> tuple[datetime | None, datetime | None]:
+        """`since` floored and `until` ceiled to whole seconds, for query languages that keep no
+        fractions: a superset of the window; the connector then keeps what `holds`."""
+        low = self.since.replace(microsecond=0) if isinstance(self.since, datetime) else None
+        high = self.until
+        if high is not None and high.microsecond:
+            high = high.replace(microsecond=0) + timedelta(seconds=1)
+        return low, high
 
 
 @dataclass(frozen=True, slots=True)

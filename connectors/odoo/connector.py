@@ -116,10 +116,11 @@ class OdooConnector:
             raise ConfigError(f"read {name}: the filter must be an Odoo domain (a list)")
         to_read = list(dict.fromkeys([*heads, cursor, *(["active"] if has_active else [])]))
         base = list(request.filter or [])
-        if request.until is not None:
-            base.append([cursor, "<", to_odoo_datetime(request.until)])
+        since, until = request.whole_seconds()  # Odoo's datetimes are whole seconds on the wire
+        if until is not None:
+            base.append([cursor, "<", to_odoo_datetime(until)])
         context = {"active_test": False} if request.include_deleted else {}
-        start = to_odoo_datetime(request.since) if request.since is not None else None
+        start = to_odoo_datetime(since) if since is not None else None
         track_active = has_active and request.include_deleted
         last: tuple[str, int] | None = None
         while True:
@@ -146,7 +147,8 @@ class OdooConnector:
             if not rows:
                 return
             paths = self._follow(info, rows, wanted)
-            yield Page([self._record(row, wanted, track_active, cursor, paths) for row in rows])
+            records = [self._record(row, wanted, track_active, cursor, paths) for row in rows]
+            yield Page([r for r in records if request.holds(r.cursor)])
             last = (str(rows[-1][cursor]), int(rows[-1]["id"]))
             if len(rows) < request.batch_size:
                 return

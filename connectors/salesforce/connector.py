@@ -203,11 +203,12 @@ class SalesforceConnector:
         if request.since is not None and not isinstance(request.since, datetime):
             raise ConfigError(f"read {name}: Salesforce reads by a change stamp, not a token")
         cursor = request.cursor or MANIFEST.capabilities.default_cursor
+        since, until = request.whole_seconds()  # SOQL datetime literals carry no fractions
         query = soql.read_query(
             name,
             request.fields,
-            since=request.since,
-            until=request.until,
+            since=since,
+            until=until,
             where=request.filter,
             include_deleted=request.include_deleted,
             cursor_field=cursor,
@@ -215,6 +216,7 @@ class SalesforceConnector:
         size = request.batch_size
         for page in self._pages(f"query {name}", query, request.include_deleted, size):
             records = [source_record(raw, name, request.fields, cursor_field=cursor) for raw in page]
+            records = [r for r in records if request.holds(r.cursor)]
             for start in range(0, len(records), size):
                 yield Page(records[start : start + size])
 

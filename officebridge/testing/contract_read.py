@@ -77,6 +77,30 @@ class ReadContract:
         assert all(r.fields[w.other_field] == t for r in found)
         json.dumps([r.fields for r in found])  # plain JSON-able values
 
+    def test_read_bounds_between_whole_seconds_are_exact(self, connector_harness: ConnectorHarness) -> None:
+        """`since` and `until` with a fraction of a second: nothing lost, nothing extra.
+
+        Partitions cut the cursor line at arbitrary instants. A system whose query
+        language keeps only whole seconds must still honour the exact bounds (read a
+        whole second more, then drop what lies outside), or a record stamped between
+        the whole second and the bound falls between two windows.
+        """
+        h, w = connector_harness, connector_harness.writable
+        if h.manifest.capabilities.cursor is not CursorKind.TIMESTAMP:
+            pytest.skip("the manifest declares a token cursor: bounds are a timestamp matter")
+        need(h, "cursor.ties")
+        t = tag("bounds")
+        early, late = h.seed(w.name, [named(h, f"{t} {n}", **{w.other_field: t}) for n in ("early", "late")])
+        stamp = _stamp()
+        h.set_cursor(w.name, [early], stamp)
+        h.set_cursor(w.name, [late], stamp + timedelta(seconds=1))
+        cut = stamp + timedelta(milliseconds=500)
+        conn = h.connector()
+        assert [r.id for r in tagged(h, conn, t, since=stamp, until=cut)] == [early], "until is exclusive"
+        assert [r.id for r in tagged(h, conn, t, since=cut)] == [late], "since is inclusive, and exact"
+        whole = tagged(h, conn, t, since=stamp, until=stamp + timedelta(seconds=1))
+        assert [r.id for r in whole] == [early]
+
     def test_read_by_another_cursor_field(self, connector_harness: ConnectorHarness) -> None:
         h, w = connector_harness, connector_harness.writable
         fields = h.manifest.capabilities.cursors_for(w.name)
