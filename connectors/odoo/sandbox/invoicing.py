@@ -50,8 +50,20 @@ def _journal_for(move_type: str) -> int:
     return PURCHASE_JOURNAL if move_type.startswith("in_") else MISC_JOURNAL
 
 
+COMPUTED = ("amount_untaxed", "amount_tax", "amount_total", "amount_residual", "amount_untaxed_signed",
+            "amount_tax_signed", "amount_total_signed", "amount_total_in_currency_signed",
+            "amount_residual_signed", "payment_state", "commercial_partner_id",
+            "invoice_partner_display_name")  # fmt: skip
+
+
 def prepare_move(env: Env, vals: dict[str, Any], current: dict[str, Any] | None) -> None:
-    """Create defaults (journal, currency, date, number '/'), and the locks of states."""
+    """Create defaults (journal, currency, date, number '/'), and the locks of states.
+
+    The stored computes (amounts, payment state) follow the lines and payments:
+    a value a client writes into one is recomputed away, as Odoo's recompute does.
+    """
+    for fname in COMPUTED:
+        vals.pop(fname, None)
     if current is None:
         move_type = str(vals.get("move_type") or "entry")
         if vals.get("state", "draft") != "draft":
@@ -239,6 +251,8 @@ def register_payment(env: Env, move_id: int, amount: float) -> None:
 
 
 def prepare_order(env: Env, vals: dict[str, Any], current: dict[str, Any] | None) -> None:
+    for fname in ("amount_untaxed", "amount_tax", "amount_total", "invoice_status"):
+        vals.pop(fname, None)  # stored computes of the lines and the state
     if current is None:
         if vals.get("name") in (None, False, "", "New"):
             last = env.conn.execute("SELECT MAX(name) FROM sale_order WHERE name LIKE 'S%'").fetchone()[0]
