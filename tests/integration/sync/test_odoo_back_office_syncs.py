@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from simple_salesforce import Salesforce
 
 from connectors.odoo.sandbox import OdooSandbox
+from officebridge.cli import main
 from officebridge.state import StateStore
 from officebridge.sync.run import RunOptions, RunResult
-from officebridge.sync.runner import run_mapping
+from officebridge.sync.runner import preview_mapping, run_mapping
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
 ACCOUNTS = MAPPINGS / "salesforce_account_to_odoo.yaml"
@@ -136,3 +138,37 @@ def test_opportunities_invoices_and_employees_twice(
     assert users["ada.lovelace@officebridge.example.com"]["ManagerId"] == boss
     assert users["grace.hopper@officebridge.example.com"]["ManagerId"] is None
     store.close()
+
+
+LEADS_AND_CASES = """\
+version: 1
+name: {name}
+source: {{system: salesforce, object: {object}}}
+target: {{system: odoo, object: crm.lead, match: x_salesforce_id}}
+fields:
+  x_salesforce_id: Id
+  name: {{copy: {title}}}
+  type: {{constant: lead}}
+"""
+
+
+@pytest.mark.usefixtures("sf_sandbox_fresh", "sf_conn_env", "odoo_conn_env")
+def test_new_mappings_of_leads_opportunities_and_cases_preview_seeded_records(
+    tmp_path: Path, sqlite_state_url: str
+) -> None:
+    store = StateStore.open(sqlite_state_url)
+    for obj, title in (("Lead", "Company"), ("Opportunity", "Name"), ("Case", "Subject")):
+        path = tmp_path / f"{obj.lower()}_to_lead.yaml"
+        path.write_text(LEADS_AND_CASES.format(name=f"{obj.lower()}_to_lead", object=obj, title=title))
+        preview = preview_mapping(path, store, limit=10)
+        assert preview.counts.created == 10, (obj, preview.counts)
+        assert all(p.values and p.values["name"] for p in preview.plans), obj
+    store.close()
+
+
+@pytest.mark.usefixtures("sf_sandbox_fresh", "sf_conn_env", "odoo_conn_env")
+def test_validate_checks_the_shipped_back_office_mappings_against_both_systems() -> None:
+    paths = [str(p) for p in (OPPORTUNITIES, INVOICES, EMPLOYEES)]
+    result = CliRunner().invoke(main, ["validate", *paths], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok   ") == 3 and "not checked" not in result.output
