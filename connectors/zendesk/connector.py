@@ -151,10 +151,12 @@ class ZendeskConnector:
             for start in range(0, len(wanted), SHOW_MANY):
                 chunk = [str(v) for v in wanted[start : start + SHOW_MANY]]
                 objs = self._call(f"show_many {kind}", _listing(kind, **{key: chunk}))
-                by_value = {str(getattr(o, field_name)): str(o.id) for o in objs}
-                found.update(
-                    {v: by_value[str(v)] for v in wanted[start : start + SHOW_MANY] if str(v) in by_value}
-                )
+                # external ids are case-insensitive in Zendesk ("company1" is "Company1")
+                by_value = {str(getattr(o, field_name)).casefold(): str(o.id) for o in objs}
+                found.update({
+                    v: by_value[str(v).casefold()]
+                    for v in wanted[start : start + SHOW_MANY] if str(v).casefold() in by_value
+                })  # fmt: skip
             return found
         for start in range(0, len(wanted), 50):
             chunk = wanted[start : start + 50]

@@ -106,9 +106,9 @@ class Store:
         return None if row is None else dict(json.loads(row[0]))
 
     def find(self, kind: str, column: str, value: str) -> dict[str, Any] | None:
-        """The record whose `column` (external_id, email or name) equals `value` (email, name: any case)."""
+        """The record whose `column` (external_id, email or name) equals `value`, in any case."""
         assert column in ("external_id", "email", "name")
-        clause = f"{column} = ?" if column == "external_id" else f"lower({column}) = lower(?)"
+        clause = f"lower({column}) = lower(?)"
         with self._lock:
             row = self._db.execute(
                 f"SELECT data FROM records WHERE kind = ? AND {clause} ORDER BY id LIMIT 1", (kind, value)
@@ -153,6 +153,8 @@ class Store:
         if not values:
             return []
         marks = ", ".join("?" for _ in values)
+        if column == "external_id":  # Zendesk's external ids are case-insensitive
+            column, marks = "lower(external_id)", ", ".join("lower(?)" for _ in values)
         with self._lock:
             rows = self._db.execute(
                 f"SELECT data FROM records WHERE kind = ? AND {column} IN ({marks}) ORDER BY id",

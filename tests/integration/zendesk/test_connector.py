@@ -180,3 +180,16 @@ def test_lookup_by_external_id_is_immediate_by_email_lags(
     assert zendesk.lookup("users", "email", ["new.person@example.org"]) == {}  # not indexed yet
     zendesk_fresh.advance(20)
     assert zendesk.lookup("users", "email", ["New.Person@example.org"]) == {"New.Person@example.org": target}
+
+
+def test_external_ids_are_case_insensitive(zendesk: ZendeskConnector, zendesk_fresh: ZendeskSandbox) -> None:
+    """Zendesk documents "company1" and "Company1" as the same external id."""
+    op = WriteOp(OpKind.CREATE, "o", {"name": "Case Co", "external_id": "0015g000000AbCdAAA"})
+    [made] = zendesk.write("organizations", [op])
+    assert made.ok, made.message
+    assert zendesk.lookup("organizations", "external_id", ["0015G000000ABCDAAA"]) == {
+        "0015G000000ABCDAAA": made.target_id
+    }
+    again = WriteOp(OpKind.CREATE, "o2", {"name": "Case Co 2", "external_id": "0015g000000abcdaaa"})
+    [refused] = zendesk.write("organizations", [again])
+    assert refused.status is WriteStatus.FAILED and refused.error_code == "DuplicateValue"
