@@ -187,6 +187,9 @@ def _base_row(store: Store, obj: str, when: str) -> dict[str, Any]:
     return row
 
 
+_WINDOW = timedelta(days=20)  # seeded change stamps lie in the last 20 days
+
+
 def seed(store: Store, accounts: int = 300, seed: int = 7, contacts: bool = True) -> dict[str, int]:
     """Add `accounts` accounts (and 0..5 contacts each unless contacts=False); returns counts."""
     rnd = random.Random(seed)
@@ -196,7 +199,10 @@ def seed(store: Store, accounts: int = 300, seed: int = 7, contacts: bool = True
     salutations = _picklist(store, "Contact", "Salutation")
     lead_sources = _picklist(store, "Contact", "LeadSource")
     acc_spec, con_spec = store.catalog.objects["Account"], store.catalog.objects["Contact"]
-    base = datetime.now(UTC) - timedelta(days=20)
+    base = datetime.now(UTC) - _WINDOW
+    # 7 s apart as before; tighter above ~247k Accounts, so the last stamp stays an hour in the past
+    # (a stamp in the future hid an Account edited "now" from the next incremental run)
+    step = min(7.0, ((_WINDOW - timedelta(hours=1)).total_seconds() - 6) / max(accounts, 1))
     acc_rows: list[dict[str, Any]] = []
     con_rows: list[dict[str, Any]] = []
     with store.transaction():
@@ -207,7 +213,7 @@ def seed(store: Store, accounts: int = 300, seed: int = 7, contacts: bool = True
             stem = rnd.choice(_STEMS)
             name = stem if rnd.random() < 0.15 else f"{stem} {rnd.choice(c['suffix'])}"
             when = format_datetime(
-                base + timedelta(seconds=i * 7 + rnd.randint(0, 5), milliseconds=rnd.randint(0, 999))
+                base + timedelta(seconds=i * step + rnd.randint(0, 5), milliseconds=rnd.randint(0, 999))
             )
             row = _base_row(store, "Account", when)
             row.update(
