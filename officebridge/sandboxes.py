@@ -63,10 +63,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _wait_listening(
-    host: str, port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30
-) -> None:
-    deadline = time.monotonic() + timeout
+START_TIMEOUT = 90.0  # seconds for a sandbox to listen; a first start seeds data, and machines are busy
+
+
+def _wait_listening(host: str, port: int, proc: subprocess.Popen[bytes], log: Path, deadline: float) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise UnreachableError(f"sandbox exited with status {proc.returncode}; see {log}")
@@ -75,47 +75,66 @@ def _wait_listening(
                 return
         except OSError:
             time.sleep(0.1)
-    raise UnreachableError(f"sandbox did not listen on {host}:{port} within {timeout:.0f}s; see {log}")
+    raise UnreachableError(f"sandbox did not listen on {host}:{port} within {START_TIMEOUT:.0f}s; see {log}")
 
 
 def env_var(name: str) -> str:
     return f"AIRFLOW_CONN_{name.upper()}_DEFAULT"
 
 
+def _stop(proc: subprocess.Popen[bytes], pid_file: Path) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+
+
 def up(
     home: Path, ports: dict[str, int], *, seed: bool = True, host: str = "127.0.0.1"
 ) -> tuple[Path, dict[str, str]]:
-    values: dict[str, str] = {}
+    """Start every registered sandbox that is not running (all at once), then wait for each.
+
+    A sandbox that does not come up is stopped again, so nothing is left running
+    that `down` could not find.
+    """
+    started: list[tuple[str, int, subprocess.Popen[bytes], Path, Path]] = []
+    ports_used: dict[str, int] = {}
     for name, ep in registered().items():
         cls = load(ep)
         port = ports.get(name, cls.default_port)
         data, pid_file = _dirs(home, name)
-        running = pid_file.exists() and _alive(int(pid_file.read_text().split()[0]))
-        if not running:
-            fresh = not any(data.glob("*.sqlite"))
-            log = data / "server.log"
-            cmd = [
-                sys.executable,
-                "-m",
-                ep.module.rsplit(":", 1)[0],
-                "serve",
-                "--home",
-                str(data),
-                "--host",
-                host,
-                "--port",
-                str(port),
-            ]
-            if seed and fresh:
-                cmd += ["--seed", "300"]
-            with log.open("ab") as sink:
-                proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-            _wait_listening(host, port, proc, log)
-            pid_file.write_text(f"{proc.pid} {port}\n")
-        else:
-            port = int(pid_file.read_text().split()[1])
-        values[env_var(name)] = cls(data, host=host, port=port).connection_value()
+        if pid_file.exists() and _alive(int(pid_file.read_text().split()[0])):
+            ports_used[name] = int(pid_file.read_text().split()[1])
+            continue
+        fresh = not any(data.glob("*.sqlite"))
+        log = data / "server.log"
+        cmd = [sys.executable, "-m", ep.module.rsplit(":", 1)[0], "serve",
+               "--home", str(data), "--host", host, "--port", str(port)]  # fmt: skip
+        if seed and fresh:
+            cmd += ["--seed", "300"]
+        with log.open("ab") as sink:
+            proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        pid_file.write_text(f"{proc.pid} {port}\n")
+        started.append((name, port, proc, log, pid_file))
+        ports_used[name] = port
+    deadline = time.monotonic() + START_TIMEOUT
+    try:
+        for _name, port, proc, log, _pid_file in started:
+            _wait_listening(host, port, proc, log, deadline)
+    except BaseException:
+        for _name, _port, proc, _log, pid_file in started:
+            _stop(proc, pid_file)
+        raise
+    values: dict[str, str] = {}
+    for name, ep in registered().items():
+        data, _ = _dirs(home, name)
+        values[env_var(name)] = load(ep)(data, host=host, port=ports_used[name]).connection_value()
     env_file = home / "sandbox.env"
+    env_file.touch(mode=0o600)
+    env_file.chmod(0o600)  # it holds the sandboxes' credentials
     env_file.write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in values.items()))
     return env_file, values
 

@@ -540,8 +540,8 @@ def sandbox_up(ports: tuple[str, ...], seed: bool) -> None:
         overrides = sandboxes.parse_ports(port_settings.sandbox_specs()) | sandboxes.parse_ports(ports)
         port_settings.refuse_taken_sandbox_ports(settings.home(), overrides)
         env_file, values = sandboxes.up(settings.home(), overrides, seed=seed)
-    for name, value in values.items():
-        out.print(f"export {name}='{value}'", markup=False, soft_wrap=True)
+    for name in values:  # the values hold credentials: they stay in the file, never on the screen
+        out.print(name, markup=False, soft_wrap=True)
     err.print(f"written to {env_file}; load it with: source {env_file}")
 
 
