@@ -11,8 +11,11 @@ means for a sync. The rules:
   write twice: `WriteOutcomeUnknownError` instead (the write turns it into failed results);
 - a connection that could not be opened -> `ConnectFailedError` (retried, then `UnreachableError`);
 - a certificate that does not verify -> `TLSVerificationError` (never retried);
-- refused login -> `AuthenticationError`; any other 4xx -> `SalesforceRequestError`
-  carrying Salesforce's errorCode and message.
+- refused login -> `AuthenticationError`, but only when Salesforce's SOAP endpoint said so (a
+  fault with an exceptionCode such as INVALID_LOGIN); a login answered by anything else (an
+  HTML page, a REST-style 403 JSON body, a 5xx page) is a proxy or an outage: `RetriableError`;
+- no complete answer within the call's overall deadline -> as a timeout (`deadline_passed`);
+- any other 4xx -> `SalesforceRequestError` carrying Salesforce's errorCode and message.
 
 Messages pass through `redact`, so no password or session id can leak.
 """
