@@ -28,11 +28,11 @@ from connectors.salesforce.sandbox.rest import RestApi
 from connectors.salesforce.sandbox.schema import API_VERSION, ObjectSpec, load_catalog
 from connectors.salesforce.sandbox.seed import seed as seed_data
 from connectors.salesforce.sandbox.store import DEMO_USER_ID, Store, format_datetime, q
-from officebridge.sandboxkit.tls import ensure_tls, server_context
 from connectors.salesforce.sandbox.user import demo_user_row
 from connectors.salesforce.sandbox.values import parse_datetime_text
 from officebridge.sandboxkit import Answer, Call, Fault, Kind, Request, SandboxBase, Sessions
 from officebridge.sandboxkit.admin import Route
+from officebridge.sandboxkit.tls import ensure_tls, server_context
 
 USER_SINCE = "2024-01-02T09:00:00.000+0000"  # fixed, so the demo user looks the same in every sandbox
 EXTRA_KINDS = {
