@@ -81,6 +81,7 @@ class FieldInfo:
     external_id: bool = False  # usable as an upsert key
     format: str | None = None  # JSON Schema format the values follow: email, uri, ...
     pattern: str | None = None  # a regex every value matches (e.g. the system's id syntax)
+    relationship: str | None = None  # for a reference: the name a dotted path steps through, if not `name`
 
 
 @dataclass(frozen=True, slots=True)

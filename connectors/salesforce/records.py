@@ -60,6 +60,7 @@ def field_info(raw: dict[str, Any]) -> FieldInfo:
         kind=kind,
         format=FORMATS.get(native),
         pattern=ID_PATTERN if kind in (FieldKind.ID, FieldKind.REFERENCE) else None,
+        relationship=str(raw["relationshipName"]) if raw.get("relationshipName") else None,
         label=str(raw.get("label") or name),
         required=createable and not raw.get("nillable") and not raw.get("defaultedOnCreate"),
         readonly=not createable and not updateable,

@@ -100,14 +100,12 @@ def _described(
 
 
 def _relation(head: str, info: ObjectInfo) -> FieldInfo | None:
-    """The reference field a dotted path steps through: named `head` (Odoo's `industry_id`), or
-    Salesforce's relationship names (`Account` for `AccountId`, `Parent__r` for `Parent__c`)."""
-    names = [head, f"{head}Id", f"{head[:-3]}__c" if head.endswith("__r") else head]
-    for name in names:
-        field = info.fields.get(name)
-        if field is not None and field.reference_to:
-            return field
-    return None
+    """The reference field a dotted path steps through: the field named `head`, or the one whose
+    declared `relationship` name is `head` (systems that name the path apart from the id field)."""
+    field = info.fields.get(head)
+    if field is not None and field.reference_to:
+        return field
+    return next((f for f in info.fields.values() if f.reference_to and f.relationship == head), None)
 
 
 def _path_problem(name: str, full: str, info: ObjectInfo, where: tuple[Describe, str, str]) -> str | None:

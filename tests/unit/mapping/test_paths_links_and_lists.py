@@ -57,7 +57,12 @@ OBJECTS = {
         "Account", _text("Name"), _text("External_Id__c"), _text("Industry"), _text("Description")
     ),
     "Contact": _info(
-        "Contact", FieldInfo("Id", "id", FieldKind.ID), _text("Type__c"), _ref("AccountId", "Account")
+        "Contact",
+        FieldInfo("Id", "id", FieldKind.ID),
+        _text("Type__c"),
+        FieldInfo(
+            "AccountId", "reference", FieldKind.REFERENCE, reference_to=("Account",), relationship="Account"
+        ),
     ),
 }
 
