@@ -44,14 +44,22 @@ def mappings_root(dag_file: str | Path) -> Path:
 
 
 def mapping_dag(dag_file: str | Path, mapping_file: str) -> Any:
-    """The DAG of `mappings/<mapping_file>`; what each generated DAG file calls."""
+    """The DAG of `mappings/<mapping_file>`; what each generated DAG file calls.
+
+    Its `replay__<sync>` DAG (officebridge.airflow.replay) is built here too: Airflow registers every
+    DAG made in a `with DAG(...)` block of the file it parses, so one stub gives both, and a broken
+    mapping breaks only its own file.
+    """
+    from officebridge.airflow.replay import build_replay_dag  # noqa: PLC0415
     from officebridge.mapping import load_mapping  # noqa: PLC0415 - YAML checks only, no connector
 
     path = mappings_root(dag_file) / mapping_file
     mapping = load_mapping(path)
     if mapping.runs_after:
         _check_upstream(mapping, path.parent)
-    return build_dag(mapping)
+    dag = build_dag(mapping)
+    build_replay_dag(mapping)
+    return dag
 
 
 def _check_upstream(mapping: Any, folder: Path) -> None:

@@ -2,20 +2,22 @@
 
 Both the HTML buttons and the JSON API call these, so they behave the same:
 a letter that is no longer open is refused (someone else got there first),
-a replay goes through `officebridge.sync.runner.replay` exactly as
-`officebridge dead-letters replay` does (read the record again from the
-source, push it through the sync, watermark untouched), and failures come
-back as one typed error whose message is safe to show (secrets redacted).
+a replay starts a run of the sync's `replay__<sync>` DAG with the letters'
+ids in its conf (a worker reads the records again and pushes them through,
+with a task log and retries; nothing runs in the API server), and failures
+come back as one typed error whose message is safe to show (secrets redacted).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from officebridge.errors import OfficeBridgeError, SyncLockedError
 from officebridge.secrets import redact
 from officebridge.state import DeadLetter, StateStore
+
+if TYPE_CHECKING:
+    from officebridge.ui.trigger import TriggeredRun
 
 
 class ActionError(Exception):
@@ -31,9 +33,12 @@ class ActionResult:
     id: int
     sync: str
     action: str  # 'replay' | 'ignore'
-    status: str  # the letter's status afterwards: 'replayed', 'open' (still failing), 'ignored'
+    status: str  # 'queued' (a replay run was started), 'ignored'
     message: str
-    run_id: int | None = None
+    run_id: int | None = None  # the state-store run, when the action ran one itself
+    dag_id: str = ""  # the Airflow DAG run a replay started, and its page
+    dag_run_id: str = ""
+    url: str = ""
 
 
 def find_letter(store: StateStore, letter_id: int) -> DeadLetter:
@@ -49,47 +54,34 @@ def ensure_open(letter: DeadLetter) -> None:
         raise ActionError(f"dead letter {letter.id} is already {letter.status}", 409)
 
 
-def replay_letter(store: StateStore, letter: DeadLetter, mappings_dir: Path) -> ActionResult:
-    from officebridge.sync.runner import replay  # noqa: PLC0415 - pulls in connectors; only on demand
-
-    try:
-        [result] = replay(store, [letter], mappings_dir)
-    except SyncLockedError:
-        raise ActionError(
-            f"sync {letter.sync!r} is running right now; replay once it has finished", 409
-        ) from None
-    except OfficeBridgeError as exc:
-        raise ActionError(f"replay of dead letter {letter.id} failed: {redact(str(exc))}", 502) from None
-    after = store.dead_letter(letter.id)
-    status = after.status if after else "open"
-    if result.missing:
-        message = f"record {letter.source_id} no longer exists in the source; the letter stays open"
-    elif result.still_failing:
-        reason = after.message if after else ""
-        message = f"record {letter.source_id} still fails: {redact(reason)}"
-    else:
-        message = f"record {letter.source_id} replayed"
-    return ActionResult(letter.id, letter.sync, "replay", status, message, result.run_id)
+def replay_letter(store: StateStore, letter: DeadLetter, user_name: str, *, from_ui: bool) -> ActionResult:
+    """Queue the letter's replay as an Airflow run; the letter stays open until the worker replays it."""
+    run = _trigger(letter.sync, [letter.id], user_name, from_ui)
+    message = f"replay of record {letter.source_id} started as Airflow run {run.run_id} of {run.dag_id}"
+    return ActionResult(letter.id, letter.sync, "replay", "queued", message, None, *_run_fields(run))
 
 
-def replay_sync(store: StateStore, sync: str, mappings_dir: Path) -> ActionResult:
-    """Replay every open letter of one sync in one run (after a fix that helps them all)."""
-    from officebridge.sync.runner import replay  # noqa: PLC0415
-
+def replay_sync(store: StateStore, sync: str, user_name: str, *, from_ui: bool) -> ActionResult:
+    """Replay every open letter of one sync in one Airflow run (after a fix that helps them all)."""
     letters = store.dead_letters(sync, "open", limit=100_000)
     if not letters:
         raise ActionError(f"sync {sync!r} has no open dead letters", 409)
+    run = _trigger(sync, [d.id for d in letters], user_name, from_ui)
+    message = f"replay of {len(letters)} record(s) of {sync} started as Airflow run {run.run_id}"
+    return ActionResult(0, sync, "replay", "queued", message, None, *_run_fields(run))
+
+
+def _run_fields(run: TriggeredRun) -> tuple[str, str, str]:
+    return run.dag_id, run.run_id, run.url
+
+
+def _trigger(sync: str, ids: list[int], user_name: str, from_ui: bool) -> TriggeredRun:
+    from officebridge.ui.trigger import TriggerError, trigger_replay  # noqa: PLC0415 - Airflow only here
+
     try:
-        [result] = replay(store, letters, mappings_dir)
-    except SyncLockedError:
-        raise ActionError(f"sync {sync!r} is running right now; replay once it has finished", 409) from None
-    except OfficeBridgeError as exc:
-        raise ActionError(f"replay of sync {sync!r} failed: {redact(str(exc))}", 502) from None
-    message = f"{sync}: replayed {result.replayed}, still failing {result.still_failing}"
-    if result.missing:
-        message += f", gone from the source {len(result.missing)}"
-    status = "replayed" if not result.still_failing and not result.missing else "open"
-    return ActionResult(0, sync, "replay", status, message, result.run_id)
+        return trigger_replay(sync, ids, user_name, from_ui=from_ui)
+    except TriggerError as exc:
+        raise ActionError(redact(str(exc)), exc.status) from None
 
 
 def ignore_letter(store: StateStore, letter: DeadLetter) -> ActionResult:

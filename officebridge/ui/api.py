@@ -74,19 +74,21 @@ def get_dead_letter(letter_id: int, user: User, svc: Svc) -> dict[str, Any]:
     return dict(_json(overview.letter_view(letter)))
 
 
-@router.post("/dead-letters/{letter_id}/replay", summary="Read the record again and push it through")
+@router.post("/dead-letters/{letter_id}/replay", summary="Start a replay__<sync> DAG run for this letter")
 async def replay(letter_id: int, user: User, svc: Svc) -> dict[str, Any]:
     letter = actions.find_letter(svc.store, letter_id)
     auth.require(user, "PUT", letter.sync)
     actions.ensure_open(letter)
-    result = await run_in_threadpool(actions.replay_letter, svc.store, letter, svc.config.mappings_dir)
+    name = auth.username(user)
+    result = await run_in_threadpool(actions.replay_letter, svc.store, letter, name, from_ui=False)
     return dict(_json(result))
 
 
-@router.post("/syncs/{sync}/dead-letters/replay", summary="Replay every open dead letter of a sync")
+@router.post("/syncs/{sync}/dead-letters/replay", summary="One replay__<sync> run for every open letter")
 async def replay_sync(sync: str, user: User, svc: Svc) -> dict[str, Any]:
     auth.require(user, "PUT", sync)
-    result = await run_in_threadpool(actions.replay_sync, svc.store, sync, svc.config.mappings_dir)
+    name = auth.username(user)
+    result = await run_in_threadpool(actions.replay_sync, svc.store, sync, name, from_ui=False)
     return dict(_json(result))
 
 

@@ -9,10 +9,11 @@ whose Origin is another site is refused, on top of the cookie's SameSite=Lax.
 
 from __future__ import annotations
 
+import re
 import zlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -73,10 +74,12 @@ def _render(
 ) -> Response:
     notice = request.query_params.get("notice")
     tone = request.query_params.get("tone", "ok")
+    paths = _paths(request, svc)
     context = {
-        **_paths(request, svc),
+        **paths,
         "user": auth.username(user) if user is not None else None,
         "notice": redact(notice) if notice else None,
+        "notice_run": _run_link(paths["airflow"], request.query_params.get("run")),
         "tone": tone if tone in ("ok", "error") else "ok",
         "counts_shown": overview.COUNTS_SHOWN,
         **ctx,
@@ -170,9 +173,24 @@ def _back(request: Request, svc: Services, back: str) -> str:
     return back if ok else f"{base}/syncs"
 
 
-def _done(target: str, tone: str, notice: str) -> RedirectResponse:
-    """Back to the page the button was on, with a notice saying what happened (POST-redirect-GET)."""
-    return RedirectResponse(f"{target}?{urlencode({'notice': notice, 'tone': tone})}", status_code=303)
+def _done(target: str, tone: str, notice: str, run: str = "") -> RedirectResponse:
+    """Back to the page the button was on, with a notice saying what happened (POST-redirect-GET);
+    after a replay the notice links to the Airflow run that does it (`run` = "DAG_ID/RUN_ID")."""
+    query = {"notice": notice, "tone": tone, **({"run": run} if run else {})}
+    return RedirectResponse(f"{target}?{urlencode(query)}", status_code=303)
+
+
+def _run_ref(result: actions.ActionResult) -> str:
+    return f"{result.dag_id}/{result.dag_run_id}" if result.dag_id else ""
+
+
+RUN_REF = re.compile(r"^(replay__[A-Za-z0-9_.-]+)/([A-Za-z0-9_.:+-]+)$")
+
+
+def _run_link(airflow: str, ref: str | None) -> str | None:
+    """The Airflow page of the run a notice names; anything that is not a DAG and run id gives none."""
+    found = RUN_REF.match(ref or "")
+    return f"{airflow}/dags/{quote(found[1])}/runs/{quote(found[2])}" if found else None
 
 
 @router.post("/syncs/{sync}/replay-all")
@@ -183,10 +201,11 @@ async def act_on_sync(
         return message_page(request, "Refused", "This form was posted from another site.", 403)
     try:
         auth.require(user, "PUT", sync)
-        result = await run_in_threadpool(actions.replay_sync, svc.store, sync, svc.config.mappings_dir)
+        name = auth.username(user)
+        result = await run_in_threadpool(actions.replay_sync, svc.store, sync, name, from_ui=True)
     except (actions.ActionError, auth.ForbiddenError, StateError) as exc:
         return _done(_back(request, svc, back), "error", str(exc))
-    return _done(_back(request, svc, back), "ok" if result.status == "replayed" else "error", result.message)
+    return _done(_back(request, svc, back), "ok", result.message, _run_ref(result))
 
 
 @router.post("/syncs/dead-letters/{letter_id}/{action}")
@@ -207,12 +226,10 @@ async def act(  # noqa: PLR0917 - FastAPI passes path, form and dependencies by 
         actions.ensure_open(letter)
         if action == "replay":
             result = await run_in_threadpool(
-                actions.replay_letter, svc.store, letter, svc.config.mappings_dir
+                actions.replay_letter, svc.store, letter, auth.username(user), from_ui=True
             )
         else:
             result = actions.ignore_letter(svc.store, letter)
-        tone = "ok" if result.status in ("replayed", "ignored") else "error"
-        notice = result.message
     except (actions.ActionError, auth.ForbiddenError, StateError) as exc:
-        tone, notice = "error", str(exc)
-    return _done(target, tone, notice)
+        return _done(target, "error", str(exc))
+    return _done(target, "ok", result.message, _run_ref(result))

@@ -31,7 +31,7 @@ def _is_manifest(module: str) -> bool:
 
 def _dag_info(dag: Any) -> dict[str, Any]:
     first = dag.tasks[0]
-    report = dag.get_task("report")
+    report = dag.get_task("report") if dag.has_task("report") else None  # a replay__ DAG has none
     return {
         "schedule": str(getattr(dag, "schedule", None)),
         "timetable": type(dag.timetable).__name__,
@@ -43,7 +43,9 @@ def _dag_info(dag: Any) -> dict[str, Any]:
         "retries": first.retries,
         "retry_exponential_backoff": first.retry_exponential_backoff,
         "tasks": {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks},
-        "outlets": [getattr(o, "uri", str(o)) for o in report.outlets],
+        "paused_at_creation": getattr(dag, "is_paused_upon_creation", None),
+        "params": sorted(dag.params.keys()) if getattr(dag, "params", None) is not None else [],
+        "outlets": [getattr(o, "uri", str(o)) for o in report.outlets] if report else [],
         "fileloc": dag.fileloc,
     }
 

@@ -18,7 +18,7 @@ def test_dags_folder_imports_cleanly_one_dag_per_mapping(airflow_home: AirflowHo
     bag = airflow_home.drive("dagbag")
     assert bag["import_errors"] == {}
     names = sorted(p.stem for p in MAPPINGS.glob("*.yaml"))
-    assert sorted(bag["dags"]) == [f"sync__{n}" for n in names]
+    assert sorted(bag["dags"]) == sorted([*(f"sync__{n}" for n in names), *(f"replay__{n}" for n in names)])
     assert bag["heavy_modules"] == []  # no connector, pandas or Great Expectations at parse time
 
     accounts = bag["dags"]["sync__salesforce_account_to_odoo"]
@@ -37,6 +37,11 @@ def test_dags_folder_imports_cleanly_one_dag_per_mapping(airflow_home: AirflowHo
         "dead_letters": [],
     }
     assert accounts["outlets"] == ["odoo://odoo_default/res.partner?sync=salesforce_account_to_odoo"]
+
+    replay = bag["dags"]["replay__salesforce_account_to_odoo"]  # the Syncs view's Replay button runs it
+    assert replay["tasks"] == {"replay_dead_letters": []} and replay["timetable"] == "NullTimetable"
+    assert replay["paused_at_creation"] is False and replay["params"] == ["letter_ids"]
+    assert replay["owner"] == "sales-ops" and replay["retries"] == 3 and replay["max_active_runs"] == 1
 
     contacts = bag["dags"]["sync__salesforce_contact_to_odoo"]
     assert contacts["timetable"] == "AssetTriggeredTimetable"  # runs after the Account sync wrote
@@ -69,9 +74,11 @@ def test_a_broken_mapping_is_an_import_error_of_its_own_file_only(
     [message] = bag["import_errors"].values()
     line = broken.read_text().splitlines().index("    transforms: [shout]") + 1
     assert f"{broken}:{line}:" in message and "unknown transform 'shout'" in message  # file, line, problem
-    assert sorted(bag["dags"]) == ["sync__salesforce_account_to_odoo", "sync__salesforce_contact_to_odoo"]
+    assert not {"sync__odoo_credit_to_salesforce", "replay__odoo_credit_to_salesforce"} & set(bag["dags"])
+    assert {"sync__salesforce_account_to_odoo", "replay__salesforce_account_to_odoo"} <= set(bag["dags"])
 
     # a mapping added without its DAG file: the folder's index file writes it (the next scan parses it)
     assert str(new_dags / "officebridge_syncs.py") not in new["import_errors"]
     assert (new_dags / "sync__new_sync.py").read_text() == TEMPLATE.format(mapping="new_sync.yaml")
-    assert len(new["dags"]) == 3
+    assert len(new["dags"]) == 2 * len(list(new_mappings.glob("*.yaml"))) - 2  # a sync and a replay DAG each
+    assert "sync__new_sync" not in new["dags"]  # written now, parsed on the next scan

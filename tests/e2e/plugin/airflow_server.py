@@ -2,7 +2,9 @@
 
 Started once per test session on a free loopback port: a temporary
 AIRFLOW_HOME, a metadata DB migrated by `airflow db migrate`, this repo's
-plugins/ folder, the Simple auth manager with two users whose passwords the
+plugins/ folder, a scheduler (LocalExecutor) and a DAG processor on the DAG
+files of the syncs the tests use (replays run as `replay__<sync>` DAG runs on
+workers, so the view's buttons need them), the Simple auth manager with two users whose passwords the
 tests know (an admin who may replay, a viewer who may only look), and the
 officebridge state store, mappings and sandbox connections in its environment,
 exactly as a deployment would give them. Nothing in Airflow is patched.
@@ -19,6 +21,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 
@@ -43,6 +46,10 @@ class AirflowServer:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)  # scheduler, DAG processor
+    syncs: tuple[str, ...] = ("salesforce_account_to_odoo", "salesforce_contact_to_odoo")
+
+    log_ports: tuple[int, int] = field(default_factory=lambda: (free_port(), free_port()))
 
     @property
     def url(self) -> str:
@@ -73,7 +80,13 @@ class AirflowServer:
                 "AIRFLOW__API_AUTH__JWT_SECRET": "officebridge-tests-jwt-secret-0123456789abcdef",
                 "AIRFLOW__API__SECRET_KEY": "officebridge-tests-secret-key",
                 "AIRFLOW__API__BASE_URL": self.url,
-                "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.log_ports[0]),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self.log_ports[1]),
+                "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+                "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",  # the task logs the tests read
                 "OFFICEBRIDGE_MAPPINGS": str(REPO / "mappings"),
                 "OFFICEBRIDGE_STATE_URL": self.state_url,
                 "OFFICEBRIDGE_NO_AIRFLOW_LOOKUP": "1",
@@ -83,7 +96,11 @@ class AirflowServer:
         return env
 
     def start(self) -> None:
+        from officebridge.airflow.stubs import TEMPLATE  # noqa: PLC0415 - the generated DAG file, as is
+
         (self.home / "dags").mkdir(parents=True, exist_ok=True)
+        for sync in self.syncs:
+            (self.home / "dags" / f"sync__{sync}.py").write_text(TEMPLATE.format(mapping=f"{sync}.yaml"))
         (self.home / "passwords.json").write_text(json.dumps({n: pw for n, (_, pw) in USERS.items()}))
         env = self.env()
         migrate = subprocess.run(
@@ -118,6 +135,11 @@ class AirflowServer:
                 start_new_session=True,
             )
         self._wait_healthy()
+        for part in ("scheduler", "dag-processor"):
+            with (self.home / f"{part}.log").open("wb") as out:
+                cmd = [str(AIRFLOW), part]
+                kw = {"env": env, "cwd": self.home, "stdout": out, "stderr": subprocess.STDOUT}
+                self.helpers.append(subprocess.Popen(cmd, start_new_session=True, **kw))  # type: ignore[call-overload]
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -128,7 +150,7 @@ class AirflowServer:
             try:
                 if requests.get(f"{self.url}/api/v2/monitor/health", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy starting to answer in time
                 pass
             time.sleep(0.3)
         self.stop()
@@ -137,6 +159,15 @@ class AirflowServer:
         )
 
     def stop(self) -> None:
+        for helper in self.helpers:
+            if helper.poll() is None:
+                os.killpg(helper.pid, 15)
+        for helper in self.helpers:
+            try:
+                helper.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(helper.pid, 9)
+        self.helpers.clear()
         if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()  # the api-server forwards it to its uvicorn worker
@@ -161,3 +192,33 @@ class AirflowServer:
         if user is not None:
             s.headers["Authorization"] = f"Bearer {self.token(user)}"
         return s
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 180.0) -> str:
+        """The final state of one DAG run (success or failed), polled through Airflow's REST API."""
+        api = self.session()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            answer = api.get(f"{self.url}/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}", timeout=10)
+            if answer.ok and answer.json()["state"] in ("success", "failed"):
+                return str(answer.json()["state"])
+            time.sleep(1)
+        raise AssertionError(f"{dag_id} run {run_id} did not finish in {timeout:.0f} s:\n{self.tails()}")
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
+        run = quote(run_id, safe="")
+        url = f"{self.url}/api/v2/dags/{dag_id}/dagRuns/{run}/taskInstances/{task_id}/logs/{try_number}"
+        return self.session().get(url, headers={"Accept": "application/json"}, timeout=10).text
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> None:
+        """Until the DAG processor has put `dag_id` into the metadata DB (a trigger needs it there)."""
+        api = self.session()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if api.get(f"{self.url}/api/v2/dags/{dag_id}", timeout=10).ok:
+                return
+            time.sleep(1)
+        raise AssertionError(f"{dag_id} not parsed within {timeout:.0f} s:\n{self.tails()}")
+
+    def tails(self) -> str:
+        logs = [self.log, self.home / "scheduler.log", self.home / "dag-processor.log"]
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2500:]}" for p in logs if p.exists())

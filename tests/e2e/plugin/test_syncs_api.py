@@ -8,7 +8,9 @@ up, each test takes a second or two.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -20,7 +22,7 @@ from tests.integration.sync.conftest import ACCOUNTS, Bridge
 pytestmark = pytest.mark.slow  # one real Airflow API server per session: ~30-45 s to migrate and start
 
 ACCOUNT_SYNC = "salesforce_account_to_odoo"
-SHIPPED = {"salesforce_account_to_odoo", "salesforce_contact_to_odoo", "odoo_credit_to_salesforce"}
+SHIPPED = {p.stem for p in (Path(__file__).resolve().parents[3] / "mappings").glob("*.yaml")}  # one each
 
 
 def _fail_two_accounts(bridge: Bridge) -> list[str]:
@@ -134,28 +136,44 @@ def test_syncs_runs_and_dead_letters_answer_after_a_real_run(
     assert "sandbox-pass" not in everything and "***" in everything
 
 
-def test_replay_after_the_fix_closes_the_letter_and_ignore_closes_the_other(
+def _replayed_by_airflow(server: AirflowServer, answer: requests.Response) -> tuple[str, str, str]:
+    """A replay answer names the replay__<sync> DAG run it started; wait for it, return (state, id, log)."""
+    assert answer.status_code == 200, answer.text
+    started = answer.json()
+    assert started["status"] == "queued" and started["dag_id"].startswith("replay__"), started
+    assert unquote(started["url"]).endswith(f"/dags/{started['dag_id']}/runs/{started['dag_run_id']}")
+    state = server.wait_for_run(started["dag_id"], started["dag_run_id"])
+    log = server.task_log(started["dag_id"], started["dag_run_id"], "replay_dead_letters")
+    return state, started["dag_run_id"], log
+
+
+def test_replay_runs_as_an_airflow_dag_run_and_ignore_closes_the_other(
     bridge: Bridge, airflow_server: AirflowServer
 ) -> None:
     _fail_two_accounts(bridge)
+    airflow_server.wait_for_dag(f"replay__{ACCOUNT_SYNC}")
     letters = _get(airflow_server, "/api/dead-letters").json()
     first, second = letters[0], letters[1]
 
-    still = _post(airflow_server, f"/api/dead-letters/{first['id']}/replay").json()
-    assert still["status"] == "open" and "still fails" in still["message"]  # not fixed yet
+    replay_first = f"/api/dead-letters/{first['id']}/replay"
+    state, _, log = _replayed_by_airflow(airflow_server, _post(airflow_server, replay_first))
+    assert state == "failed" and "still fail" in log, log[-3000:]  # not fixed yet: the task says so
+    assert _get(airflow_server, f"/api/dead-letters/{first['id']}").json()["status"] == "open"
 
     bridge.odoo.clear_faults()
-    done = _post(airflow_server, f"/api/dead-letters/{first['id']}/replay")
-    assert done.status_code == 200, done.text
-    assert done.json()["status"] == "replayed" and done.json()["run_id"]
+    state, run_id, log = _replayed_by_airflow(airflow_server, _post(airflow_server, replay_first))
+    assert state == "success", log[-3000:]
+    assert f"replaying 1 dead letter(s): [{first['id']}]" in log and "replayed 1, still failing 0" in log
+    assert "sandbox-pass" not in log
     assert bridge.partners([["ref", "=", first["source_id"]]]), "the record now exists in Odoo"
+    [replay_run, *_] = _get(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/runs").json()
+    assert replay_run["trigger"] == "replay"
+    assert run_id in str(replay_run), "the replay's run links to the Airflow run that did it"
 
     ignored = _post(airflow_server, f"/api/dead-letters/{second['id']}/ignore")
     assert ignored.status_code == 200 and ignored.json()["status"] == "ignored"
     assert not bridge.partners([["ref", "=", second["source_id"]]]), "ignoring writes nothing"
 
-    open_ids = {d["id"] for d in _get(airflow_server, "/api/dead-letters").json()}
-    assert first["id"] not in open_ids and second["id"] not in open_ids
     again = _post(airflow_server, f"/api/dead-letters/{first['id']}/replay")
     assert again.status_code == 409 and "already replayed" in again.json()["detail"]
     assert _post(airflow_server, "/api/dead-letters/999999/ignore").status_code == 404
@@ -166,14 +184,17 @@ def test_replay_after_the_fix_closes_the_letter_and_ignore_closes_the_other(
     assert (statuses[first["id"]], statuses[second["id"]]) == ("replayed", "ignored")
 
 
-def test_replay_all_open_letters_of_a_sync_in_one_run(bridge: Bridge, airflow_server: AirflowServer) -> None:
+def test_replay_all_open_letters_of_a_sync_in_one_dag_run(
+    bridge: Bridge, airflow_server: AirflowServer
+) -> None:
     _fail_two_accounts(bridge)
+    airflow_server.wait_for_dag(f"replay__{ACCOUNT_SYNC}")
     failed = len(_get(airflow_server, "/api/dead-letters").json())
     bridge.odoo.clear_faults()
-    done = _post(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/dead-letters/replay")
-    assert done.status_code == 200, done.text
-    assert done.json()["status"] == "replayed"
-    assert done.json()["message"] == f"{ACCOUNT_SYNC}: replayed {failed}, still failing 0"
+    answer = _post(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/dead-letters/replay")
+    assert f"replay of {failed} record(s)" in answer.json()["message"]
+    state, _, log = _replayed_by_airflow(airflow_server, answer)
+    assert state == "success" and f"replayed {failed}, still failing 0" in log, log[-3000:]
     assert _get(airflow_server, "/api/dead-letters").json() == []
     [replay_run, _] = _get(airflow_server, f"/api/syncs/{ACCOUNT_SYNC}/runs").json()
     assert replay_run["trigger"] == "replay" and replay_run["counts"]["created"] == failed
