@@ -108,6 +108,10 @@ class QueryEngine:
             for k in [k for k, c in self._cursors.items() if now - c.touched > CURSOR_TTL]:
                 del self._cursors[k]
 
+    def records(self, plan: Plan, rowids: list[int], version: str) -> list[dict[str, Any]]:
+        """The records of these row ids in order, shaped as a query answers them (Bulk results too)."""
+        return self._fetch(plan, rowids, version)
+
     def _fetch(self, plan: Plan, rowids: list[int], version: str) -> list[dict[str, Any]]:
         if not rowids:
             return []

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from connectors.salesforce.sandbox import server
 from connectors.salesforce.sandbox.auth import DemoUser
+from connectors.salesforce.sandbox.bulk import BulkApi
 from connectors.salesforce.sandbox.errors import SfError
 from connectors.salesforce.sandbox.ids import normalize_id
 from connectors.salesforce.sandbox.query import QueryEngine
@@ -41,6 +42,12 @@ EXTRA_KINDS = {
         "api_error",
         {"status": 500, "code": None, "message": None},
         doc="a 5xx with Salesforce's JSON error list (500 UNKNOWN_EXCEPTION with an ErrorId)",
+    ),
+    "bulk_job_failed": Kind(
+        "bulk_job_failed",
+        {"processed": 0},
+        doc="the Bulk API 2.0 ingest job closed by the matching call fails after `processed` rows "
+        "(state Failed, the rest in unprocessedrecords); match `operation='PATCH jobs/ingest'`",
     ),
 }
 
@@ -68,14 +75,20 @@ class SalesforceSandbox(SandboxBase):
         self.writer = Writer(self.store, self._record_fault)
         self.queries = QueryEngine(self.store)
         self.rest = RestApi(self.store, self.writer, self.queries)
+        self.bulk = BulkApi(self.store, self.writer, self.queries)
+        self._job_failure = threading.local()  # an armed bulk_job_failed fault, for this request only
+        self.bulk.job_fault = self._take_job_failure
         self._api_calls = 0  # what Sforce-Limit-Info reports; reset_stats leaves it, as a day's usage
         self._api_lock = threading.Lock()
+        self.allocation = server.API_LIMIT  # the daily allocation Sforce-Limit-Info reports
+        self.enforce_allocation = False  # set_limits turns on the 403 once usage passes the allocation
 
     # -- data ---------------------------------------------------------------------------------
     def reset(self) -> None:
         self.store.reset()
         self._ensure_user()
         self.queries.clear()
+        self.bulk.clear()
 
     def _ensure_user(self) -> None:
         """The demo user is reference data: every record's owner, so it survives reset()."""
@@ -149,7 +162,22 @@ class SalesforceSandbox(SandboxBase):
             with self._api_lock:
                 self._api_calls += 1
                 usage = self._api_calls
-        return server.describe(request, usage)
+            if self.enforce_allocation and usage > self.allocation:
+                return server.request_limit_answer()
+        return server.describe(request, usage, self.allocation)
+
+    def set_limits(self, allocation: int | None = None, used: int | None = None) -> dict[str, int]:
+        """Set the daily API allocation and the usage so far; from now on going past it is refused
+        with 403 REQUEST_LIMIT_EXCEEDED, as Salesforce does (by default the sandbox only reports)."""
+        with self._api_lock:
+            if allocation is not None:
+                if int(allocation) < 1:
+                    raise ValueError("allocation must be positive")
+                self.allocation = int(allocation)
+            if used is not None:
+                self._api_calls = max(0, int(used))
+            self.enforce_allocation = True
+            return {"allocation": self.allocation, "used": self._api_calls}
 
     def answer(self, request: Request, call: Call) -> Answer:
         return server.answer(self, request)
@@ -158,18 +186,30 @@ class SalesforceSandbox(SandboxBase):
         message = "Too many requests. Retry after the period in Retry-After."
         return server.json_answer(429, [{"message": message, "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
 
-    def extra_fault(self, fault: Fault, call: Call) -> Answer:
+    def extra_fault(self, fault: Fault, call: Call) -> Answer | None:
         if fault.name == "request_limit":
-            body = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
-            return server.json_answer(403, body)
+            return server.request_limit_answer()
+        if fault.name == "bulk_job_failed":
+            self._job_failure.after = int(fault.params["processed"])
+            return None  # served normally; the job it closes fails part-way
         p = fault.params
         return server.json_answer(p["status"], server.api_error_body(p["status"], p["code"], p["message"]))
 
+    def _take_job_failure(self) -> int | None:
+        after: int | None = getattr(self._job_failure, "after", None)
+        self._job_failure.after = None
+        return after
+
     def extra_stats(self) -> dict[str, Any]:
-        return {"api_usage": self._api_calls}
+        return {"api_usage": self._api_calls, "api_allocation": self.allocation}
 
     def admin_routes(self) -> dict[tuple[str, str], Route]:
-        return {("POST", "/_sandbox/touch"): lambda body: self.touch(body["object"], body["ids"], body["at"])}
+        return {
+            ("POST", "/_sandbox/touch"): lambda body: self.touch(body["object"], body["ids"], body["at"]),
+            ("POST", "/_sandbox/limits"): lambda body: self.set_limits(
+                body.get("allocation"), body.get("used")
+            ),
+        }
 
     def _record_fault(self, spec: ObjectSpec, row: dict[str, Any]) -> SfError | None:
         refusal = self.faults.refusal(spec.name, row)

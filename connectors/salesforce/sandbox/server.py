@@ -49,6 +49,8 @@ def route_name(method: str, path: str) -> str:
     for i, part in enumerate(parts):
         if i >= 1 and parts[0] in ("query", "queryAll"):
             shown.append("{locator}")
+        elif parts[0] == "jobs" and i == 2:
+            shown.append("{id}")
         elif parts[0] == "sobjects" and i == 3:
             shown.append("{value}")
         elif parts[0] == "sobjects" and i == 2 and _ID_LIKE.match(part):
@@ -85,12 +87,18 @@ def too_large(request: Request) -> Answer | None:
     return Answer(status, body, "text/html;charset=iso-8859-1", close=True)
 
 
-def describe(request: Request, api_usage: int) -> Call:
+def describe(request: Request, api_usage: int, allocation: int = API_LIMIT) -> Call:
     route = route_name(request.method, request.path)
     is_api = request.path.startswith(DATA_PREFIX)
-    headers = {"Sforce-Limit-Info": f"api-usage={api_usage}/{API_LIMIT}"} if is_api else {}
+    headers = {"Sforce-Limit-Info": f"api-usage={api_usage}/{allocation}"} if is_api else {}
     operation = operation_name(request.method, request.path, route)
     return Call(request.path, route, operation, uses_session=is_api, headers=headers)
+
+
+def request_limit_answer() -> Answer:
+    """The org's daily allocation is spent: 403 REQUEST_LIMIT_EXCEEDED, as the REST API answers."""
+    body = [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]
+    return json_answer(403, body)
 
 
 def json_answer(status: int, payload: Any) -> Answer:
@@ -145,13 +153,15 @@ def _route(sb: SalesforceSandbox, request: Request) -> Answer:
     token = auth[7:].strip() if auth.lower().startswith(("bearer ", "oauth ")) else None
     if not sb.sessions.live(token):
         raise SfError("INVALID_SESSION_ID", "Session expired or invalid", status=401)
+    parts = [x for x in (m.group(2) or "").split("/") if x]
+    if parts and parts[0] == "jobs":  # Bulk API 2.0: CSV bodies and answers, headers of its own
+        return sb.bulk.handle(method, parts, dict(request.query), request.body, m.group(1))
     body: Any = None
     if request.body:
         try:
             body = json.loads(request.body)
         except ValueError:
             raise SfError("JSON_PARSER_ERROR", "Unexpected character in the request body: not JSON") from None
-    parts = [x for x in (m.group(2) or "").split("/") if x]
     rest = RestRequest(method, parts, dict(request.query), body, dict(request.headers), m.group(1), path)
     return json_answer(*sb.rest.handle(rest))
 
