@@ -38,7 +38,7 @@ def unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def upsert(conn: Connection, table: sa.Table) -> Any:
+def upsert(conn: Connection, table: sa.TableClause) -> Any:
     """A dialect `insert()` construct offering `.on_conflict_do_update()` / `.excluded`."""
     if conn.dialect.name == "postgresql":
         return postgresql.insert(table)

@@ -78,7 +78,21 @@ def add(conn: Connection, sync: str, run_id: int, items: Sequence[NewDeadLetter]
     conn.execute(stmt, rows)
 
 
+def any_open(conn: Connection, sync: str) -> bool:
+    """Whether `sync` has an open letter at all: one probe of the (sync, status, id) index."""
+    stmt = sa.select(dead_letters.c.id).where(dead_letters.c.sync == sync, dead_letters.c.status == "open")
+    return conn.execute(stmt.limit(1)).first() is not None
+
+
 def resolve(conn: Connection, sync: str, source_ids: Sequence[str], now: datetime) -> None:
+    """Mark the open letters of these records 'replayed' (they went through).
+
+    Most batches of most syncs have no open letter: one index probe says so, and
+    the batch's ids are not looked up at all. Otherwise each chunk is an UPDATE
+    through the partial unique index on open (sync, source_id).
+    """
+    if not source_ids or not any_open(conn, sync):
+        return
     for chunk in chunks(unique(source_ids)):
         conn.execute(
             sa.update(dead_letters)

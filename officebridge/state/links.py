@@ -5,6 +5,12 @@ chunk of ~500 ids, never one per record. Writes are upserts keyed by
 (sync, source_id), so replaying a batch after a crash converges instead of
 duplicating. Full scans page by key (keyset), so a million links stream in
 bounded memory and no connection is held while the caller works on a page.
+
+The two hot paths of a run (`states`, read for every record planned, and
+`write`, for every record written) go through `_RAW`, the same table without
+column types: no per-row type processing. The one typed value, `synced_at`,
+is converted once per batch by the real column type (`_bound`), so what is
+stored is exactly what the typed path stores.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from officebridge.state._sql import chunks, unique, upsert
-from officebridge.state.records import Link, LinkWrite
+from officebridge.state._sql import IN_CHUNK, chunks, unique, upsert
+from officebridge.state.records import Link, LinkState, LinkWrite
 from officebridge.state.schema import links
+
+# the links table without types (see the module docstring); the same names as the typed one
+_RAW = sa.table("links", *(sa.column(c.name) for c in links.columns))
 
 _COLUMNS = (
     links.c.sync,
@@ -49,6 +58,37 @@ def by_source(conn: Connection, sync: str, source_ids: Sequence[str]) -> dict[st
         query = sa.select(*_COLUMNS).where(links.c.sync == sync, links.c.source_id.in_(chunk))
         for row in conn.execute(query):
             found[row.source_id] = to_link(row)
+    return found
+
+
+_STATES_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}  # per dialect: SQL, positional order
+
+
+def _states_sql(conn: Connection) -> tuple[str, tuple[str, ...] | None]:
+    """The link-state read of IN_CHUNK ids, compiled once per dialect (short chunks are padded)."""
+    cached = _STATES_SQL.get(conn.dialect.name)
+    if cached is None:
+        raw = _RAW.c
+        ids: list[sa.BindParameter[Any]] = [sa.bindparam(f"id{i}") for i in range(IN_CHUNK)]
+        query = sa.select(raw.source_id, raw.target_id, raw.target_hash, raw.state).where(
+            raw.sync == sa.bindparam("sync"), raw.source_id.in_(ids)
+        )
+        compiled = query.compile(dialect=conn.dialect)
+        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        cached = _STATES_SQL[conn.dialect.name] = (str(compiled), order)
+    return cached
+
+
+def states(conn: Connection, sync: str, source_ids: Sequence[str]) -> dict[str, LinkState]:
+    """Target id, target hash and state of these source ids' links (planning's read, per record)."""
+    found: dict[str, LinkState] = {}
+    sql, order = _states_sql(conn)
+    for chunk in chunks(unique(source_ids), IN_CHUNK):
+        padded = [*chunk, *([chunk[-1]] * (IN_CHUNK - len(chunk)))]  # a repeated id changes nothing
+        named = {"sync": sync, **{f"id{i}": v for i, v in enumerate(padded)}}
+        params: Any = named if order is None else tuple(named[name] for name in order)
+        for source_id, target_id, target_hash, state in conn.exec_driver_sql(sql, params):
+            found[source_id] = LinkState(target_id, target_hash, state)
     return found
 
 
@@ -100,34 +140,46 @@ def iterate(engine: Engine, sync: str, batch: int, state: str | None) -> Iterato
         after = page[-1].source_id
 
 
+def _bound(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
+    """`value` as the typed column would bind it on this connection's dialect."""
+    process = column.type.bind_processor(conn.dialect)
+    return process(value) if process is not None else value
+
+
+_WRITE_COLUMNS = ("sync", "source_id", "target_id", "source_hash", "target_hash", "synced_at", "state")
+_UPSERT_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}  # per dialect: SQL, positional order
+
+
+def _upsert_sql(conn: Connection) -> tuple[str, tuple[str, ...] | None]:
+    """The link upsert compiled once per dialect (executemany of plain rows: no per-row compile)."""
+    cached = _UPSERT_SQL.get(conn.dialect.name)
+    if cached is None:
+        stmt = upsert(conn, _RAW).values({name: sa.bindparam(name) for name in _WRITE_COLUMNS})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["sync", "source_id"],
+            set_={name: getattr(stmt.excluded, name) for name in _WRITE_COLUMNS[2:]},
+        )
+        compiled = stmt.compile(dialect=conn.dialect)
+        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        cached = _UPSERT_SQL[conn.dialect.name] = (str(compiled), order)
+    return cached
+
+
 def write(conn: Connection, sync: str, writes: Sequence[LinkWrite], now: datetime) -> None:
     latest = {w.source_id: w for w in writes}  # one row per key, or ON CONFLICT hits a row twice
     if not latest:
         return
-    stmt = upsert(conn, links)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[links.c.sync, links.c.source_id],
-        set_={
-            "target_id": stmt.excluded.target_id,
-            "source_hash": stmt.excluded.source_hash,
-            "target_hash": stmt.excluded.target_hash,
-            "synced_at": stmt.excluded.synced_at,
-            "state": stmt.excluded.state,
-        },
-    )
+    sql, order = _upsert_sql(conn)
+    stamp = _bound(conn, links.c.synced_at, now)
     rows = [
-        {
-            "sync": sync,
-            "source_id": w.source_id,
-            "target_id": w.target_id,
-            "source_hash": w.source_hash,
-            "target_hash": w.target_hash,
-            "synced_at": now,
-            "state": "active",
-        }
+        (sync, w.source_id, w.target_id, w.source_hash, w.target_hash, stamp, "active")
         for w in latest.values()
     ]
-    conn.execute(stmt, rows)
+    if order is None:  # named parameters (psycopg)
+        conn.exec_driver_sql(sql, [dict(zip(_WRITE_COLUMNS, row, strict=True)) for row in rows])
+    else:
+        index = [_WRITE_COLUMNS.index(name) for name in order]
+        conn.exec_driver_sql(sql, [tuple(row[i] for i in index) for row in rows])
 
 
 def mark_deleted(conn: Connection, sync: str, source_ids: Sequence[str], now: datetime) -> None:

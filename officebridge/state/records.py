@@ -37,12 +37,21 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkState:
+    """What planning needs of a link (`StateStore.link_states`): a lean read on the hot path."""
+
+    target_id: str
+    target_hash: str | None
+    state: str  # 'active' | 'deleted'
+
+
+@dataclass(frozen=True, slots=True)
 class LinkWrite:
     """A link to create or refresh in `commit_batch` (upsert by sync + source id)."""
 
     source_id: str
     target_id: str
-    source_hash: str | None = None
+    source_hash: str | None = None  # the engine no longer computes it (never read; issue 13 may)
     target_hash: str | None = None
 
 

@@ -29,6 +29,7 @@ from officebridge.state.migrate import ensure_schema
 from officebridge.state.records import (
     DeadLetter,
     Link,
+    LinkState,
     LinkWrite,
     NewDeadLetter,
     Run,
@@ -99,6 +100,11 @@ class StateStore:
         """Links (active or deleted) of these source ids, keyed by source id."""
         with self._engine.connect() as conn:
             return _links.by_source(conn, sync, source_ids)
+
+    def link_states(self, sync: str, source_ids: Sequence[str]) -> dict[str, LinkState]:
+        """Target id, hash and state of these source ids' links: the lean read planning makes."""
+        with self._engine.connect() as conn:
+            return _links.states(conn, sync, source_ids)
 
     def target_ids(self, sync: str, source_ids: Sequence[str]) -> dict[str, str]:
         """Target ids of active links, for references resolved through another sync."""

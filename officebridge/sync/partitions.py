@@ -143,10 +143,10 @@ def run_partition(run: SyncRun, part: Partition) -> RunResult:
     """
     if part.incremental:
         return run.run()
-    with lifecycle(run, partition=part.as_dict()) as life:
+    with lifecycle(run, partition=part.as_dict()) as life, run.pages(part.since, until=part.until) as pages:
         run.life = life
         highest: datetime | None = None
-        for page in run.batches(part.since, until=part.until):
+        for page in pages:  # read ahead; processed and committed in order
             records = page.records
             inside = [r for r in records if part.contains(r.cursor)]  # `until` bounds it; be sure
             if inside:

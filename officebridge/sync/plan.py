@@ -14,7 +14,7 @@ from typing import Any
 
 from officebridge.connector import Connector, OpKind, SourceRecord, WriteOp
 from officebridge.errors import RecordError
-from officebridge.state import Link, StateStore
+from officebridge.state import LinkState, StateStore
 from officebridge.sync.hashing import content_hash
 from officebridge.sync.keys import bisected, field_pattern, hashable, key_problem
 from officebridge.sync.references import ReferenceResolver
@@ -34,7 +34,6 @@ class Planned:
     values: dict[str, Any] | None = None
     target_id: str | None = None
     target_hash: str | None = None
-    source_hash: str | None = None
     error: RecordError | None = None
     reason: str = ""
 
@@ -65,7 +64,7 @@ class Planner:
         self._match_pattern: tuple[re.Pattern[str] | None] | None = None
 
     def plan(self, records: list[SourceRecord]) -> list[Planned]:
-        links = self.store.links(self.sync, [r.id for r in records])
+        links = self.store.link_states(self.sync, [r.id for r in records])
         plans = [Planned(record=r, action=SKIPPED) for r in records]
         live = [p for p in plans if not p.record.deleted]
         for p in plans:
@@ -105,9 +104,8 @@ class Planner:
                 continue
             p.values = values
             p.action = "mapped"
-            p.source_hash = content_hash(p.record.fields)
 
-    def _match(self, live: list[Planned], links: dict[str, Link]) -> None:
+    def _match(self, live: list[Planned], links: dict[str, LinkState]) -> None:
         pending = [p for p in live if p.action == "mapped"]
         for p in pending:
             p.target_hash = content_hash(p.values or {})
@@ -163,7 +161,7 @@ class Planner:
         keys = {_safe(k) for k in map(self._match_key, unlinked) if k not in (None, "", False)}
         return self.find(sorted(keys, key=str))
 
-    def _plan_delete(self, p: Planned, link: Link | None) -> None:
+    def _plan_delete(self, p: Planned, link: LinkState | None) -> None:
         if link is None or link.state != "active":
             p.action, p.reason = SKIPPED, "deleted at the source; nothing linked to remove"
         elif self.on_delete == "ignore":

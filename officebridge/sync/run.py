@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +62,7 @@ from officebridge.sync.plan import (
     Planned,
     Planner,
 )
+from officebridge.sync.readahead import read_ahead
 
 log = logging.getLogger(__name__)
 DEFAULT_OVERLAP = timedelta(minutes=5)
@@ -79,6 +81,7 @@ class RunOptions:
     settle: timedelta = timedelta(minutes=2)  # how long a write of unknown outcome may still land
     detail: Mapping[str, Any] | None = None  # recorded in the run's detail (e.g. the Airflow run id)
     settle_batch: int = 500  # writes of unknown outcome settled per committed chunk
+    read_ahead: int = 2  # source pages read ahead by a reader thread while a page is written (0: inline)
 
 
 @dataclass(slots=True)
@@ -179,6 +182,17 @@ class SyncRun:
     def batches(self, since: Watermark | None, *, until: datetime | None = None) -> Iterator[Page]:
         return self.source.read(self.request(since, until=until))
 
+    @contextmanager
+    def pages(self, since: Watermark | None, *, until: datetime | None = None) -> Iterator[Iterator[Page]]:
+        """The pages of a run, read ahead (`RunOptions.read_ahead`); the reader stops with the block."""
+        pages = read_ahead(self.batches(since, until=until), self.options.read_ahead)
+        try:
+            yield pages
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()
+
     def mark_after(self, page: Page) -> Watermark | None:
         """The watermark once `page` is committed: its resume token, or its highest change stamp."""
         if self.token_cursor:
@@ -206,12 +220,14 @@ class SyncRun:
             self.life = life
             self.settle_unknown_writes(life)
             since = self.since()
-            for page in self.batches(since):
-                self._observe(page.records, since)
-                life.counts.add(self.process(life.run_id, page.records, watermark=self.mark_after(page)))
-                life.beat()
-                if progress is not None:
-                    progress(life.counts)
+            with self.pages(since) as pages:
+                for page in pages:  # in order; only the reading of later pages overlaps this loop
+                    self._observe(page.records, since)
+                    counts = self.process(life.run_id, page.records, watermark=self.mark_after(page))
+                    life.counts.add(counts)
+                    life.beat()
+                    if progress is not None:
+                        progress(life.counts)
         assert life.result is not None
         life.result.retried = retried.total
         return life.result
@@ -447,7 +463,7 @@ class SyncRun:
                     continue
                 target_id = result.target_id or p.target_id
                 assert target_id is not None
-                links.append(LinkWrite(source_id, str(target_id), p.source_hash or "", p.target_hash or ""))
+                links.append(LinkWrite(source_id, str(target_id), None, p.target_hash or ""))
                 if p.action == CREATE:
                     counts.created += 1
                 else:
@@ -461,7 +477,7 @@ class SyncRun:
                 resolved.append(source_id)
             elif p.action == ADOPT:  # found, linked, not written (mode insert)
                 assert p.target_id is not None
-                links.append(LinkWrite(source_id, p.target_id, p.source_hash or "", p.target_hash or ""))
+                links.append(LinkWrite(source_id, p.target_id, None, p.target_hash or ""))
                 resolved.append(source_id)
                 counts.skipped += 1
                 self.notes.adopted += 1
