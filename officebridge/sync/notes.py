@@ -4,14 +4,26 @@ Future change stamps (a skewed source clock) cannot move the watermark past the
 run's start, so they are counted here; late arrivals (records read again in the
 overlap window that the previous run never saw) say how close the source came
 to outrunning the overlap; re-created and adopted records explain writes that
-the counts alone would not.
+the counts alone would not. Connectors add what only they see (an API budget
+running low) with `connector_note`, without the engine knowing any connector.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+_current: RunNotes | None = None  # the notes of the run this process started last
+_lock = threading.Lock()
+
+
+def connector_note(key: str, text: str) -> None:
+    """Say `text` in the current run's summary (the latest note under `key` wins); no run: ignored."""
+    with _lock:
+        if _current is not None:
+            _current.connector[key] = text
 
 
 @dataclass(slots=True)
@@ -25,6 +37,12 @@ class RunNotes:
     oldest_seen: datetime | None = None
     recreated: int = 0  # linked target records deleted in the target, created again
     adopted: int = 0  # target records found through the match field and linked, not written
+    connector: dict[str, str] = field(default_factory=dict)  # connector_note: key -> latest text
+
+    def __post_init__(self) -> None:
+        global _current  # noqa: PLW0603 - one run's notes per process receive connector notes
+        with _lock:
+            _current = self
 
     def future(self, stamp: datetime) -> None:
         self.future_stamps += 1
@@ -39,7 +57,7 @@ class RunNotes:
         self.oldest_seen = stamp if self.oldest_seen is None else min(stamp, self.oldest_seen)
 
     def warnings(self) -> list[str]:
-        out = []
+        out = list(self.connector.values())
         if self.future_stamps:
             out.append(
                 f"{self.future_stamps} record(s) carry a change stamp after this run started (latest "
