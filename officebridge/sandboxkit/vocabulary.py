@@ -4,16 +4,12 @@ A reliability test written against one sandbox must mean the same against any
 other, so the common kinds are declared here once and a sandbox can only add
 kinds of its own (Salesforce's daily `request_limit`), never redefine these.
 Parameters are checked when a fault is added, so a misspelt one fails the test
-that armed it instead of silently arming a different fault. Older spellings
-(`delay`, `method`, `model`, `error_code`) are still accepted, with a
-DeprecationWarning, because tests outside the sandboxes use them.
+that armed it instead of silently arming a different fault.
 """
 
 from __future__ import annotations
 
 import enum
-import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +35,6 @@ class Kind:
     until_cleared: bool = False  # default `times` is None instead of 1
     per_record: bool = False  # checked per written record, not per request
     session_bound: bool = False  # spent only on calls that carry a session
-    ignored: frozenset[str] = frozenset()  # older parameters now ignored (with a DeprecationWarning)
     doc: str = ""
 
 
@@ -50,7 +45,6 @@ COMMON_KINDS: dict[str, Kind] = {
         Kind(
             "server_error",
             {"status": 503},
-            ignored=frozenset({"error_code", "message"}),  # a proxy's page carries neither
             doc="a non-JSON 5xx page, before the request is applied",
         ),
         Kind("slow", {"seconds": REQUIRED}, doc="the request is applied and answered after `seconds`"),
@@ -78,23 +72,12 @@ COMMON_KINDS: dict[str, Kind] = {
     )
 }
 MATCH_PARAMS = ("times", "path", "operation", "chance")
-LEGACY_NAMES = {"delay": "seconds", "method": "operation", "model": "object", "error_code": "code"}
 
 
 def resolve_params(kind: Kind, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The kind's full parameter set: defaults filled in, unknown names refused, old names translated."""
+    """The kind's full parameter set: defaults filled in, unknown names refused."""
     params: dict[str, Any] = {}
-    for given_name, value in given.items():
-        name, new = given_name, LEGACY_NAMES.get(given_name)
-        if name in kind.ignored:
-            warnings.warn(f"{kind.name} ignores {name!r} now", DeprecationWarning, stacklevel=4)
-            continue
-        if new is not None:
-            warnings.warn(f"fault parameter {name!r} is now {new!r}", DeprecationWarning, stacklevel=4)
-            if new == "operation":  # the old `method` named one operation exactly
-                params["operation"] = f"^{re.escape(str(value))}$"
-                continue
-            name = new
+    for name, value in given.items():
         if name not in kind.params:
             known = ", ".join([*kind.params, *MATCH_PARAMS])
             raise ValueError(f"fault {kind.name!r} takes no parameter {name!r}; it takes {known}")

@@ -137,14 +137,3 @@ def test_bad_faults_are_refused_when_added(box: NotesSandbox) -> None:
         box.add_fault("record_error", field="title")
     with pytest.raises(ValueError, match="times must be"):
         box.add_fault("drop", times=0)
-
-
-def test_older_parameter_names_still_work_with_a_warning(box: NotesSandbox) -> None:
-    s = login(box)
-    with pytest.warns(DeprecationWarning, match="'delay' is now 'seconds'"):
-        box.add_fault("timeout", delay=0.01, method="note.list")
-    with pytest.warns(DeprecationWarning, match="ignores 'error_code'"):
-        box.add_fault("server_error", error_code="X", path="^/never$")
-    assert create(s, box, "a").status_code == 200  # `method` named note.list exactly
-    assert s.get(f"{box.url}/notes", timeout=5).status_code == 200
-    assert box.stats()["faults"] == {"timeout": 1}
