@@ -2,15 +2,17 @@
 
 A 20-field mapping (copies, strip/lower/upper/title, a value map, a constant,
 a default, three expressions, a date transform) is compiled with
-`compile_mapping` and run over synthetic records; the baseline is the function
-a programmer would write by hand for the same rules. Aim: the compiled mapping
-within 1.5x of the hand-written one, which is what "nothing is interpreted per
-field per record" should buy.
+`compile_mapping` and run over synthetic records; the baseline is the tight
+function a careful programmer would write by hand for the same rules (flat, no
+closure or generator per call). Both are timed A B A B in one process;
+medians. Aim: the compiled mapping within 1.25x of the hand-written one, which
+is what "nothing is interpreted per field per record" should buy.
 """
 
 from __future__ import annotations
 
 import random
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -51,44 +53,46 @@ LEAD_MAP = {"Web": "website", "Phone Inquiry": "phone", "Partner Referral": "par
 
 
 def hand_written(r: dict[str, Any]) -> dict[str, Any]:
-    """What a programmer would write for MAPPING (same None handling, same outputs)."""
-
-    def s(v: Any) -> Any:
-        return v.strip() if isinstance(v, str) else v
-
-    first, last, amount = r.get("FirstName"), r.get("LastName"), r.get("Amount")
-    email = s(r.get("Email"))
-    city = s(r.get("MailingCity"))
-    country = r.get("MailingCountry")
-    dept = r.get("Department")
-    birthdate = r.get("Birthdate")
+    """What a careful programmer would write for MAPPING: one flat function, no closure or
+    generator built per call (same None handling, same outputs)."""
+    get = r.get
+    name, first, last = get("Name"), get("FirstName"), get("LastName")
+    email, street, city = get("Email"), get("MailingStreet"), get("MailingCity")
+    country, dept, amount = get("MailingCountry"), get("Department"), get("Amount")
+    birthdate, description = get("Birthdate"), get("Description")
+    if isinstance(first, str):
+        first_out = first.strip().title()
+    else:
+        first_out = first
+    if isinstance(last, str):
+        last_out = last.strip().upper()
+    else:
+        last_out = last
     if birthdate is not None and birthdate != "":
         birthdate = date.fromisoformat(birthdate.strip()).isoformat()
     else:
         birthdate = None
-    f = s(first)
-    la = s(last)
     return {
-        "ref": r.get("Id"),
-        "name": s(r.get("Name")),
-        "first": f.title() if isinstance(f, str) else f,
-        "last": la.upper() if isinstance(la, str) else la,
-        "email": email.lower() if isinstance(email, str) else email,
-        "phone": r.get("Phone"),
-        "mobile": r.get("MobilePhone"),
-        "street": s(r.get("MailingStreet")),
-        "city": city.title() if isinstance(city, str) else city,
-        "zip": r.get("MailingPostalCode"),
+        "ref": get("Id"),
+        "name": name.strip() if isinstance(name, str) else name,
+        "first": first_out,
+        "last": last_out,
+        "email": email.strip().lower() if isinstance(email, str) else email,
+        "phone": get("Phone"),
+        "mobile": get("MobilePhone"),
+        "street": street.strip() if isinstance(street, str) else street,
+        "city": city.strip().title() if isinstance(city, str) else city,
+        "zip": get("MailingPostalCode"),
         "country_code": country.upper() if isinstance(country, str) else country,
-        "title": r.get("Title"),
+        "title": get("Title"),
         "department": "General" if dept is None or dept == "" else dept,
-        "lead_source": LEAD_MAP.get(r.get("LeadSource")),  # type: ignore[arg-type]
+        "lead_source": LEAD_MAP.get(get("LeadSource")),  # type: ignore[arg-type]
         "is_company": False,
-        "display": "".join(str(p) for p in (first, " ", last) if p is not None),
+        "display": ("" if first is None else str(first)) + " " + ("" if last is None else str(last)),
         "vip": amount is not None and amount > 5000,
         "score": round(amount * 0.1, 2) if amount is not None else 0,
         "birthday": birthdate,
-        "description": s(r.get("Description")),
+        "description": description.strip() if isinstance(description, str) else description,
     }
 
 
@@ -114,14 +118,21 @@ def records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return out
 
 
-def best_of(fn: Callable[[dict[str, Any]], Any], data: list[dict[str, Any]], repeat: int) -> float:
-    best = float("inf")
+def interleaved(
+    a: Callable[[dict[str, Any]], Any],
+    b: Callable[[dict[str, Any]], Any],
+    data: list[dict[str, Any]],
+    repeat: int,
+) -> tuple[float, float]:
+    """Median seconds of a and b over all of `data`, timed A B A B in this process."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
-        started = time.perf_counter()
-        for r in data:
-            fn(r)
-        best = min(best, time.perf_counter() - started)
-    return best
+        for fn, out in ((a, times[0]), (b, times[1])):
+            started = time.perf_counter()
+            for r in data:
+                fn(r)
+            out.append(time.perf_counter() - started)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
@@ -131,16 +142,16 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     mismatched = sum(compiled.map(r) != hand_written(r) for r in data[:2000])
     if mismatched:
         raise AssertionError(f"compiled and hand-written disagree on {mismatched} records")
-    repeat = 3 if quick else 5
-    base, cand = best_of(hand_written, data, repeat), best_of(compiled.map, data, repeat)
+    repeat = 3 if quick else 7
+    base, cand = interleaved(hand_written, compiled.map, data, repeat)
     ratio = cand / base
     return [{
         "name": f"mapping: 20 fields x {n:,} records",
-        "baseline": f"{base:.3f} s hand-written ({n / base:,.0f} rec/s)",
+        "baseline": f"{base:.3f} s tight hand-written function ({n / base:,.0f} rec/s)",
         "candidate": f"{cand:.3f} s compiled ({n / cand:,.0f} rec/s)",
         "ratio": ratio,
-        "aim": "<= 1.5x",
-        "note": "ok" if ratio <= 1.5 else "MISSED",
+        "aim": "<= 1.25x",
+        "note": ("ok" if ratio <= 1.25 else "MISSED") + f"; medians of {repeat}, interleaved",
     }]  # fmt: skip
 
 
