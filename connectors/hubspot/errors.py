@@ -31,6 +31,7 @@ from officebridge.errors import (
     OutcomeUnknownError,
     RemoteProtocolError,
     RetriableError,
+    TLSVerificationError,
 )
 from officebridge.secrets import redact
 
@@ -40,10 +41,6 @@ _MAX_DETAIL = 500
 
 class ConnectFailedError(RetriableError):
     """No connection could be opened; retried, then reported as UnreachableError."""
-
-
-class TLSVerificationError(FatalError):
-    """The server's certificate does not verify against the trusted CA bundle."""
 
 
 class HubSpotRequestError(FatalError):

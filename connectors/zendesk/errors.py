@@ -29,6 +29,7 @@ from officebridge.errors import (
     OutcomeUnknownError,
     RemoteProtocolError,
     RetriableError,
+    TLSVerificationError,
 )
 from officebridge.secrets import redact
 
@@ -37,10 +38,6 @@ _MAX = 400
 
 class ConnectFailedError(RetriableError):
     """No connection could be opened; retried, then reported as UnreachableError."""
-
-
-class TLSVerificationError(FatalError):
-    """The server's certificate does not verify against the trusted CA bundle."""
 
 
 class ZendeskRequestError(FatalError):
