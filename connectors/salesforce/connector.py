@@ -8,7 +8,9 @@ Every remote call goes through `_call`, which classifies failures in one place
 answered by logging in again. Reads use the server-side query cursor
 (`nextRecordsUrl`), so records sharing one SystemModstamp across a page boundary
 are neither lost nor repeated. Writes use sObject Collections, 200 records per
-request, partial success allowed.
+request, partial success allowed. Big reads and writes go through Bulk API 2.0
+instead (`bulk.py`; when: `extra.bulk`, `bulk_settings.py`), and every call first
+asks the org's API budget (`budget.py`, from `Sforce-Limit-Info`).
 
 ARCHIVE has no native meaning in Salesforce. We map it to setting a boolean
 activity flag to false when the object has an updateable one (`IsActive`, as on
@@ -32,6 +34,9 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed, Salesfo
 from simple_salesforce.login import SalesforceLogin
 
 from connectors.salesforce import composite, soql
+from connectors.salesforce.budget import ApiBudget
+from connectors.salesforce.bulk import BulkClient, BulkJobFailedError
+from connectors.salesforce.bulk_settings import BulkMode, bulk_settings
 from connectors.salesforce.errors import (
     CallContext,
     ConnectFailedError,
@@ -90,6 +95,9 @@ class SalesforceConnector:
         self._session = VerifyingSession(self.settings.ca_file or True, self.settings.timeout)
         self._client: Salesforce | None = None
         self._describes: dict[str, ObjectInfo] = {}
+        self.bulk_settings = bulk_settings(connection.conn_id, connection.extra)
+        self.budget = ApiBudget(self.settings.conn_id, self.bulk_settings)
+        self.bulk = BulkClient(self._call, self.bulk_settings)
 
     # --- plumbing ---------------------------------------------------------------
 
@@ -138,6 +146,7 @@ class SalesforceConnector:
         """Run `fn(client)`, logging in when needed, classifying and retrying failures."""
 
         def attempt() -> T:
+            self.budget.before_call(self.api_usage)  # slows down near the daily allocation, stops before it
             with Deadline(self.settings.timeout) as deadline:
                 try:
                     if self._client is None:
@@ -214,7 +223,7 @@ class SalesforceConnector:
             cursor_field=cursor,
         )
         size = request.batch_size
-        for page in self._pages(f"query {name}", query, request.include_deleted, size):
+        for page in self._read_pages(request, query):
             records = [source_record(raw, name, request.fields, cursor_field=cursor) for raw in page]
             records = [r for r in records if request.holds(r.cursor)]
             for start in range(0, len(records), size):
@@ -244,10 +253,60 @@ class SalesforceConnector:
         total = body.get("totalSize") if isinstance(body, dict) else None
         return total if isinstance(total, int) else None
 
-    def _pages(self, what: str, query: str, include_deleted: bool, batch_size: int) -> Iterator[list[Any]]:
-        size = max(MIN_QUERY_BATCH, min(MAX_QUERY_BATCH, batch_size))
-        headers = {"Sforce-Query-Options": f"batchSize={size}"}
-        body = self._call(what, lambda c: c.query(query, include_deleted=include_deleted, headers=headers))
+    def _read_pages(self, request: ReadRequest, query: str) -> Iterator[list[Any]]:
+        """Bulk API 2.0 query pages when chosen, else REST query pages.
+
+        `auto` decides on the first REST page's `totalSize` (no extra call for the
+        usual small incremental read); above `bulk_threshold` that page is dropped
+        and the query runs as a Bulk job. A Bulk query refused or failed before
+        its first page falls back to REST (nothing was yielded yet).
+        """
+        what = f"query {request.object}"
+        mode = self.bulk_settings.mode
+        first: Any = None
+        big = mode is BulkMode.ALWAYS
+        if mode is BulkMode.AUTO:
+            first = self._first_page(what, query, request.include_deleted, request.batch_size)
+            total = first.get("totalSize") if isinstance(first, dict) else None
+            done = first.get("done", True) if isinstance(first, dict) else True
+            big = isinstance(total, int) and total > self.bulk_settings.read_threshold and not done
+        if big and self._bulk_can_select(request):
+            pages = self.bulk.query(query, request.include_deleted, lambda o: self._info(o or request.object))
+            try:
+                head = next(pages, None)
+            except (SalesforceRequestError, BulkJobFailedError) as exc:
+                log.warning("%s: Bulk API 2.0 query not usable (%s); reading through REST", what, exc)
+            else:
+                if head is not None:
+                    yield head
+                    yield from pages
+                return
+            first = None
+        yield from self._pages(what, query, request.include_deleted, request.batch_size, first=first)
+
+    def _bulk_can_select(self, request: ReadRequest) -> bool:
+        """Bulk queries cannot select compound fields (addresses, geolocations)."""
+        info = self._info(request.object)
+        compound = {"address", "location"}
+        return info is None or not any(
+            f.type in compound for n, f in info.fields.items() if n in request.fields
+        )
+
+    def _info(self, object_name: str) -> ObjectInfo | None:
+        try:
+            return self.describe(object_name)
+        except OfficeBridgeError:
+            return None
+
+    def _first_page(self, what: str, query: str, include_deleted: bool, batch_size: int) -> Any:
+        headers = _query_options(batch_size)
+        return self._call(what, lambda c: c.query(query, include_deleted=include_deleted, headers=headers))
+
+    def _pages(
+        self, what: str, query: str, include_deleted: bool, batch_size: int, first: Any = None
+    ) -> Iterator[list[Any]]:
+        headers = _query_options(batch_size)
+        body = self._first_page(what, query, include_deleted, batch_size) if first is None else first
         seen: set[str] = set()  # a server whose nextRecordsUrl comes back would page for ever
         total = body.get("totalSize") if isinstance(body, dict) else None
         count = 0
@@ -318,11 +377,26 @@ class SalesforceConnector:
             else:
                 todo.append((i, op))
         todo_ops = [op for _, op in todo]
-        for chunk in composite.plan(todo_ops):
-            chunk_ops = [todo_ops[j] for j in chunk.indexes]
-            for j, result in zip(chunk.indexes, self._send(object_name, chunk, chunk_ops), strict=True):
-                results[todo[j][0]] = result
+        for group in composite.plan(todo_ops, max_records=max(1, len(todo_ops))):  # runs of one kind
+            group_ops = [todo_ops[j] for j in group.indexes]
+            got: list[WriteResult | None] = [None] * len(group_ops)
+            if self._bulk_write(len(group_ops)):
+                got = self.bulk.ingest(object_name, group.kind, group.key_field, group_ops).results
+            rest = [k for k, r in enumerate(got) if r is None]  # not sent by Bulk, or never processed
+            rest_ops = [group_ops[k] for k in rest]
+            for chunk in composite.plan(rest_ops):
+                chunk_ops = [rest_ops[m] for m in chunk.indexes]
+                for m, result in zip(chunk.indexes, self._send(object_name, chunk, chunk_ops), strict=True):
+                    got[rest[m]] = result
+            for j, one in zip(group.indexes, got, strict=True):
+                results[todo[j][0]] = one
         return [r for r in results if r is not None]
+
+    def _bulk_write(self, count: int) -> bool:
+        mode = self.bulk_settings.mode
+        return mode is BulkMode.ALWAYS or (
+            mode is BulkMode.AUTO and count >= self.bulk_settings.write_threshold
+        )
 
     def _send(self, object_name: str, chunk: composite.Chunk, ops: list[WriteOp]) -> list[WriteResult]:
         request = composite.build(object_name, chunk.kind, chunk.key_field, ops)
@@ -374,6 +448,11 @@ class SalesforceConnector:
     def close(self) -> None:
         self._client = None
         self._session.close()
+
+
+def _query_options(batch_size: int) -> dict[str, str]:
+    size = max(MIN_QUERY_BATCH, min(MAX_QUERY_BATCH, batch_size))
+    return {"Sforce-Query-Options": f"batchSize={size}"}
 
 
 def _query_more(url: str, headers: dict[str, str]) -> Callable[[Salesforce], Any]:
