@@ -89,6 +89,8 @@ class SalesforceSandbox(SandboxBase):
         self._ensure_user()
         self.queries.clear()
         self.bulk.clear()
+        with self._api_lock:  # the usage counter stays (a day's usage); the allocation is the default again
+            self.allocation, self.enforce_allocation = server.API_LIMIT, False
 
     def _ensure_user(self) -> None:
         """The demo user is reference data: every record's owner, so it survives reset()."""
@@ -166,7 +168,9 @@ class SalesforceSandbox(SandboxBase):
                 return server.request_limit_answer()
         return server.describe(request, usage, self.allocation)
 
-    def set_limits(self, allocation: int | None = None, used: int | None = None) -> dict[str, int]:
+    def set_limits(
+        self, allocation: int | None = None, used: int | None = None, enforce: bool = True
+    ) -> dict[str, int]:
         """Set the daily API allocation and the usage so far; from now on going past it is refused
         with 403 REQUEST_LIMIT_EXCEEDED, as Salesforce does (by default the sandbox only reports)."""
         with self._api_lock:
@@ -176,7 +180,7 @@ class SalesforceSandbox(SandboxBase):
                 self.allocation = int(allocation)
             if used is not None:
                 self._api_calls = max(0, int(used))
-            self.enforce_allocation = True
+            self.enforce_allocation = bool(enforce)
             return {"allocation": self.allocation, "used": self._api_calls}
 
     def answer(self, request: Request, call: Call) -> Answer:
