@@ -28,6 +28,7 @@ from officebridge.airflow import assets
 from officebridge.errors import ConfigError
 
 DEFAULT_PARTITIONS = 4
+POOLS_ENV = "OFFICEBRIDGE_POOLS"  # connection ids whose syncs share an Airflow pool officebridge_<conn_id>
 START = datetime(2024, 1, 1, tzinfo=UTC)
 DEFAULT_ARGS: dict[str, Any] = {
     "retries": 3,
@@ -104,6 +105,20 @@ def doc_md(mapping: Any) -> str:
     return "\n".join(lines)
 
 
+def pool_of(mapping: Any) -> str | None:
+    """`officebridge_<conn_id>` when the sync's source or target connection is listed in
+    $OFFICEBRIDGE_POOLS (comma-separated; the first listed wins), else None (Airflow's default pool).
+
+    Opt-in because a task in a pool that does not exist is never scheduled: create the pool first
+    (`airflow pools set officebridge_salesforce_default 4 "one Salesforce org"`); its slots bound how
+    many loads of that system run at once across every sync, the connector's Sforce-Limit-Info budget
+    bounds the day's requests.
+    """
+    listed = [c.strip() for c in os.environ.get(POOLS_ENV, "").split(",") if c.strip()]
+    used = {mapping.source.connection, mapping.target.connection}
+    return next((f"officebridge_{conn}" for conn in listed if conn in used), None)
+
+
 def build_dag(mapping: Any) -> Any:
     from airflow.sdk import DAG, Param, get_current_context, task  # noqa: PLC0415
 
@@ -140,7 +155,7 @@ def build_dag(mapping: Any) -> Any:
             count = int((params or {}).get("partitions", DEFAULT_PARTITIONS))
             return tasks.plan(path, count, get_current_context())
 
-        @task(task_id="extract_transform_load")
+        @task(task_id="extract_transform_load", pool=pool_of(mapping))
         def extract_transform_load(partition: dict[str, Any]) -> dict[str, Any]:
             return tasks.load(path, partition, get_current_context())
 
