@@ -11,7 +11,7 @@ export OFFICEBRIDGE_HOME ?= $(CURDIR)/var
 $(STAMP): pyproject.toml scripts/install-browser.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,dev,airflow,quality,tryton]'
+	$(BIN)/python -m pip install -q -e '.[test,dev,airflow,celery,quality,tryton]'
 	sh scripts/install-browser.sh
 	touch $(STAMP)
 
