@@ -51,11 +51,11 @@ def mapping_dag(dag_file: str | Path, mapping_file: str) -> Any:
     DAG made in a `with DAG(...)` block of the file it parses, so one stub gives both, and a broken
     mapping breaks only its own file.
     """
+    from officebridge.airflow.parse_cache import checked_mapping  # noqa: PLC0415
     from officebridge.airflow.replay import build_replay_dag  # noqa: PLC0415
-    from officebridge.mapping import load_mapping  # noqa: PLC0415 - YAML checks only, no connector
 
     path = mappings_root(dag_file) / mapping_file
-    mapping = load_mapping(path)
+    mapping = checked_mapping(path)  # load_mapping, kept between parses while nothing changed
     if mapping.runs_after:
         _check_upstream(mapping, path.parent)
     dag = build_dag(mapping)
