@@ -92,7 +92,9 @@ def peer_syncs(path: Path) -> frozenset[str]:
 @contextmanager
 def prepared(path: str | Path, store: StateStore | None, options: RunOptions) -> Iterator[SyncRun]:
     mapping = load_mapping(Path(path), syncs=peer_syncs(Path(path)))  # a link to no sync: a load-time error
-    endpoints = connect(mapping)
+    # no separate check(): the describes below log in to both systems and fail just as fast on
+    # refused credentials, TLS or a wrong API version (issue 12: one login and no extra call per run)
+    endpoints = connect(mapping, check=False)
     own_store = store is None
     try:
         # check field names against the live systems before anything is read or written
