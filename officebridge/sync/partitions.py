@@ -111,12 +111,17 @@ def newest_cursor(run: SyncRun, oldest: datetime, now: datetime, *, resolution: 
     return low
 
 
+def plainly_incremental(store: StateStore, sync: str, count: int, cursor: CursorKind) -> bool:
+    """Whether the plan is [INCREMENTAL] without asking the source: a token cursor (no windows to cut),
+    one partition asked for, or a watermark already stored (not an initial load). The Airflow plan
+    task asks this first, so an ordinary DAG run logs in and describes only in its load task."""
+    return cursor is not CursorKind.TIMESTAMP or int(count) <= 1 or store.watermark(sync) is not None
+
+
 def plan_partitions(run: SyncRun, count: int, *, now: datetime | None = None) -> list[Partition]:
     """The windows of an initial load, or [INCREMENTAL] when there is a watermark or nothing to split."""
     count = max(1, min(int(count), MAX_PARTITIONS))
-    if run.reads.cursor is not CursorKind.TIMESTAMP:
-        return [INCREMENTAL]  # a token cursor has no windows to cut
-    if count == 1 or run.store.watermark(run.sync) is not None:
+    if plainly_incremental(run.store, run.sync, count, run.reads.cursor):
         return [INCREMENTAL]
     first = first_cursor(run)
     now = now or datetime.now(UTC)
