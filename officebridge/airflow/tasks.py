@@ -89,16 +89,29 @@ def _log_connection_sources(mapping: Any) -> None:
 
 
 def plan(mapping_path: str, partitions: int, context: Context = None) -> list[dict[str, Any]]:
-    """Cursor windows for an initial load, or one incremental run; one mapped task each."""
-    from officebridge.airflow.health import recorded  # noqa: PLC0415
-    from officebridge.sync.partitions import plan_partitions  # noqa: PLC0415
+    """Cursor windows for an initial load, or one incremental run; one mapped task each.
 
-    with (
-        recorded(mapping_path, "plan_partitions", airflow_detail(context)),
-        _prepared(mapping_path, context) as run,
-    ):
-        parts = plan_partitions(run, partitions)
-    log.info("%s: %d partition(s): %s", run.sync, len(parts), [p.as_dict() for p in parts])
+    An ordinary run (a watermark stored, one partition, a token cursor) is planned from the
+    mapping, the connector's manifest and the state store alone: no login, no describe.
+    """
+    from officebridge.airflow.health import recorded  # noqa: PLC0415
+    from officebridge.connector import manifest  # noqa: PLC0415 - the manifest only, no client import
+    from officebridge.mapping import load_mapping  # noqa: PLC0415
+    from officebridge.state import StateStore  # noqa: PLC0415
+    from officebridge.sync.partitions import INCREMENTAL, plainly_incremental, plan_partitions  # noqa: PLC0415
+
+    with recorded(mapping_path, "plan_partitions", airflow_detail(context)):
+        with _fail_fast():
+            mapping = load_mapping(mapping_path)
+            cursor = manifest(mapping.source.system).capabilities.cursor
+        with StateStore.open() as store:
+            plain = plainly_incremental(store, mapping.name, partitions, cursor)
+        if plain:
+            parts = [INCREMENTAL]
+        else:
+            with _prepared(mapping_path, context) as run:
+                parts = plan_partitions(run, partitions)
+    log.info("%s: %d partition(s): %s", mapping.name, len(parts), [p.as_dict() for p in parts])
     return [p.as_dict() for p in parts]
 
 
