@@ -204,16 +204,29 @@ INVOICE_FIELDS = (
 )
 
 
-def _invoice_fields_json(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each one shaped like a recorded field of its type (currency, text), renamed and custom."""
+# Custom fields an org that shows its helpdesk's ticket summary on the Account adds
+# (`mappings/zendesk_tickets_to_salesforce_account.yaml`): a Number(18, 0), which Salesforce
+# describes as a double of scale 0, and a Date/Time
+TICKET_SUMMARY_FIELDS = (
+    ("Open_Tickets__c", "Open Tickets", "BillingLatitude", None),
+    ("Last_Ticket_At__c", "Last Ticket At", "CreatedDate", None),
+)
+
+
+def _custom_fields_json(
+    fields: list[dict[str, Any]], specs: tuple[tuple[str, str, str, int | None], ...] = INVOICE_FIELDS
+) -> list[dict[str, Any]]:
+    """Each one shaped like a recorded field of its type (currency, text, double, datetime), made custom."""
     by_name = {f["name"]: f for f in fields}
     out = []
-    for name, label, template, length in INVOICE_FIELDS:
+    for name, label, template, length in specs:
         raw = copy.deepcopy(by_name[template])
         raw.update(name=name, label=label, custom=True, nillable=True, createable=True, updateable=True,
                    defaultedOnCreate=False, calculated=False)  # fmt: skip
         if length is not None:
             raw.update(length=length, byteLength=length * 3)
+        if raw["type"] == "double":
+            raw.update(precision=18, scale=0)
         out.append(raw)
     return out
 
@@ -225,7 +238,9 @@ def _load_object(name: str, describe: dict[str, Any] | None = None) -> ObjectSpe
         template = next(f for f in describe["fields"] if f["type"] == "boolean")
         describe["fields"].append(_opt_out_field_json(template))
     if name == "Opportunity" and not any(f["name"] == "Amount_Due__c" for f in describe["fields"]):
-        describe["fields"] += _invoice_fields_json(describe["fields"])
+        describe["fields"] += _custom_fields_json(describe["fields"])
+    if name == "Account" and not any(f["name"] == "Open_Tickets__c" for f in describe["fields"]):
+        describe["fields"] += _custom_fields_json(describe["fields"], TICKET_SUMMARY_FIELDS)
     if name in EXTERNAL_ID_OBJECTS and not any(f["name"] == EXTERNAL_ID_FIELD for f in describe["fields"]):
         template = next(f for f in describe["fields"] if f["type"] == "string")
         describe["fields"].append(_external_id_field_json(template, EXTERNAL_ID_FIELD, unique=True))
