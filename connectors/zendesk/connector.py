@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 
 from zenpy import Zenpy
 
-from connectors.zendesk import reading, writing
+from connectors.zendesk import reading, summaries, writing
 from connectors.zendesk.errors import CallContext, ConnectFailedError, classify
 from connectors.zendesk.manifest import MANIFEST
 from connectors.zendesk.schema import object_info
@@ -38,7 +38,7 @@ from officebridge.retry import DEFAULT_POLICY, RetryPolicy, retry_call
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-KINDS = ("organizations", "users", "tickets")
+KINDS = ("organizations", "users", "tickets", summaries.OBJECT)
 SEARCH_TYPE = {"organizations": "organization", "users": "user", "tickets": "ticket"}
 SHOW_MANY = 100
 
@@ -111,7 +111,9 @@ class ZendeskConnector:
                  getattr(me, "email", None) or "an OAuth client", self.settings.conn_id)  # fmt: skip
 
     def describe(self, object_name: str) -> ObjectInfo:
-        info = object_info(self._kind(object_name))
+        if self._kind(object_name) == summaries.OBJECT:
+            return summaries.object_info()
+        info = object_info(object_name)
         assert info is not None
         return info
 
@@ -127,12 +129,16 @@ class ZendeskConnector:
         size = max(1, min(reading.MAX_PAGE, request.batch_size))
         if kind == "organizations":
             return reading.by_time(self._reader, request, size)
+        if kind == summaries.OBJECT:
+            return summaries.read(self._reader, request, size)
         return reading.by_cursor(self._reader, request, size)
 
     def fetch(self, object_name: str, fields: Sequence[str], ids: Sequence[str]) -> list[SourceRecord]:
         """Records by id through show_many (inactive users included; deleted tickets are not shown)."""
         kind = self._kind(object_name)
         wanted = list(dict.fromkeys(int(i) for i in ids if str(i).isdigit()))
+        if kind == summaries.OBJECT:  # recounted now; an organization gone comes flagged deleted
+            return summaries.recount(self._reader, wanted, fields)
         found: dict[str, SourceRecord] = {}
         for start in range(0, len(wanted), SHOW_MANY):
             chunk = wanted[start : start + SHOW_MANY]
@@ -145,6 +151,8 @@ class ZendeskConnector:
         """external_id and id through show_many (exact, immediate); any other field through search (lags)."""
         kind = self._kind(object_name)
         wanted = list(dict.fromkeys(v for v in values if v not in (None, "")))
+        if kind == summaries.OBJECT:
+            return self._summary_lookup(field_name, wanted)
         found: dict[Any, str] = {}
         if field_name in ("external_id", "id") and kind != "tickets":
             key = "external_ids" if field_name == "external_id" else "ids"
@@ -170,6 +178,8 @@ class ZendeskConnector:
 
     def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         kind = self._kind(object_name)
+        if kind == summaries.OBJECT:  # the manifest's operations are per system; this object takes none
+            return [summaries.refuse(op) for op in ops]
         results: list[WriteResult | None] = [writing.unsupported(kind, op) for op in ops]
         todo = [i for i, r in enumerate(results) if r is None]
         for batch in writing.plan(kind, ops, todo):
@@ -180,6 +190,16 @@ class ZendeskConnector:
 
     def close(self) -> None:
         self._session.close()
+
+    def _summary_lookup(self, field_name: str, values: list[Any]) -> dict[Any, str]:
+        """Summaries by their organization (id or organization_id): the live ones, recounted."""
+        if field_name not in ("id", "organization_id"):
+            raise ConfigError(
+                f"{summaries.OBJECT} can be looked up by id or organization_id, not {field_name}"
+            )
+        ids = [int(v) for v in values if str(v).isdigit()]
+        live = {r.id for r in summaries.recount(self._reader, ids, ("tickets",)) if not r.deleted}
+        return {v: str(v) for v in values if str(v) in live}
 
     # --- writes -------------------------------------------------------------------------------
 

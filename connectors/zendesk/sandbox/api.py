@@ -57,6 +57,10 @@ class Api:
              lambda c: (200, {"user": self.me})),
             ("GET", re.compile(r"^/api/v2/incremental/(?P<kind>tickets|users)/cursor(\.json)?$"),
              "incremental.cursor", self.cursor_export),
+            ("GET", re.compile(r"^/api/v2/incremental/ticket_events(\.json)?$"), "ticket_events.incremental",
+             lambda c: (200, export.ticket_events_page(self.store, dict(c.request.query), c.base))),
+            ("GET", re.compile(r"^/api/v2/organizations/(?P<id>\d+)/tickets(\.json)?$"),
+             "organizations.tickets", self.organization_tickets),
             ("GET", re.compile(rf"^/api/v2/incremental/(?P<kind>{KINDS})(\.json)?$"), "incremental.time",
              self.time_export),
             ("GET", re.compile(r"^/api/v2/job_statuses/(?P<id>\w+)(\.json)?$"), "job_statuses.show",
@@ -96,6 +100,12 @@ class Api:
 
     def time_export(self, c: Ctx) -> Reply:
         return 200, export.time_page(self.store, c.group("kind"), dict(c.request.query), c.base)
+
+    def organization_tickets(self, c: Ctx) -> Reply:
+        org_id = int(c.group("id"))
+        if self.store.get("organizations", org_id) is None:
+            raise errors.not_found()
+        return 200, export.organization_tickets_page(self.store, org_id, dict(c.request.query), c.base)
 
     def show(self, c: Ctx) -> Reply:
         kind = c.group("kind")

@@ -1,4 +1,4 @@
-"""The incremental exports: cursor-based (tickets, users) and time-based (all three).
+"""The incremental exports: cursor-based (tickets, users), time-based (all three, and ticket events).
 
 Both leave out what changed in the last minute (the store's `export_lag`), as
 Zendesk does to keep results consistent. The cursor export pages in change
@@ -95,3 +95,51 @@ def time_page(store: Store, kind: str, query: dict[str, str], base: str) -> dict
         "next_page": f"{base}/api/v2/incremental/{kind}.json?per_page={per_page}&start_time={end_time}",
         "end_of_stream": len(rows) < per_page,
     }
+
+
+def ticket_events_page(store: Store, query: dict[str, str], base: str) -> dict[str, Any]:
+    """The incremental ticket event export: time-based like the others, one event per ticket change,
+    its `child_events` naming each changed field with its new value and `previous_value`."""
+    now = store.now()
+    start = _start_time(query, now, store.export_lag)
+    per_page = min(_per_page(query), TIME_MAX)
+    events = store.ticket_events(start=start, until=int(now) - store.export_lag, limit=per_page)
+    end_time = events[-1]["timestamp"] if events else start
+    next_page = f"{base}/api/v2/incremental/ticket_events.json?per_page={per_page}&start_time={end_time}"
+    return {
+        "ticket_events": events,
+        "count": len(events),
+        "end_time": end_time,
+        "next_page": next_page,
+        "end_of_stream": len(events) < per_page,
+    }
+
+
+def organization_tickets_page(store: Store, org_id: int, query: dict[str, str], base: str) -> dict[str, Any]:
+    """`GET organizations/{id}/tickets`: live tickets by id, cursor-paged (`page[size]` at most 100,
+    `page[after]`, `meta.has_more`, `links.next`) or, without `page[size]`, offset-paged."""
+    url = f"{base}/api/v2/organizations/{org_id}/tickets.json"
+    if "page[size]" in query or "page[after]" in query:
+        raw = query.get("page[size]") or "100"
+        if not raw.isdigit() or not 1 <= int(raw) <= 100:
+            raise errors.bad_request("page[size] must be between 1 and 100", "InvalidPaginationParameter")
+        size = int(raw)
+        after = decode_cursor(query["page[after]"])[0] if query.get("page[after]") else 0
+        rows = store.organization_tickets(org_id, after_id=after, limit=size + 1)
+        more, rows = len(rows) > size, rows[:size]
+        last = encode_cursor(rows[-1]["id"], size) if rows else None
+        first = encode_cursor(rows[0]["id"] - 1, size) if rows else None
+        return {
+            "tickets": rows,
+            "meta": {"has_more": more, "after_cursor": last, "before_cursor": first},
+            "links": {"next": f"{url}?page[size]={size}&page[after]={last}" if more else None,
+                      "prev": f"{url}?page[size]={size}&page[before]={first}" if first else None},
+        }  # fmt: skip
+    per_page = min(int(query.get("per_page", "100") or 100), 100)
+    page = max(1, int(query.get("page", "1") or 1))
+    rows = store.organization_tickets(org_id, after_id=0, limit=10**9)
+    chunk = rows[(page - 1) * per_page : page * per_page]
+    more = len(rows) > page * per_page
+    return {"tickets": chunk, "count": len(rows),
+            "next_page": f"{url}?page={page + 1}&per_page={per_page}" if more else None,
+            "previous_page": f"{url}?page={page - 1}&per_page={per_page}" if page > 1 else None}  # fmt: skip

@@ -31,7 +31,11 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_seq ON records (kind, seq);
 CREATE INDEX IF NOT EXISTS records_ext ON records (kind, external_id);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ticket_events (
+    id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ticket_events_at ON ticket_events (at, id);
 """
+TRACKED = ("status", "organization_id", "priority", "type", "requester_id", "assignee_id", "subject")
 
 
 def iso(moment: float) -> str:
@@ -86,6 +90,8 @@ class Store:
             seq = self._next("seq", 1)
             data = {**data, "updated_at": iso(moment), "generated_timestamp": int(moment)}
             data.setdefault("created_at", iso(moment))
+            if kind == "tickets":
+                self._audit(data, self.get(kind, int(data["id"])), int(moment))
             self._db.execute(
                 "INSERT OR REPLACE INTO records (kind, id, seq, generated, external_id, email, name, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -93,6 +99,52 @@ class Store:
                  (data.get("email") or "").lower() or None, data.get("name"), json.dumps(data)),
             )  # fmt: skip
             return data
+
+    def _audit(self, new: dict[str, Any], old: dict[str, Any] | None, at: int) -> None:
+        """One ticket event per ticket change: a Create child per field, or a Change with `previous_value`."""
+        children = []
+        for name in TRACKED:
+            if old is None:
+                children.append({"event_type": "Create", name: new.get(name)})
+            elif old.get(name) != new.get(name):
+                change = {"event_type": "Change", name: new.get(name), "previous_value": old.get(name)}
+                children.append(change)
+        if not children:
+            return
+        event_id = self._next("id:ticket_events", 50000000001)
+        for n, child in enumerate(children):
+            child.update(id=event_id + n + 1, via="Web form", via_reference_id=None)
+        self._next_many("id:ticket_events", len(children))
+        event = {"id": event_id, "ticket_id": new["id"], "timestamp": at, "created_at": iso(at),
+                 "updater_id": -1, "via": "Web form", "system": {}, "event_type": "Audit",
+                 "child_events": children, "merged_ticket_ids": []}  # fmt: skip
+        self._db.execute(
+            "INSERT INTO ticket_events (id, ticket_id, at, data) VALUES (?, ?, ?, ?)",
+            (event_id, new["id"], at, json.dumps(event)),
+        )
+
+    def _next_many(self, name: str, count: int) -> None:
+        self._db.execute("UPDATE counters SET value = value + ? WHERE name = ?", (count, name))
+
+    def ticket_events(self, *, start: int, until: int, limit: int) -> list[dict[str, Any]]:
+        """The ticket event export's order: (timestamp, id), from `start` inclusive."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM ticket_events WHERE at >= ? AND at <= ? ORDER BY at, id LIMIT ?",
+                (start, until, limit),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def organization_tickets(self, org_id: int, *, after_id: int, limit: int) -> list[dict[str, Any]]:
+        """Live (not deleted) tickets of one organization by id, after `after_id`."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT data FROM records WHERE kind = 'tickets' AND id > ?"
+                " AND json_extract(data, '$.organization_id') = ?"
+                " AND json_extract(data, '$.status') != 'deleted' ORDER BY id LIMIT ?",
+                (after_id, org_id, limit),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def remove(self, kind: str, record_id: int) -> None:
         with self._lock:
@@ -170,4 +222,5 @@ class Store:
     def reset(self) -> None:
         with self._lock:
             self._db.execute("DELETE FROM records")
+            self._db.execute("DELETE FROM ticket_events")
             self._db.execute("DELETE FROM counters WHERE name LIKE 'id:%'")
