@@ -27,6 +27,27 @@ def _parts(key: Any) -> list[Any]:
     return [k for k in key if k is not None] if isinstance(key, list) else [key]
 
 
+class _KeyCheck:
+    """`key_problem` memoised by (type, key) for one batch: a country name is checked once, not per record
+    (by type too, as True == 1 but only one of them is a key)."""
+
+    def __init__(self, pattern: re.Pattern[str] | None) -> None:
+        self.pattern = pattern
+        self.seen: dict[tuple[type, Any], str | None] = {}
+
+    def __call__(self, key: Any) -> str | None:
+        if isinstance(key, tuple):
+            return key_problem(key, self.pattern)
+        try:
+            memo = (type(key), key)
+            if memo in self.seen:
+                return self.seen[memo]
+        except TypeError:  # unhashable: refused by key_problem
+            return key_problem(key, self.pattern)
+        problem = self.seen[memo] = key_problem(key, self.pattern)
+        return problem
+
+
 class _BoundedCache:
     def __init__(self, size: int) -> None:
         self.size = size
@@ -74,17 +95,7 @@ class ReferenceResolver:
         failures: dict[str, RecordError] = {}
         for ref in self.refs:
             bad: dict[Any, str] = {}
-            keys: set[Any] = set()
-            for source_id, values in mapped.items():
-                key = values.get(ref.target_field)
-                if key is None or source_id in failures:
-                    continue
-                for part in _parts(key):
-                    problem = key_problem(hashable(part), self._pattern(ref))
-                    if problem is not None:
-                        failures[source_id] = self._invalid(ref, part, problem, source_id)
-                        break
-                    keys.add(hashable(part))
+            keys = self._keys(ref, mapped, failures)
             ids = self._ids_for(ref, keys, bad) if keys else {}
             for source_id, values in mapped.items():
                 key = values.get(ref.target_field)
@@ -94,6 +105,11 @@ class ReferenceResolver:
                     if ref.missing == "error":  # an empty `from` is a reference not found, not "no parent"
                         failures[source_id] = self._empty(ref, source_id)
                     continue
+                if type(key) is str and key not in bad:  # the common case, without building lists
+                    target_id = ids.get(key)
+                    if target_id is not None or ref.missing != "error":
+                        values[ref.target_field] = target_id
+                        continue
                 found, failure = self._answer(ref, key, (ids, bad), source_id)
                 if failure is not None:
                     failures[source_id] = failure
@@ -102,6 +118,24 @@ class ReferenceResolver:
                 else:
                     values[ref.target_field] = found[0] if found else None
         return failures
+
+    def _keys(
+        self, ref: LookupRef, mapped: dict[str, dict[str, Any]], failures: dict[str, RecordError]
+    ) -> set[Any]:
+        """The distinct keys of `ref` in the batch; a record with a malformed key fails (in `failures`)."""
+        keys: set[Any] = set()
+        check = _KeyCheck(self._pattern(ref))  # each distinct key checked once per batch
+        for source_id, values in mapped.items():
+            key = values.get(ref.target_field)
+            if key is None or source_id in failures:
+                continue
+            for part in _parts(key):
+                problem = check(hashable(part))
+                if problem is not None:
+                    failures[source_id] = self._invalid(ref, part, problem, source_id)
+                    break
+                keys.add(hashable(part))
+        return keys
 
     def _answer(
         self, ref: LookupRef, key: Any, answers: tuple[dict[Any, str | None], dict[Any, str]], source_id: str
