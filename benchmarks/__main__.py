@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-MODULES = ["mapping", "expressions", "sync", "dead_letters", "memory", "quality", "airflow"]
+MODULES = ["mapping", "expressions", "engine", "sync", "dead_letters", "memory", "quality", "airflow"]
 OUT = Path(__file__).parent / "out"
 
 
