@@ -216,8 +216,8 @@ def _failure_handlers(
         rule = rules.get(target)
         what = f"expression {rule.expr!r}" if rule is not None and rule.expr else "the value rule"
         detail = type(exc).__name__ if masked else f"{type(exc).__name__}: {exc}"
-        return RecordError(f"field {target!r}: {what} failed ({detail})", stage="map", code="EXPRESSION_FAILED",
-                           field=target)  # fmt: skip
+        message = f"field {target!r}: {what} failed ({detail})"
+        return RecordError(message, stage="map", code="EXPRESSION_FAILED", field=target)
 
     def where_failed(exc: BaseException) -> RecordError:
         detail = f"{type(exc).__name__}: {exc}" if not sensitive else type(exc).__name__

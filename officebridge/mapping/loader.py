@@ -300,6 +300,11 @@ def _value_of(raw: dict[str, Any], kind: str, path: DocPath, out: Collector) -> 
     if kind in ("copy", "expr"):
         value = _str(raw[kind]) if kind == "copy" else check_expression(raw["expr"], (*path, "expr"), out)
         return {kind: value} if value is not None else None
+    return _reference_of(raw, kind, path, out)
+
+
+def _reference_of(raw: dict[str, Any], kind: str, path: DocPath, out: Collector) -> dict[str, Any] | None:
+    """A lookup or link rule's value part (None when it is unusable, already reported)."""
     spec = raw[kind]
     if not isinstance(spec, dict):
         return None
@@ -327,8 +332,8 @@ def _rule_body(
 ) -> FieldRule | None:
     value = _value_of(raw, kind, path, out)
     if kind not in ("lookup", "link") and "missing" in raw:
-        out.add((*path, "missing"), f"`missing` applies only to lookup and link (field {target!r} uses {kind})",
-                at_key=True)  # fmt: skip
+        message = f"`missing` applies only to lookup and link (field {target!r} uses {kind})"
+        out.add((*path, "missing"), message, at_key=True)
     if value is None:
         return None
     unmapped = raw.get("unmapped", "keep")

@@ -25,8 +25,8 @@ SCHEMA_NAME = "mapping.schema.json"  # the generated file's name under schemas/
 SCHEDULE_HELP = "a cron expression (5 fields), a preset such as @hourly, or {on: <another sync>}"
 SOURCES = ("copy", "constant", "expr", "lookup", "link")
 _TYPE_WORDS = {
-    "string": "text", "object": "a mapping (key: value pairs)", "array": "a list", "integer": "a whole number",
-    "number": "a number", "boolean": "true or false", "null": "empty (null)",
+    "string": "text", "object": "a mapping (key: value pairs)", "array": "a list",
+    "integer": "a whole number", "number": "a number", "boolean": "true or false", "null": "empty (null)",
 }  # fmt: skip
 
 

@@ -57,7 +57,7 @@ class Bridge:
 
 
 @pytest.fixture
-def bridge_on(
+def bridge_on(  # noqa: PLR0917 - pytest passes fixtures by position
     sf_sandbox_fresh: SalesforceSandbox,
     odoo_fresh: OdooSandbox,
     sf_conn_env: str,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +12,7 @@ import pytest
 
 from officebridge.errors import SyncLockedError
 from officebridge.sync.lifecycle import partition_lock
+from officebridge.sync.runner import preview_mapping, replay
 from tests.integration.sync.conftest import ACCOUNTS, CONTACTS, CREDIT, Bridge
 
 
@@ -50,8 +54,6 @@ def test_contacts_attach_to_the_company_of_their_account(bridge: Bridge) -> None
 
 
 def test_contact_before_its_account_is_dead_lettered_then_replayed(bridge: Bridge, tmp_path) -> None:
-    from officebridge.sync.runner import replay
-
     early = bridge.run(CONTACTS)
     assert early.status == "partial" and early.counts.failed == early.counts.read > 0
     letters = bridge.store.dead_letters("salesforce_contact_to_odoo", limit=10_000)
@@ -130,8 +132,6 @@ def test_source_deletes_follow_the_delete_policy(bridge: Bridge, tmp_path, polic
 
 
 def test_a_failing_record_is_dead_lettered_the_rest_commit_and_replay_lands_it(bridge: Bridge) -> None:
-    from officebridge.sync.runner import replay
-
     name = bridge.sf_records("SELECT Name FROM Account ORDER BY Id LIMIT 1 OFFSET 7")[0]["Name"]
     bridge.odoo.add_fault(
         "record_error", field="name", value=name.strip(), message="Name is on a sanctions list"
@@ -171,10 +171,6 @@ def test_transient_faults_are_retried_without_duplicates(bridge: Bridge) -> None
 
 
 def test_a_create_that_times_out_but_lands_later_is_not_written_twice(bridge: Bridge, monkeypatch) -> None:
-    import json
-    import os
-    import time
-
     conn = json.loads(os.environ["AIRFLOW_CONN_ODOO_DEFAULT"])
     conn["extra"]["timeout"] = 1
     monkeypatch.setenv("AIRFLOW_CONN_ODOO_DEFAULT", json.dumps(conn))
@@ -218,8 +214,6 @@ def test_a_run_waits_for_a_partitioned_initial_load_in_progress(bridge: Bridge) 
 
 
 def test_preview_writes_nothing(bridge: Bridge) -> None:
-    from officebridge.sync.runner import preview_mapping
-
     preview = preview_mapping(ACCOUNTS, bridge.store, limit=7)
     assert [p.action for p in preview.plans] == ["create"] * 7
     assert bridge.synced_partners() == [] and bridge.store.runs() == []

@@ -57,7 +57,8 @@ def test_example_mapping_end_to_end() -> None:
     assert c.match_field == "ref"
     assert c.sensitive == {"email", "phone"}
     assert c.source_fields == (
-        "Name", "Id", "Email__c", "Phone", "Website", "Type", "Industry", "BillingCountry", "ParentId", "CreatedDate",
+        "Name", "Id", "Email__c", "Phone", "Website", "Type", "Industry",
+        "BillingCountry", "ParentId", "CreatedDate",
     )  # fmt: skip
     assert c.lookups == (
         LookupRef("country_id", "target", "res.country", "name", None, "null"),
@@ -85,7 +86,8 @@ def test_expression_key_for_lookup_and_link() -> None:
     c = compiled(
         "fields:\n  ref: Id\n"
         "  country_id: {lookup: {object: res.country, field: code, from: {expr: 'upper(Country)'}}}\n"
-        "  parent_id: {link: {sync: other_sync, from: {expr: 'coalesce(ParentId, MasterId)'}}, missing: null}\n"
+        "  parent_id: {link: {sync: other_sync, from: {expr: 'coalesce(ParentId, MasterId)'}},"
+        " missing: null}\n"
     )
     assert c.map({"Id": "1", "Country": "fr", "ParentId": None, "MasterId": "9"}) == {
         "ref": "1", "country_id": "FR", "parent_id": "9",

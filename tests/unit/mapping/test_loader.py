@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from jsonschema import Draft202012Validator
 
 from officebridge.cli import main
 from officebridge.connector import FieldInfo, ObjectInfo, manifests
@@ -36,7 +37,7 @@ ACCOUNT = ObjectInfo(
             ("Phone", "phone"),
             ("Type", "picklist"),
             ("SystemModstamp", "datetime"),
-        ]  # fmt: skip
+        ]
     },
 )
 PARTNER = ObjectInfo(
@@ -175,7 +176,8 @@ def test_escape_attempt_in_where_is_a_load_error(tmp_path: Path) -> None:
 def test_unknown_source_field_with_describe(tmp_path: Path) -> None:
     text = (
         HEAD
-        + "fields:\n  ref: Id\n  email: {copy: Emial}\n  name: Nmae\n  country_id: {lookup: {object: res.country, field: nam, from: Name}}\n"
+        + "fields:\n  ref: Id\n  email: {copy: Emial}\n  name: Nmae\n"
+        + "  country_id: {lookup: {object: res.country, field: nam, from: Name}}\n"
     )
     found = problems(tmp_path, text, describe=describe)
     assert [(p.line, p.column, p.path, p.message) for p in found] == [
@@ -280,8 +282,6 @@ def test_load_mappings_reports_every_file_and_duplicate_names(tmp_path: Path) ->
 
 
 def test_schema_is_valid_draft_2020_12_and_documents_every_property() -> None:
-    from jsonschema import Draft202012Validator
-
     schema = load_schema()
     Draft202012Validator.check_schema(schema)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -149,8 +150,6 @@ def test_datetime_short_form_and_milliseconds_for_salesforce() -> None:
 
 def test_a_date_is_not_a_datetime() -> None:
     with pytest.raises(ValueProblem, match="date, not a datetime"):
-        from datetime import date
-
         run({"datetime": {"to": "odoo"}}, date(2026, 1, 2))
 
 
