@@ -6,7 +6,6 @@ resent blindly), and the API budget read from Sforce-Limit-Info (slow down, stop
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -199,28 +198,29 @@ def test_bulk_settings_are_checked(sf_sandbox: SalesforceSandbox) -> None:
 # --- the API budget -------------------------------------------------------------------------
 
 
-def test_budget_slows_down_then_stops_cleanly_and_says_so(
-    sf_sandbox_fresh: SalesforceSandbox, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_budget_slows_down_then_stops_cleanly_and_says_so(sf_sandbox_fresh: SalesforceSandbox) -> None:
     sb = sf_sandbox_fresh
-    notes = RunNotes(overlap=timedelta(minutes=5))  # the current run's notes
-    slept: list[float] = []
-    sb.set_limits(allocation=1000, used=850)
-    conn = connector(sb, api_slow_at=0.8, api_stop_at=0.9, api_slow_delay=1.0)
-    conn.budget.sleep = slept.append
-    caplog.set_level(logging.WARNING)
-    conn.check()  # 851: the first answer tells the usage
-    conn.describe("Account")
-    assert slept and 0.5 < slept[0] < 0.6  # (0.851 - 0.8) / (0.9 - 0.8) of the 1 s delay
-    assert any("api_slow_at" in w for w in notes.warnings())
-    sb.set_limits(used=899)
-    conn.describe("Contact")  # answered at 900/1000
-    with pytest.raises(ApiBudgetExhaustedError) as info:
-        conn.describe("Lead")
-    assert "900 of its 1,000 daily API requests (90%)" in str(info.value)
-    assert sb.stats()["api_usage"] == 900  # no call went out once the stop was reached
-    assert any("api_stop_at" in w for w in notes.warnings())
-    sb.set_limits(used=1000, enforce=True)
-    plain = connector(sb, api_stop_at=1.0)
-    with pytest.raises(Exception, match="REQUEST_LIMIT_EXCEEDED"):
-        plain.check()  # past the allocation the sandbox answers as Salesforce: 403
+    before = int(sb.stats()["api_usage"])
+    try:
+        notes = RunNotes(overlap=timedelta(minutes=5))  # the current run's notes
+        slept: list[float] = []
+        sb.set_limits(allocation=1000, used=850)
+        conn = connector(sb, api_slow_at=0.8, api_stop_at=0.9, api_slow_delay=1.0)
+        conn.budget.sleep = slept.append
+        conn.check()  # 851: the first answer tells the usage
+        conn.describe("Account")
+        assert slept and 0.5 < slept[0] < 0.6  # (0.851 - 0.8) / (0.9 - 0.8) of the 1 s delay
+        assert any("api_slow_at" in w for w in notes.warnings())
+        sb.set_limits(used=899)
+        conn.describe("Contact")  # answered at 900/1000
+        with pytest.raises(ApiBudgetExhaustedError) as info:
+            conn.describe("Lead")
+        assert "900 of its 1,000 daily API requests (90%)" in str(info.value)
+        assert sb.stats()["api_usage"] == 900  # no call went out once the stop was reached
+        assert any("api_stop_at" in w for w in notes.warnings())
+        sb.set_limits(used=1000, enforce=True)
+        plain = connector(sb, api_stop_at=1.0)
+        with pytest.raises(Exception, match="REQUEST_LIMIT_EXCEEDED"):
+            plain.check()  # past the allocation the sandbox answers as Salesforce: 403
+    finally:  # the session sandbox serves later tests: back to reporting only
+        sb.set_limits(allocation=15000, used=before, enforce=False)
