@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 export OFFICEBRIDGE_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test test-fast bench lint venv clean airflow
+.PHONY: demo demo-tryton test test-fast bench lint venv clean airflow
 
 $(STAMP): pyproject.toml scripts/install-browser.sh
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +19,9 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m connectors.demo
+
+demo-tryton: $(STAMP)
+	$(BIN)/python -m connectors.tryton.demo_run
 
 airflow: $(STAMP)
 	scripts/airflow-standalone.sh
