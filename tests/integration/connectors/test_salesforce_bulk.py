@@ -6,8 +6,9 @@ resent blindly), and the API budget read from Sforce-Limit-Info (slow down, stop
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from officebridge.connector import OpKind, ReadRequest, WriteOp, WriteStatus
 from officebridge.errors import ConfigError
 from officebridge.sync.notes import RunNotes
 from officebridge.testing.contract import ConnectorContract
+from tests.integration.sync.conftest import ACCOUNTS, Bridge, bridge_on  # noqa: F401 - fixtures reused
+from tests.integration.sync.conftest import bridge as bridge  # noqa: PLC0414 - re-exported fixture
 
 FIELDS = ("Name", "Site", "NumberOfEmployees", "AnnualRevenue", "Owner.Name", "IsDeleted", "CreatedDate")
 
@@ -223,4 +226,29 @@ def test_budget_slows_down_then_stops_cleanly_and_says_so(sf_sandbox_fresh: Sale
         with pytest.raises(Exception, match="REQUEST_LIMIT_EXCEEDED"):
             plain.check()  # past the allocation the sandbox answers as Salesforce: 403
     finally:  # the session sandbox serves later tests: back to reporting only
+        sb.set_limits(allocation=15000, used=before, enforce=False)
+
+
+def test_a_sync_run_says_it_slowed_down_then_stops_cleanly(
+    bridge: Bridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = bridge.sf
+    before = int(sb.stats()["api_usage"])
+    data = json.loads(sb.connection_value())
+    data["extra"].update(api_slow_at=0.5, api_stop_at=0.9, api_slow_delay=0.01)
+    monkeypatch.setenv("AIRFLOW_CONN_SALESFORCE_DEFAULT", json.dumps(data))
+    try:
+        sb.set_limits(allocation=100_000, used=60_000)
+        result = bridge.run(ACCOUNTS)
+        assert result.counts.created == 300
+        warnings = result.notes.get("warnings", [])
+        assert any("above api_slow_at 50%" in w and "slowed down" in w for w in warnings), result.notes
+        sb.set_limits(used=95_000)
+        sb.touch("Account", [r["Id"] for r in bridge.sf_records("SELECT Id FROM Account LIMIT 3")],
+                 datetime.now(UTC))  # fmt: skip
+        with pytest.raises(ApiBudgetExhaustedError, match=r"95,00\d of its 100,000 daily API requests"):
+            bridge.run(ACCOUNTS)
+        last = bridge.store.runs(ACCOUNTS.stem, limit=1)[0]
+        assert last.status == "failed" and "api_stop_at" in json.dumps(last.detail)
+    finally:
         sb.set_limits(allocation=15000, used=before, enforce=False)
