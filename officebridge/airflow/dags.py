@@ -155,7 +155,9 @@ def build_dag(mapping: Any) -> Any:
             count = int((params or {}).get("partitions", DEFAULT_PARTITIONS))
             return tasks.plan(path, count, get_current_context())
 
-        @task(task_id="extract_transform_load", pool=pool_of(mapping))
+        pooled: dict[str, Any] = {"pool": pool} if (pool := pool_of(mapping)) else {}  # unset: default_pool
+
+        @task(task_id="extract_transform_load", **pooled)
         def extract_transform_load(partition: dict[str, Any]) -> dict[str, Any]:
             return tasks.load(path, partition, get_current_context())
 
