@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -39,8 +40,6 @@ RECEIVED = re.compile(r"Task execute_workload\[[0-9a-f-]+\] received")  # a work
 
 
 def _reachable(host: str, port: int) -> bool:
-    import socket
-
     try:
         with socket.create_connection((host, port), timeout=2):
             return True
