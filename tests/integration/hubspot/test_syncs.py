@@ -187,40 +187,61 @@ def test_an_opt_out_made_in_salesforce_survives_hubspot_updates(pair: Pair) -> N
     assert (row["Title"], row["HasOptedOutOfEmail"]) == ("Head of Purchasing", 1)
 
 
-ARMED = {"rate_limit": 3, "server_error": 2, "sf:server_error": 3, "sf:rate_limit": 2, "sf:drop": 2}
+ARMED = {"rate_limit": 2, "server_error": 1,
+         "sf:expire_sessions": 1, "sf:server_error": 2, "sf:rate_limit": 1, "sf:drop": 1}  # fmt: skip
 
 
 def _storm(p: Pair) -> None:
-    """The kit's fault vocabulary on both sides: 429 SECONDLY with Retry-After, 5xx, lost answers."""
-    p.hs.add_fault("rate_limit", times=3, operation=r"contacts\.search", retry_after=1)
-    p.hs.add_fault("server_error", times=2, operation=r"contacts\.search", status=502)
-    p.sf.add_fault("server_error", times=2, operation=r"^GET query", status=503)
-    p.sf.add_fault("rate_limit", times=2, operation="composite/sobjects", retry_after=1)
-    p.sf.add_fault("drop", times=1, operation="POST composite/sobjects", after=True)  # landed, answer lost
-    p.sf.add_fault("drop", times=1, operation="PATCH composite/sobjects")  # lost before it landed
-    p.sf.add_fault("server_error", times=1, operation="PATCH composite/sobjects", status=500)
+    """The kit's fault vocabulary on both sides, armed afresh for each sync: 429 SECONDLY with
+    Retry-After and a 502 on HubSpot's search, an expired Salesforce session, a 503 on its query,
+    and on its writes a 500, a 429 and an answer lost after the write landed."""
+    for box in (p.hs, p.sf):
+        box.clear_faults()
+        box.reset_stats()
+    p.hs.add_fault("rate_limit", times=2, operation=r"contacts\.search", retry_after=1)
+    p.hs.add_fault("server_error", times=1, operation=r"contacts\.search", status=502)
+    p.sf.add_fault("expire_sessions", times=1)
+    p.sf.add_fault("server_error", times=1, operation=r"^GET query", status=503)
+    p.sf.add_fault("server_error", times=1, operation="composite/sobjects", status=500)
+    p.sf.add_fault("rate_limit", times=1, operation="composite/sobjects", retry_after=1)
+    p.sf.add_fault("drop", times=1, operation="composite/sobjects", after=True)  # landed, answer lost
+
+
+def _settle_in_storm(p: Pair, mapping: Path) -> list[str]:
+    """`mapping` run again until it succeeds (at most five times); writes of unknown outcome are
+    looked up on the next run (settle 0: they had time to land). The statuses seen."""
+    statuses: list[str] = []
+    for _ in range(5):
+        try:
+            result = p.run(mapping, settle=timedelta(0))
+        except Exception as exc:  # a run may fail outright while the storm lasts: the next one resumes
+            statuses.append(type(exc).__name__)
+            continue
+        statuses.append(result.status)
+        if result.status == "succeeded" and result.counts.failed == 0:
+            break
+    return statuses
 
 
 @pytest.mark.slow
 def test_a_fault_storm_loses_and_duplicates_nothing(pair: Pair) -> None:
-    unsubscribed = sorted(pair.sf_by_email("Contact").keys() & pair.hs_contacts().keys())[:3]
+    """Each of the four shipped syncs under its own storm; then Salesforce's store holds exactly what
+    HubSpot says, once, and a quiet run of each writes nothing."""
+    known = sorted(pair.sf_by_email("Contact").keys() & pair.hs_contacts().keys())
+    early, late = known[:3], known[3:6]  # unsubscribed before any run, and between the syncs
+    contacts_before, contact_count = pair.sf_by_email("Contact"), len(pair.sf_rows("Contact"))
     before = len(pair.sf_rows("Lead"))  # the Salesforce demo data has Leads of its own
-    _unsubscribe(pair, unsubscribed, True, now_ms())
-    _storm(pair)
-    statuses = []
-    for _ in range(4):  # each sync again until it settles; writes of unknown outcome are rechecked at once
-        for mapping in ALL:
-            try:
-                statuses.append(pair.run(mapping, settle=timedelta(0)).status)
-            except Exception as exc:  # a run may fail outright while the storm lasts: the next one resumes
-                statuses.append(type(exc).__name__)
-    served = {**pair.hs.stats()["faults"], **{f"sf:{k}": v for k, v in pair.sf.stats()["faults"].items()}}
-    assert served == ARMED, served  # every fault armed was met
-    assert "partial" in statuses or "RetriableError" in statuses, statuses
-    for mapping in ALL:  # the storm is over: every sync is settled, nothing left open
-        final = pair.run(mapping, settle=timedelta(0))
-        assert final.status == "succeeded" and final.counts.failed == 0, (mapping.name, final)
-        assert pair.store.dead_letters(final.sync) == []
+    _unsubscribe(pair, early, True, now_ms())
+    for mapping in ALL:
+        _storm(pair)
+        statuses = _settle_in_storm(pair, mapping)
+        served = {**pair.hs.stats()["faults"], **{f"sf:{k}": v for k, v in pair.sf.stats()["faults"].items()}}
+        assert served == ARMED, (mapping.name, served, statuses)  # every fault armed was met by this sync
+        assert statuses[-1] == "succeeded", (mapping.name, statuses)
+        if mapping == LEADS:  # their Leads now exist, subscribed: the consent sync must update them
+            _unsubscribe(pair, late, True, now_ms())
+    for box in (pair.hs, pair.sf):
+        box.clear_faults()
 
     people = pair.hs_contacts()
     leads = pair.sf_rows("Lead")
@@ -228,8 +249,24 @@ def test_a_fault_storm_loses_and_duplicates_nothing(pair: Pair) -> None:
     assert set(per_email) == set(people)  # nothing lost
     assert max(per_email.values()) == 1 and len(leads) == before + len(people)  # nothing duplicated
     by_email = pair.sf_by_email("Lead")
-    for email, person in people.items():
-        assert bool(by_email[email]["HasOptedOutOfEmail"]) == (person["hs_email_optout"] == "true"), email
+    for email, person in people.items():  # nothing drifted
+        lead = by_email[email]
+        assert (lead["FirstName"], lead["LastName"]) == (person["firstname"], person["lastname"]), email
+        assert bool(lead["HasOptedOutOfEmail"]) == (person["hs_email_optout"] == "true"), email
     contacts = pair.sf_by_email("Contact")
-    assert all(contacts[e]["HasOptedOutOfEmail"] == 1 for e in unsubscribed)
-    assert len(pair.sf_rows("Contact", "Title = 'Buyer (HubSpot)'")) == KNOWN
+    assert len(pair.sf_rows("Contact")) == contact_count  # update only: no Contact created
+    for email in known:
+        contact, person = contacts[email], people[email]
+        assert (contact["FirstName"], contact["LastName"], contact["Title"]) == (
+            person["firstname"], person["lastname"], person["jobtitle"]), email  # fmt: skip
+        opted_out = email in early + late or bool(contacts_before[email]["HasOptedOutOfEmail"])
+        assert bool(contact["HasOptedOutOfEmail"]) == opted_out, email
+    assert {e for e, r in contacts.items() if r["Title"] == "Buyer (HubSpot)"} == set(known)
+
+    for mapping in ALL:  # the storm is over: every sync is settled, nothing left open or to write
+        pair.sf.reset_stats()
+        final = pair.run(mapping, settle=timedelta(0))
+        assert final.status == "succeeded" and final.counts.failed == 0, (mapping.name, final)
+        assert (final.counts.created, final.counts.updated) == (0, 0), (mapping.name, final.counts)
+        assert pair.sf_writes() == 0, mapping.name
+        assert pair.store.dead_letters(final.sync) == []

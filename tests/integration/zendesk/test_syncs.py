@@ -220,3 +220,79 @@ def test_a_fault_storm_loses_and_duplicates_nothing(chain: Chain) -> None:
     quiet = [chain.run(m) for m in (ORGS, USERS)]
     assert all(r.counts.created == r.counts.updated == r.counts.failed == 0 for r in quiet)
     assert chain.zendesk_writes() == {}
+
+    summary_storm(chain, fast)
+
+
+def arm_summary_storm(c: Chain) -> None:
+    """The same vocabulary on the ticket summary's hops: every Zendesk read it makes and the
+    Salesforce Account updates (429, 5xx, an answer lost after the update landed, an expired session)."""
+    zd = c.zd
+    zd.add_fault("rate_limit", times=2, operation=r"^tickets\.incremental_cursor$", retry_after=1)
+    zd.add_fault("server_error", times=1, operation=r"^ticket_events\.incremental$", status=503)
+    zd.add_fault("server_error", times=2, operation=r"^organizations\.tickets$", status=502)
+    zd.add_fault("rate_limit", times=2, operation=r"^organizations\.tickets$", retry_after=1)
+    zd.add_fault("server_error", times=1, operation=r"^organizations\.show_many$", status=500)
+    c.sf.add_fault("rate_limit", times=1, operation="composite/sobjects", retry_after=1)
+    c.sf.add_fault("drop", times=1, operation="PATCH composite/sobjects", after=True)  # landed, answer lost
+    c.sf.add_fault("expire_sessions", times=1, operation="PATCH composite/sobjects")
+    c.sf.add_fault("server_error", times=1, operation="PATCH composite/sobjects", status=503)
+
+
+SUMMARY_ARMED = {"rate_limit": 4, "server_error": 4,
+                 "sf:rate_limit": 1, "sf:drop": 1, "sf:expire_sessions": 1, "sf:server_error": 1}  # fmt: skip
+SUMMARY_FIELDS = "Open_Tickets__c, Last_Ticket_At__c"
+
+
+def summaries_in_salesforce(c: Chain) -> dict[str, tuple[Any, Any]]:
+    """(Open_Tickets__c, Last_Ticket_At__c) of every Account, read from the Salesforce sandbox's store."""
+    rows = c.sf.store.query(f'SELECT Id, {SUMMARY_FIELDS} FROM "Account" WHERE IsDeleted = 0')
+    return {str(r["Id"]): (r["Open_Tickets__c"], r["Last_Ticket_At__c"]) for r in rows}
+
+
+def summary_storm(c: Chain, retry: RetryPolicy) -> None:
+    """Tickets raised, then zendesk_tickets_to_salesforce_account under a storm until it settles:
+    every Account equals a count of the Zendesk sandbox's store, the others untouched, nothing twice."""
+    # imported here: that module imports this one (its chain fixture)
+    from tests.integration.zendesk.test_ticket_summary import (  # noqa: PLC0415
+        LAG,
+        SUMMARY,
+        expected,
+        raise_tickets,
+    )
+
+    before = summaries_in_salesforce(c)
+    assert len(raise_tickets(c)) > 10
+    c.zd.advance(LAG)
+    want = {s["organization_external_id"]: s for s in expected(c.zd).values()
+            if (s["organization_external_id"] or "").startswith("001")}  # fmt: skip
+    assert len(want) > 20
+    c.zd.reset_stats()
+    c.sf.reset_stats()
+    arm_summary_storm(c)
+    statuses = []
+    for _ in range(4):  # again until it settles; writes of unknown outcome are looked up first
+        try:
+            statuses.append(c.run(SUMMARY, retry=retry, settle=timedelta(0)).status)
+        except Exception as exc:  # a run may fail outright while the storm lasts: the next one resumes
+            statuses.append(type(exc).__name__)
+    served = {**c.zd.stats()["faults"], **{f"sf:{k}": v for k, v in c.sf.stats()["faults"].items()}}
+    assert served == SUMMARY_ARMED, served  # every armed fault was met
+    final = c.run(SUMMARY, settle=timedelta(0))
+    assert final.status == "succeeded" and final.counts.failed == 0, (statuses, final)
+    assert c.store.dead_letters("zendesk_tickets_to_salesforce_account") == []
+
+    held = summaries_in_salesforce(c)
+    assert held.keys() == before.keys(), "an Account was created or lost"
+    for account, (open_tickets, last_at) in held.items():
+        if account not in want:
+            assert (open_tickets, last_at) == before[account], f"{account} has no tickets but was changed"
+            continue
+        assert open_tickets == want[account]["open_tickets"], account
+        assert last_at is not None and str(last_at)[:19] == want[account]["last_ticket_at"][:19], account
+
+    c.sf.reset_stats()
+    quiet = c.run(SUMMARY)
+    assert (quiet.counts.created, quiet.counts.updated, quiet.counts.failed) == (0, 0, 0), quiet.counts
+    writes = [op for op in c.sf.stats()["by_operation"] if not op.startswith(("GET", "POST login"))]
+    assert writes == [], "the run after the storm wrote to Salesforce"
