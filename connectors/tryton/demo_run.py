@@ -42,19 +42,12 @@ CONN_VAR = "AIRFLOW_CONN_TRYTON_DEFAULT"
 
 
 def tryton_port() -> int:
-    """The `tryton=N` entry of OFFICEBRIDGE_PORTS (0: a free port); the rest is for `sandbox up`."""
-    entries = os.environ.get(ports.VARIABLE, "").replace(",", " ").split()
-    mine = [e for e in entries if e.partition("=")[0] == "tryton"]
-    rest = " ".join(e for e in entries if e not in mine)
-    ports.parse(rest)  # a bad rest is refused now, before anything starts
-    os.environ[ports.VARIABLE] = rest
-    if not mine:
-        return 0
-    value = mine[-1].partition("=")[2]
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise ConfigError(f"{ports.VARIABLE}: {mine[-1]!r} ({value!r} is not a port number 1-65535)")
-    ports.refuse_taken("tryton", int(value))
-    return int(value)
+    """The `tryton=N` entry of OFFICEBRIDGE_PORTS (0: a free port); a bad variable or a taken port
+    is refused now, before anything starts."""
+    port = ports.parse().get("tryton", 0)
+    if port:
+        ports.refuse_taken("tryton", port)
+    return port
 
 
 def start_tryton(workdir: Path, port: int) -> TrytonServer:
@@ -155,4 +148,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ConfigError as exc:  # a bad OFFICEBRIDGE_PORTS or a taken port: the message says the fix
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)

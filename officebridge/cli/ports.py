@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from officebridge.connector import known_systems
 from officebridge.errors import ConfigError
 
 VARIABLE = "OFFICEBRIDGE_PORTS"
@@ -53,7 +54,8 @@ def sandbox_names() -> list[str]:
 def parse(text: str | None = None) -> dict[str, int]:
     """NAME=PORT pairs of the variable (or `text`); every problem in one message."""
     text = os.environ.get(VARIABLE, "") if text is None else text
-    known = [*AIRFLOW, *sandbox_names()]
+    # Airflow's, the sandboxes', and any installed system's (a local real server, e.g. a trytond)
+    known = list(dict.fromkeys([*AIRFLOW, *sandbox_names(), *known_systems()]))
     ports: dict[str, int] = {}
     problems = []
     for spec in text.replace(",", " ").split():
@@ -71,7 +73,8 @@ def parse(text: str | None = None) -> dict[str, int]:
 
 def sandbox_specs(text: str | None = None) -> tuple[str, ...]:
     """The variable's sandbox ports as `--port` values (what `sandbox up` takes by default)."""
-    return tuple(f"{name}={port}" for name, port in parse(text).items() if name not in AIRFLOW)
+    boxes = set(sandbox_names())
+    return tuple(f"{name}={port}" for name, port in parse(text).items() if name in boxes)
 
 
 def is_taken(port: int, host: str = LOOPBACK) -> bool:
