@@ -88,21 +88,22 @@ def resolve(conn: Connection, sync: str, source_ids: Sequence[str], now: datetim
     """Mark the open letters of these records 'replayed' (they went through).
 
     Most batches of most syncs have no open letter: one index probe says so, and
-    the batch's ids are not looked up at all. Otherwise each chunk is an UPDATE
-    through the partial unique index on open (sync, source_id).
+    the batch's ids are not looked up at all. Otherwise the letters of these ids
+    are found through the (sync, source_id) index and updated by primary key: an
+    UPDATE filtered on status as well let SQLite walk every open letter of the
+    sync by (sync, status) instead (80 ms per batch at 100,000 open letters).
     """
     if not source_ids or not any_open(conn, sync):
         return
+    table = dead_letters
     for chunk in chunks(unique(source_ids)):
-        conn.execute(
-            sa.update(dead_letters)
-            .where(
-                dead_letters.c.sync == sync,
-                dead_letters.c.status == "open",
-                dead_letters.c.source_id.in_(chunk),
-            )
-            .values(status="replayed", updated_at=now)
+        found = conn.execute(
+            sa.select(table.c.id, table.c.status).where(table.c.sync == sync, table.c.source_id.in_(chunk))
         )
+        ids = [id_ for id_, status in found if status == "open"]
+        if ids:
+            stmt = sa.update(table).where(table.c.id.in_(ids), table.c.status == "open")
+            conn.execute(stmt.values(status="replayed", updated_at=now))
 
 
 def query(conn: Connection, sync: str | None, status: str | None, limit: int) -> list[DeadLetter]:

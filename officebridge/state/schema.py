@@ -124,6 +124,7 @@ dead_letters = sa.Table(
     sa.CheckConstraint("status IN ('open', 'replayed', 'ignored')", name="status"),
     sa.Index(None, "sync", "status", "id"),
     sa.Index(None, "sync", "source_id"),
+    sa.Index(None, "sync", "error_code", "status", "id"),  # open letters of one code, by id (0003)
     # At most one *open* dead letter per record: the bump-on-refailure upsert targets this.
     sa.Index(
         "uq_dead_letters_open",

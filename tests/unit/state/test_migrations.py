@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from officebridge.errors import StateError
-from officebridge.state import StateStore
+from officebridge.state import NewDeadLetter, StateStore
 from officebridge.state.engine import IMMEDIATE, create_engine, resolve_url
 from officebridge.state.migrate import alembic_config, head_revision
 from officebridge.state.schema import VERSION_TABLE, metadata
@@ -170,3 +170,26 @@ def test_the_database_refuses_a_watermark_row_with_both_or_neither_kind(state_st
                 ),
                 {"v": value, "t": token, "r": run},
             )
+
+
+def test_dead_letter_code_index_migration_keeps_every_letter(state_url: str) -> None:
+    """0002 -> 0003 adds the (sync, error_code, status, id) index, rewrites nothing; down drops it only."""
+    name = "ix_dead_letters_sync_error_code_status_id"
+    with StateStore.open(state_url) as store:
+        run_id = store.start_run("a")
+        store.commit_batch("a", run_id, dead_letters=[
+            NewDeadLetter(f"S{i}", "write", "OUTCOME_UNKNOWN" if i % 3 else "WRITE_FAILED", f"m{i}", {"i": i})
+            for i in range(30)
+        ])  # fmt: skip
+        before = {(d.source_id, d.error_code, d.status, d.message) for d in store.dead_letters("a", None)}
+    _alembic(state_url, "downgrade", "0002_token_watermarks")
+    engine = create_engine(resolve_url(state_url))
+    assert name not in {ix["name"] for ix in sa.inspect(engine).get_indexes("dead_letters")}
+    engine.dispose()
+    with StateStore.open(state_url) as store:  # migrates to head again
+        assert name in {ix["name"] for ix in sa.inspect(store.engine).get_indexes("dead_letters")}
+        after = {(d.source_id, d.error_code, d.status, d.message) for d in store.dead_letters("a", None)}
+        assert after == before and len(after) == 30
+        assert _diff(store.engine, metadata) == []
+        unknown = store.open_letters_page("a", "OUTCOME_UNKNOWN", before=datetime.now(UTC), limit=100)
+        assert [d.source_id for d in unknown] == [f"S{i}" for i in range(30) if i % 3]
