@@ -40,7 +40,10 @@ fields:
   country_code: {copy: MailingCountry, transforms: [upper]}
   title: Title
   department: {copy: Department, default: General}
-  lead_source: {copy: LeadSource, map: {Web: website, Phone Inquiry: phone, Partner Referral: partner}, unmapped: null}
+  lead_source:
+    copy: LeadSource
+    map: {Web: website, Phone Inquiry: phone, Partner Referral: partner}
+    unmapped: null
   is_company: {constant: false}
   display: {expr: "concat(FirstName, ' ', LastName)"}
   vip: {expr: "Amount != None and Amount > 5000"}
@@ -109,11 +112,14 @@ def records(n: int, seed: int = 7) -> list[dict[str, Any]]:
         out.append({
             "Id": f"003{i:015d}", "Name": f" {first} {last} ", "FirstName": first, "LastName": last,
             "Email": f" {first.strip()}.{last.strip()}@Example.COM ", "Phone": "+1 415 555 0100",
-            "MobilePhone": None, "MailingStreet": f" {i} Main St ", "MailingCity": rnd.choice([" paris", "oslo", None]),
-            "MailingPostalCode": f"{rnd.randint(10000, 99999)}", "MailingCountry": rnd.choice(["fr", "no", "us"]),
+            "MobilePhone": None, "MailingStreet": f" {i} Main St ",
+            "MailingCity": rnd.choice([" paris", "oslo", None]),
+            "MailingPostalCode": f"{rnd.randint(10000, 99999)}",
+            "MailingCountry": rnd.choice(["fr", "no", "us"]),
             "Title": rnd.choice(["CEO", "CTO", None]), "Department": rnd.choice(["Sales", "", None]),
             "LeadSource": rnd.choice(sources), "Amount": rnd.choice([None, 1200.0, 8000.5]),
-            "Birthdate": rnd.choice([None, "1980-12-10", "1975-01-31"]), "Description": rnd.choice([None, " hi "]),
+            "Birthdate": rnd.choice([None, "1980-12-10", "1975-01-31"]),
+            "Description": rnd.choice([None, " hi "]),
         })  # fmt: skip
     return out
 
