@@ -75,7 +75,7 @@ def test_a_real_refusal_is_still_an_authentication_error(sf_sandbox_fresh: Sales
 
 def test_a_next_records_url_that_comes_back_is_a_paging_loop(sf_sandbox_fresh: SalesforceSandbox) -> None:
     loop = "/services/data/v59.0/query/01gLOOP000000000-200"
-    page = {"totalSize": 100000, "done": False, "nextRecordsUrl": loop, "records": []}
+    page = {"totalSize": 5000, "done": False, "nextRecordsUrl": loop, "records": []}
     sf_sandbox_fresh.add_fault("raw", path=r"/query/?$", body=page, content_type="application/json")
     sf_sandbox_fresh.add_fault("raw", times=None, path="01gLOOP", body=page, content_type="application/json")
     started = time.monotonic()
