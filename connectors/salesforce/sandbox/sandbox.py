@@ -13,6 +13,7 @@ import json
 import secrets
 import ssl
 import threading
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,8 @@ EXTRA_KINDS = {
 def _session_token() -> str:
     return "00D5g000000SBOX!" + secrets.token_urlsafe(36)
 
+API_DAY = 24 * 3600.0  # seconds: Salesforce counts API requests over a rolling 24 hours
+
 
 class SalesforceSandbox(SandboxBase):
     """A local Salesforce REST API over HTTPS, backed by `<home>/salesforce.sqlite`."""
@@ -79,6 +82,7 @@ class SalesforceSandbox(SandboxBase):
         self._job_failure = threading.local()  # an armed bulk_job_failed fault, for this request only
         self.bulk.job_fault = self._take_job_failure
         self._api_calls = 0  # what Sforce-Limit-Info reports; reset_stats leaves it, as a day's usage
+        self._api_day = time.monotonic()  # when the current 24-hour usage period began
         self._api_lock = threading.Lock()
         self.allocation = server.API_LIMIT  # the daily allocation Sforce-Limit-Info reports
         self.enforce_allocation = False  # set_limits turns on the 403 once usage passes the allocation
@@ -89,8 +93,9 @@ class SalesforceSandbox(SandboxBase):
         self._ensure_user()
         self.queries.clear()
         self.bulk.clear()
-        with self._api_lock:  # the usage counter stays (a day's usage); the allocation is the default again
-            self.allocation, self.enforce_allocation = server.API_LIMIT, False
+        with self._api_lock:  # a reset org starts a new day: no usage, the default allocation, reported only
+            self.allocation, self.enforce_allocation, self._api_calls = server.API_LIMIT, False, 0
+            self._api_day = time.monotonic()
 
     def _ensure_user(self) -> None:
         """The demo user is reference data: every record's owner, so it survives reset()."""
@@ -162,6 +167,8 @@ class SalesforceSandbox(SandboxBase):
         usage = self._api_calls
         if request.path.startswith(server.DATA_PREFIX):
             with self._api_lock:
+                if time.monotonic() - self._api_day >= API_DAY:  # the allocation renews every 24 hours
+                    self._api_calls, self._api_day = 0, time.monotonic()
                 self._api_calls += 1
                 usage = self._api_calls
             if self.enforce_allocation and usage > self.allocation:
