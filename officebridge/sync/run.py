@@ -306,7 +306,9 @@ class SyncRun:
                 self._write_committed(run_id, plans, committed, total)
                 break
             except RetriableError as exc:
-                if attempt >= self.options.retry.attempts:
+                # the connector owns per-call retries: a call it already retried is not multiplied here
+                # (the run fails; the scheduler's retry runs it again, and committed chunks stay found)
+                if attempt >= self.options.retry.attempts or exc.attempts > 1:
                     raise
                 wait = self.options.retry.delay(attempt, exc.retry_after)
                 log.warning(
