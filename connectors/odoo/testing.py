@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from connectors.odoo.connector import OdooConnector
@@ -18,40 +17,26 @@ from connectors.odoo.sandbox import OdooSandbox
 from officebridge.connections import Connection, parse_connection
 from officebridge.connector import Connector
 from officebridge.retry import RetryPolicy
-from officebridge.testing.harness import BadSettings, ConnectorHarness, FaultInjector, WritableObject
+from officebridge.testing.harness import BadSettings, FaultInjector, SandboxHarness, WritableObject
 
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
 
 
-class OdooHarness(ConnectorHarness):
+class OdooHarness(SandboxHarness[OdooSandbox]):
     manifest = MANIFEST
     writable = WritableObject("res.partner", text_field="name", other_field="city", key_field="ref")
     client_modules = ("odoorpc",)
     missing_id = "99999999"
     unknown_object = "no.such.model"
 
+    sandbox_class = OdooSandbox
+
     def __init__(self) -> None:
-        self.sandbox: OdooSandbox | None = None
+        super().__init__()
         self._client: Any = None
 
-    def start(self, workdir: Path) -> None:
-        self.sandbox = OdooSandbox(workdir)
-        self.sandbox.start()
-
-    def stop(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.stop()
-
-    def reset(self) -> None:
-        sb = self._sb()
-        sb.clear_faults()
-        sb.reset()
-        sb.reset_stats()
+    def after_reset(self) -> None:
         self._client = None  # a test may have expired every session, ours too
-
-    def _sb(self) -> OdooSandbox:
-        assert self.sandbox is not None, "start() first"
-        return self.sandbox
 
     def _rpc(self, model: str, method: str, *args: Any, **kwargs: Any) -> Any:
         if self._client is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from connectors.salesforce.connector import SalesforceConnector
@@ -21,8 +20,8 @@ from officebridge.connector import Connector
 from officebridge.retry import RetryPolicy
 from officebridge.testing.harness import (
     BadSettings,
-    ConnectorHarness,
     FaultInjector,
+    SandboxHarness,
     WritableObject,
     free_port,
 )
@@ -34,7 +33,7 @@ def _soql_literal(value: Any) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-class SalesforceHarness(ConnectorHarness):
+class SalesforceHarness(SandboxHarness[SalesforceSandbox]):
     manifest = MANIFEST
     writable = WritableObject("Account", text_field="Name", other_field="Site", key_field="External_Id__c")
     skips: Mapping[str, str] = {
@@ -44,28 +43,14 @@ class SalesforceHarness(ConnectorHarness):
     missing_id = "001000000000000AAA"
     unknown_object = "No_Such_Object__c"
 
+    sandbox_class = SalesforceSandbox
+
     def __init__(self) -> None:
-        self.sandbox: SalesforceSandbox | None = None
+        super().__init__()
         self._client: Any = None
 
-    def start(self, workdir: Path) -> None:
-        self.sandbox = SalesforceSandbox(workdir)
-        self.sandbox.start()
-
-    def stop(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.stop()
-
-    def reset(self) -> None:
-        sb = self._sb()
-        sb.clear_faults()
-        sb.reset()
-        sb.reset_stats()
+    def after_reset(self) -> None:
         self._client = None  # a test may have expired every session, ours too
-
-    def _sb(self) -> SalesforceSandbox:
-        assert self.sandbox is not None, "start() first"
-        return self.sandbox
 
     def _sf(self) -> Any:
         if self._client is None:

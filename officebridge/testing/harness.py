@@ -23,10 +23,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from officebridge.connections import Connection
 from officebridge.connector import Connector, ConnectorManifest
+from officebridge.sandboxkit.contract import Sandbox
 from officebridge.secrets import Secret
 
 FAULT_KINDS = ("rate_limit", "server_error", "slow", "timeout", "drop", "expire_sessions", "record_error")
@@ -178,3 +179,45 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+S = TypeVar("S", bound=Sandbox)
+
+
+class SandboxHarness(ConnectorHarness, Generic[S]):
+    """A harness whose system is a sandbox on the kit: the lifecycle every such harness shares.
+
+    `prepare` sets what a contract test needs before the sandbox starts; `after_reset`
+    drops what the harness cached (a client whose session a test may have expired).
+    """
+
+    sandbox_class: type[S]
+
+    def __init__(self) -> None:
+        self.sandbox: S | None = None
+
+    def prepare(self, sandbox: S) -> None:
+        """Settings for contract tests, before the sandbox starts (none by default)."""
+
+    def after_reset(self) -> None:
+        """Forget what the harness cached about the system (nothing by default)."""
+
+    def start(self, workdir: Path) -> None:
+        self.sandbox = self.sandbox_class(workdir)
+        self.prepare(self.sandbox)
+        self.sandbox.start()
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+    def reset(self) -> None:
+        sb = self._sb()
+        sb.clear_faults()
+        sb.reset()
+        sb.reset_stats()
+        self.after_reset()
+
+    def _sb(self) -> S:
+        assert self.sandbox is not None, "start() first"
+        return self.sandbox
