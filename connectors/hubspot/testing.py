@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from connectors.hubspot.connector import HubSpotConnector
@@ -21,12 +20,12 @@ from connectors.hubspot.sandbox import HubSpotSandbox, LimitConfig
 from officebridge.connections import Connection, parse_connection
 from officebridge.connector import Connector
 from officebridge.retry import RetryPolicy
-from officebridge.testing.harness import BadSettings, ConnectorHarness, FaultInjector, WritableObject
+from officebridge.testing.harness import BadSettings, FaultInjector, SandboxHarness, WritableObject
 
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
 
 
-class HubSpotHarness(ConnectorHarness):
+class HubSpotHarness(SandboxHarness[HubSpotSandbox]):
     manifest = MANIFEST
     writable = WritableObject(
         "companies", text_field="name", other_field="domain", key_field="officebridge_id"
@@ -40,29 +39,14 @@ class HubSpotHarness(ConnectorHarness):
         "refused as AuthenticationError (test_connector.py::test_expired_or_revoked_token)",
     }
 
-    def __init__(self) -> None:
-        self.sandbox: HubSpotSandbox | None = None
+    sandbox_class = HubSpotSandbox
 
-    def _sb(self) -> HubSpotSandbox:
-        assert self.sandbox is not None, "start() first"
-        return self.sandbox
+    def prepare(self, sandbox: HubSpotSandbox) -> None:
+        sandbox.search_lag = 0.0
+        sandbox.set_limits(LimitConfig(enabled=False))
 
-    def start(self, workdir: Path) -> None:
-        self.sandbox = HubSpotSandbox(workdir)
-        self.sandbox.search_lag = 0.0
-        self.sandbox.set_limits(LimitConfig(enabled=False))
-        self.sandbox.start()
-
-    def stop(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.stop()
-
-    def reset(self) -> None:
-        sb = self._sb()
-        sb.clear_faults()
-        sb.restore_token()
-        sb.reset()
-        sb.reset_stats()
+    def after_reset(self) -> None:
+        self._sb().restore_token()  # a test may have revoked it
 
     def base_connection(self) -> Connection:
         data = json.loads(self._sb().connection_value())

@@ -16,7 +16,6 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from connectors.zendesk.connector import ZendeskConnector
@@ -27,12 +26,12 @@ from connectors.zendesk.sandbox.writer import Pending
 from officebridge.connections import Connection, parse_connection
 from officebridge.connector import Connector
 from officebridge.retry import RetryPolicy
-from officebridge.testing.harness import BadSettings, ConnectorHarness, FaultInjector, WritableObject
+from officebridge.testing.harness import BadSettings, FaultInjector, SandboxHarness, WritableObject
 
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
 
 
-class ZendeskHarness(ConnectorHarness):
+class ZendeskHarness(SandboxHarness[ZendeskSandbox]):
     manifest = MANIFEST
     # users: read through the cursor export (organizations have only the time-based one, whose
     # per-second pages cannot split records created in one second: a limit of Zendesk's, tested apart)
@@ -46,27 +45,10 @@ class ZendeskHarness(ConnectorHarness):
         "fault.expire_sessions": "API-token auth has no session to expire (OAuth expiry: test_connector.py)",
     }
 
-    def __init__(self) -> None:
-        self.sandbox: ZendeskSandbox | None = None
+    sandbox_class = ZendeskSandbox
 
-    def _sb(self) -> ZendeskSandbox:
-        assert self.sandbox is not None, "start() first"
-        return self.sandbox
-
-    def start(self, workdir: Path) -> None:
-        self.sandbox = ZendeskSandbox(workdir)
-        self.sandbox.store.export_lag = 0  # see the module docstring
-        self.sandbox.start()
-
-    def stop(self) -> None:
-        if self.sandbox is not None:
-            self.sandbox.stop()
-
-    def reset(self) -> None:
-        sb = self._sb()
-        sb.clear_faults()
-        sb.reset()
-        sb.reset_stats()
+    def prepare(self, sandbox: ZendeskSandbox) -> None:
+        sandbox.store.export_lag = 0  # see the module docstring
 
     def base_connection(self) -> Connection:
         data = json.loads(self._sb().connection_value())
