@@ -74,7 +74,11 @@ def test_shipped_syncs_run_in_airflow_then_rerun_changes_nothing(bridge: Bridge,
         for r in store.runs(sync, limit=50):
             by_dag_run.setdefault(r.detail["airflow_run_id"], []).append(r)
         initial, again = by_dag_run[one["run_id"]], by_dag_run[two["run_id"]]
-        assert len(initial) == 4 and len(again) == 1  # default: four partitions, then one incremental run
+        # default: four partitions, then one incremental run; Odoo companies all stamped in one second
+        # leave nothing to split the credit sync's initial load by (plan_partitions runs it whole)
+        stamps = {p["write_date"] for p in bridge.partners([["ref", "=like", "001%"]], ["write_date"])}
+        parts = 1 if sync == CREDIT and len(stamps) == 1 else 4
+        assert len(initial) == parts and len(again) == 1
         assert sum(r.counts["created"] for r in initial) == created
         assert sum(r.counts["updated"] for r in initial) == updated
         assert (again[0].counts["created"], again[0].counts["updated"], again[0].counts["failed"]) == (
