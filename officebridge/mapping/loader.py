@@ -23,6 +23,7 @@ from officebridge.errors import ExpressionError, MappingError, Problem
 from officebridge.mapping import schema
 from officebridge.mapping.capabilities import check_capabilities
 from officebridge.mapping.checks import check_against_systems, suggestion
+from officebridge.mapping.erasure import with_erasure
 from officebridge.mapping.expressions import compile_expression
 from officebridge.mapping.spec import (
     FieldRule,
@@ -173,6 +174,7 @@ def parse_mapping(
     check_quality(doc.data, file, out)  # record_schema and expectations: files and names, no GX import
     if mapping is not None:
         check_capabilities(mapping, doc.data, out)  # from the manifests: no connector is opened
+    mapping = with_erasure(mapping, doc.data, out, describe)  # the `erasure:` block
     if mapping is not None and syncs is not None:
         _check_links(mapping, syncs, out)
     if mapping is not None and describe is not None:

@@ -9,7 +9,10 @@ for keys that later features read (`record_schema`, `expectations`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from officebridge.mapping.erasure import ErasurePolicy
 
 ValueSource = Literal["copy", "constant", "expr", "lookup", "link"]
 Missing = Literal["error", "null"]
@@ -128,6 +131,7 @@ class Mapping:
     runs_after: str | None = None  # `schedule: {on: <sync>}`: run each time that sync has written
     where: str | None = None
     sensitive: frozenset[str] = frozenset()
+    erasure: ErasurePolicy | None = None  # `erasure:` (officebridge.mapping.erasure)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def field_rule(self, target: str) -> FieldRule | None:
