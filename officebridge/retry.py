@@ -6,7 +6,9 @@ Retry-After is honoured when it asks for more than the backoff would wait.
 
 Every retry is counted: into the counter of the current run when one is open
 (`counting`, which the sync run opens and whose total lands in the run's
-detail and `RunResult.retried`), and into a process-wide total. An error that
+detail and `RunResult.retried`), and into a process-wide total. The retries of
+preparing a run (the logins and describes before its lock is taken) are
+counted by a counter of their own and carried into the run's (`carry`). An error that
 gives up carries `attempts`, so an outer layer (a batch re-plan, Airflow) sees
 that this call was retried already and does not multiply the attempts.
 """
@@ -71,16 +73,32 @@ class RetryCounter:
             self.total += 1
             self.by_call[what] = self.by_call.get(what, 0) + 1
 
+    def absorb(self, other: RetryCounter) -> None:
+        """Count `other`'s retries here too (the retries of preparing a run, counted for the run)."""
+        with other._lock:
+            total, by_call = other.total, dict(other.by_call)
+        with self._lock:
+            self.total += total
+            for what, n in by_call.items():
+                self.by_call[what] = self.by_call.get(what, 0) + n
+
 
 PROCESS = RetryCounter()  # every retry of this process
 _current: contextvars.ContextVar[RetryCounter | None] = contextvars.ContextVar("retry_counter", default=None)
 
 
 @contextmanager
-def counting(detail: MutableMapping[str, Any] | None = None) -> Iterator[RetryCounter]:
-    """Count the retries made inside the block; on the way out (error or not) store the total as
-    `detail["retried"]` (and the busiest calls as `detail["retried_calls"]`) when a detail is given."""
+def counting(
+    detail: MutableMapping[str, Any] | None = None, *, carry: RetryCounter | None = None
+) -> Iterator[RetryCounter]:
+    """Count the retries made inside the block, starting from those of `carry` when given.
+
+    On the way out (error or not) store the total as `detail["retried"]` (and the
+    busiest calls as `detail["retried_calls"]`) when a detail is given.
+    """
     counter = RetryCounter()
+    if carry is not None:
+        counter.absorb(carry)
     token = _current.set(counter)
     try:
         yield counter

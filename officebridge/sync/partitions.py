@@ -148,7 +148,11 @@ def run_partition(run: SyncRun, part: Partition) -> RunResult:
     """
     if part.incremental:
         return run.run()
-    with lifecycle(run, partition=part.as_dict()) as life, run.pages(part.since, until=part.until) as pages:
+    with (
+        lifecycle(run, partition=part.as_dict()) as life,
+        run.count_retries(life) as retried,
+        run.pages(part.since, until=part.until) as pages,
+    ):
         run.life = life
         highest: datetime | None = None
         for page in pages:  # read ahead; processed and committed in order
@@ -168,6 +172,7 @@ def run_partition(run: SyncRun, part: Partition) -> RunResult:
         life.detail["max_cursor"] = highest.isoformat() if highest else None
     assert life.result is not None
     life.result.watermark = highest
+    life.result.retried = retried.total
     return life.result
 
 

@@ -44,7 +44,7 @@ from officebridge.connector import (
 from officebridge.errors import RecordError, RetriableError
 from officebridge.mapping.sensitive import sensitive_sources
 from officebridge.quality.gate import QualityGate
-from officebridge.retry import DEFAULT_POLICY, RetryPolicy, counting
+from officebridge.retry import DEFAULT_POLICY, RetryCounter, RetryPolicy, counting
 from officebridge.secrets import MASK, redact
 from officebridge.state import LinkWrite, NewDeadLetter, StateStore
 from officebridge.sync.counts import Counts
@@ -93,7 +93,6 @@ class RunResult:
     seconds: float
     error: str | None = None
     watermark: Watermark | None = None
-    dead_letters: list[NewDeadLetter] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)  # future stamps, late arrivals, re-created, ...
     retried: int = 0  # remote calls retried during the run (officebridge.retry counts them)
 
@@ -118,6 +117,7 @@ class SyncRun:
         store: StateStore,
         *,
         options: RunOptions = DEFAULT_OPTIONS,
+        retried_before: RetryCounter | None = None,
     ) -> None:
         self.mapping = mapping
         self.compiled = compiled
@@ -139,6 +139,7 @@ class SyncRun:
         self.previous: Watermark | None = None  # the watermark when this run began
         self.notes = RunNotes(options.overlap)
         self.life: Life | None = None
+        self.retried_before = retried_before  # retries of preparing the run (its logins, describes)
 
     def begin(self) -> None:
         """A new run starts (called by the lifecycle once the lock is held)."""
@@ -215,8 +216,18 @@ class SyncRun:
 
     # --- the run ---------------------------------------------------------------
 
+    @contextmanager
+    def count_retries(self, life: Life) -> Iterator[RetryCounter]:
+        """Count the run's retries into its detail, those made while it was prepared included.
+
+        Those are counted once, for the first run of this object.
+        """
+        carry, self.retried_before = self.retried_before, None
+        with counting(life.detail, carry=carry) as counter:
+            yield counter
+
     def run(self, progress: Progress | None = None) -> RunResult:
-        with lifecycle(self) as life, counting(life.detail) as retried:
+        with lifecycle(self) as life, self.count_retries(life) as retried:
             self.life = life
             self.settle_unknown_writes(life)
             since = self.since()

@@ -20,6 +20,7 @@ from officebridge.connector import Connector, ObjectInfo, open_connector
 from officebridge.errors import ConfigError
 from officebridge.mapping import compile_mapping, load_mapping, load_mappings
 from officebridge.mapping.loader import sync_names
+from officebridge.retry import counting
 from officebridge.state import DeadLetter, StateStore
 from officebridge.sync.counts import Counts
 from officebridge.sync.lifecycle import lifecycle
@@ -97,11 +98,20 @@ def prepared(path: str | Path, store: StateStore | None, options: RunOptions) ->
     endpoints = connect(mapping, check=False)
     own_store = store is None
     try:
-        # check field names against the live systems before anything is read or written
-        mapping = load_mapping(Path(path), describe=endpoints.describe)
+        with counting() as before:  # retried logins and describes count for the run they prepare
+            # check field names against the live systems before anything is read or written
+            mapping = load_mapping(Path(path), describe=endpoints.describe)
         compiled = compile_mapping(mapping)
         store = store or StateStore.open()
-        yield SyncRun(mapping, compiled, endpoints.source, endpoints.target, store, options=options)
+        yield SyncRun(
+            mapping,
+            compiled,
+            endpoints.source,
+            endpoints.target,
+            store,
+            options=options,
+            retried_before=before,
+        )
     finally:
         endpoints.close()
         if own_store and store is not None:
@@ -176,10 +186,13 @@ def replay(
     for sync, group in by_sync.items():
         path = find_mapping(sync, mappings_dir)
         replay_options = RunOptions(
-            trigger="replay", overlap=options.overlap, lock_ttl=options.lock_ttl, retry=options.retry,
+            trigger="replay",
+            overlap=options.overlap,
+            lock_ttl=options.lock_ttl,
+            retry=options.retry,
             detail=options.detail,  # e.g. the Airflow run that replays, so the Syncs view links to it
         )
-        with prepared(path, store, replay_options) as run, lifecycle(run) as life:
+        with prepared(path, store, replay_options) as run, lifecycle(run) as life, run.count_retries(life):
             run.life = life
             ids = [letter.source_id for letter in group]
             counts, found = run.reprocess(life.run_id, ids)  # committed chunk by chunk

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 def twice(mapping: Path, store: StateStore) -> tuple[RunResult, RunResult]:
     first = run_mapping(mapping, store, RunOptions())
-    assert first.status == "succeeded", (first.status, first.error, first.dead_letters[:3])
+    assert first.status == "succeeded", (first.status, first.error, store.dead_letters(first.sync, limit=3))
     second = run_mapping(mapping, store, RunOptions())
     assert second.status == "succeeded", (second.status, second.error)
     assert (second.counts.created, second.counts.updated, second.counts.failed) == (0, 0, 0), second.counts
