@@ -616,3 +616,18 @@ def state_reset(ctx: click.Context, sync: str, yes: bool) -> None:
         if not yes:
             click.confirm(f"Forget every link and the watermark of {sync}?", abort=True, err=True)
         out.print(describe(reset_sync(store, sync)), markup=False, soft_wrap=True)
+
+
+from officebridge.cli.reconcile import reconcile as _reconcile  # noqa: E402 - needs `main` and the helpers above
+
+main.add_command(_reconcile)
+
+
+def _register_erase() -> None:
+    """`erase` lives in its own module (officebridge/cli/erase.py), which uses the helpers above."""
+    from officebridge.cli.erase import erase_command  # noqa: PLC0415
+
+    main.add_command(erase_command)
+
+
+_register_erase()
