@@ -16,7 +16,7 @@ from typing import Any, Final
 LINK_STATES: Final = ("active", "deleted")
 RUN_STATUSES: Final = ("running", "succeeded", "failed", "partial")
 DEAD_LETTER_STATUSES: Final = ("open", "replayed", "ignored")
-STAGES: Final = ("map", "lookup", "validate", "quality", "write")
+STAGES: Final = ("map", "lookup", "validate", "quality", "write", "conflict")
 COUNT_NAMES: Final = ("read", "created", "updated", "unchanged", "skipped", "failed", "deleted")
 
 # a change stamp (timestamp cursors, aware UTC) or an opaque resume token (token cursors)
@@ -53,6 +53,39 @@ class LinkWrite:
     target_id: str
     source_hash: str | None = None  # the engine no longer computes it (never read; issue 13 may)
     target_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PairLink:
+    """One pair of records of a two-way sync, read by both of its directions.
+
+    Per side: the record id, the last synced values of the fields the pair keeps
+    (in that side's read form), the change stamp at that sync and a tombstone
+    state. A value absent from `*_values` has no known base (an adopted link):
+    a difference there is a conflict, settled by the field's policy.
+    """
+
+    pair: str
+    a_id: str
+    b_id: str
+    a_values: dict[str, Any]
+    b_values: dict[str, Any]
+    a_stamp: datetime | None = None
+    b_stamp: datetime | None = None
+    a_state: str = "active"
+    b_state: str = "active"
+
+    def id(self, side: str) -> str:
+        return self.a_id if side == "a" else self.b_id
+
+    def values(self, side: str) -> dict[str, Any]:
+        return self.a_values if side == "a" else self.b_values
+
+    def state(self, side: str) -> str:
+        return self.a_state if side == "a" else self.b_state
+
+    def stamp(self, side: str) -> datetime | None:
+        return self.a_stamp if side == "a" else self.b_stamp
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from officebridge.errors import StateError
 from officebridge.state import dead_letters as _dead
 from officebridge.state import links as _links
 from officebridge.state import lock as _lock
+from officebridge.state import pairs as _pairs
 from officebridge.state import runs as _runs
 from officebridge.state._sql import SUPPORTED_DIALECTS, utcnow
 from officebridge.state.engine import create_engine, masked, resolve_url, write_transaction
@@ -32,6 +33,7 @@ from officebridge.state.records import (
     LinkState,
     LinkWrite,
     NewDeadLetter,
+    PairLink,
     Run,
     SyncSummary,
     Watermark,
@@ -122,6 +124,31 @@ class StateStore:
             raise ValueError("batch must be positive")
         return _links.iterate(self._engine, sync, batch, state)
 
+    # --- pair links (two-way syncs) -------------------------------------------
+
+    def pair_links(self, pair: str, side: str, ids: Sequence[str]) -> dict[str, PairLink]:
+        """The pair links of these ids of `side` ('a' or 'b'), keyed by that side's id."""
+        with self._engine.connect() as conn:
+            return _pairs.by_side(conn, pair, side, ids)
+
+    def iter_pair_links(self, pair: str, batch: int = 1000) -> Iterator[list[PairLink]]:
+        if batch <= 0:
+            raise ValueError("batch must be positive")
+        return _pairs.iterate(self._engine, pair, batch)
+
+    def adopt_links(self, pair: str, sync: str, *, a_is_source: bool) -> int:
+        """Start a pair from a directional sync's links (see `pairs.adopt`); returns how many were new."""
+        with write_transaction(self._engine) as conn:
+            return _pairs.adopt(conn, pair, sync, a_is_source=a_is_source, now=utcnow())
+
+    def put_pair_links(self, pair: str, rows: Sequence[PairLink]) -> None:
+        with write_transaction(self._engine) as conn:
+            _pairs.write(conn, pair, rows, utcnow())
+
+    def remove_pair_links(self, pair: str, a_ids: Sequence[str]) -> int:
+        with write_transaction(self._engine) as conn:
+            return _pairs.remove(conn, pair, a_ids)
+
     # --- watermark ---------------------------------------------------------
 
     def watermark(self, sync: str) -> Watermark | None:
@@ -152,8 +179,16 @@ class StateStore:
         resolved: Sequence[str] = (),
         watermark: Watermark | None = None,
         counts: Mapping[str, int] | None = None,
+        pair: str | None = None,
+        pair_links: Sequence[PairLink] = (),
+        conflicts: Sequence[NewDeadLetter] = (),
+        settled: Sequence[str] = (),
     ) -> None:
         """Record one batch atomically: all of it, or (on any error) none of it.
+
+        A direction of a two-way sync also gives its `pair`: the pair links of the
+        batch, its conflicts (dead letters of the pair, keyed by the side-a id)
+        and the side-a ids whose open conflict has gone (both sides agree now).
 
         Order inside the transaction: links upserted, deleted links marked,
         resolved letters marked 'replayed', new failures added or bumped,
@@ -174,6 +209,10 @@ class StateStore:
                 _links.mark_deleted(conn, sync, deleted, now)
                 _dead.resolve(conn, sync, resolved, now)
                 _dead.add(conn, sync, run_id, dead_letters, now)
+                if pair is not None:
+                    _pairs.write(conn, pair, pair_links, now)
+                    _dead.resolve(conn, pair, settled, now)
+                    _dead.add(conn, pair, run_id, conflicts, now)
                 _runs.add_counts(conn, run_id, counts)
                 if watermark is not None:
                     _runs.advance_watermark(conn, sync, run_id, watermark, now)

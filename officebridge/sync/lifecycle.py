@@ -68,7 +68,8 @@ def lifecycle(
 
     store, sync = run.store, run.sync
     started = time.monotonic()
-    name = sync if partition is None else partition_lock(sync, partition["index"], partition["count"])
+    own = str(getattr(run, "lock_name", sync))  # the two directions of a two-way sync share one lock
+    name = own if partition is None else partition_lock(sync, partition["index"], partition["count"])
     with store.lock(name, ttl=run.options.lock_ttl) as lock:
         _refuse_other_kind(run, partition)
         _close_interrupted(run, name)
