@@ -136,6 +136,24 @@ dead_letters = sa.Table(
     ),
 )
 
+pair_links = sa.Table(
+    "pair_links",
+    metadata,
+    sa.Column("pair", SYNC, primary_key=True),
+    sa.Column("a_id", ID, primary_key=True),
+    sa.Column("b_id", ID, nullable=False),
+    sa.Column("a_values", sa.JSON, nullable=False),  # side a's last synced values, its read form
+    sa.Column("b_values", sa.JSON, nullable=False),
+    sa.Column("a_stamp", UTCDateTime(), nullable=True),  # side a's change stamp at that sync
+    sa.Column("b_stamp", UTCDateTime(), nullable=True),
+    sa.Column("a_state", sa.String(16), nullable=False, server_default="active"),  # per-side tombstone
+    sa.Column("b_state", sa.String(16), nullable=False, server_default="active"),
+    sa.Column("synced_at", UTCDateTime(), nullable=False),
+    sa.CheckConstraint("a_state IN ('active', 'deleted')", name="a_state"),
+    sa.CheckConstraint("b_state IN ('active', 'deleted')", name="b_state"),
+    sa.Index("uq_pair_links_pair_b_id", "pair", "b_id", unique=True),
+)
+
 sync_locks = sa.Table(
     "sync_locks",
     metadata,
@@ -145,3 +163,4 @@ sync_locks = sa.Table(
     sa.Column("heartbeat_at", UTCDateTime(), nullable=False),
     sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
+
