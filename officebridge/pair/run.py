@@ -46,7 +46,7 @@ from officebridge.pair.plan import (
     Step,
 )
 from officebridge.pair.spec import PairMapping, Side, other
-from officebridge.pair.values import snapshot
+from officebridge.pair.values import normal, snapshot
 from officebridge.state import NewDeadLetter, StateStore
 from officebridge.state.records import PairLink
 from officebridge.sync.counts import Counts
@@ -149,23 +149,36 @@ class PairDirection(SyncRun):
         return total
 
     def _write(self, chunk: list[Step]) -> list[Step]:
-        """Push, pull and read back one chunk; each step ends written, failed or parked."""
+        """Push, pull and read back one chunk; each step ends written or failed."""
         obj_to, obj_from = self.pair.side(self.to).object, self.pair.side(self.side).object
         pushes = [
-            s
-            for s in chunk
-            if s.action in (CREATE, UPDATE, ARCHIVE, DELETE) and (s.push or s.action != UPDATE)
+            s for s in chunk if s.action in (CREATE, ARCHIVE, DELETE) or (s.action == UPDATE and s.push)
         ]
         for group in _by_action(pushes):
             ops = [self._op(s) for s in group]
             self._apply(group, self.target, obj_to, ops, self.writes, pushed=True)
+        created = self._read_back_to(chunk)
+        for s, partner in created:
+            self._answer_create(s, partner)
         pulls = [s for s in chunk if s.pull and s.action != FAILED]
         if pulls:
             ops = [WriteOp(OpKind.UPDATE, s.record.id, dict(s.pull), s.record.id) for s in pulls]
             self._apply(pulls, self.source, obj_from, ops, self.reads, pushed=False)
             self.tally("pulled", sum(1 for s in pulls if s.action != FAILED))
-        self._read_back(chunk)
+        self._read_back_from(chunk)
         return chunk
+
+    def _answer_create(self, s: Step, partner: SourceRecord) -> None:
+        """A record just created on Y may owe X something at once (its new id in X's match field)."""
+        s.base_from = snapshot(s.record.fields, list(self.pair.kept(self.side)))
+        try:
+            back = self.back.map(partner.fields) or {}
+        except RecordError:
+            return
+        shared = {f.field(self.side) for f in self.pair.fields}
+        for name, value in back.items():
+            if name not in shared and normal(value) != normal(s.record.fields.get(name)):
+                s.pull[name] = value
 
     def _op(self, s: Step) -> WriteOp:
         values = {} if s.action in (ARCHIVE, DELETE) else dict(s.push)
@@ -200,29 +213,42 @@ class PairDirection(SyncRun):
             s.letter = self._write_failure(self._planned(s), answer)
             s.action, s.settle = FAILED, False
 
-    def _read_back(self, chunk: list[Step]) -> None:
-        """Each side's base is what it reports after the write (its own spelling of what we wrote)."""
-        done = [s for s in chunk if s.action != FAILED]
-        to_ids = [s.to_id for s in done if s.to_id and s.action in (CREATE, UPDATE)]
-        if to_ids:
-            kept = list(self.pair.kept(self.to))
-            back = {r.id: r for r in self.target.fetch(self.pair.side(self.to).object, kept, to_ids)}
-            for s in done:
-                if s.to_id in back and s.action in (CREATE, UPDATE):
-                    read = snapshot(back[s.to_id].fields, kept)
-                    names = kept if s.action == CREATE else list(s.push)
-                    s.base_to.update({n: read.get(n) for n in names})
-        pulled = [s.record.id for s in done if s.pull]
-        if pulled:
-            kept = list(self.pair.kept(self.side))
-            back = {r.id: r for r in self.source.fetch(self.pair.side(self.side).object, kept, pulled)}
-            for s in done:
-                if s.pull and s.record.id in back:
-                    read = snapshot(back[s.record.id].fields, kept)
-                    s.base_from.update({n: read.get(n) for n in s.pull})
+    def _read_back_to(self, chunk: list[Step]) -> list[tuple[Step, SourceRecord]]:
+        """Y's base is what Y reports after the write (its own spelling of what we wrote)."""
+        done = [s for s in chunk if s.action in (CREATE, UPDATE) and s.to_id and s.push]
+        if not done:
+            return []
+        kept = list(self.pair.kept(self.to))
+        fields = list(dict.fromkeys([*kept, *self.back.source_fields]))
+        back = {
+            r.id: r
+            for r in self.target.fetch(self.pair.side(self.to).object, fields, [s.to_id for s in done])
+        }
+        created = []
         for s in done:
+            read = back.get(s.to_id or "")
+            if read is None:
+                s.base_to.update({n: normal(s.push.get(n)) for n in s.push})  # not readable yet: as written
+                continue
+            now = snapshot(read.fields, kept)
+            s.base_to.update(now if s.action == CREATE else {n: now.get(n) for n in s.push})
             if s.action == CREATE:
-                s.base_from = snapshot(s.record.fields, list(self.pair.kept(self.side)))
+                created.append((s, read))
+        return created
+
+    def _read_back_from(self, chunk: list[Step]) -> None:
+        pulled = [s for s in chunk if s.pull and s.action != FAILED]
+        if not pulled:
+            return
+        kept = list(self.pair.kept(self.side))
+        obj = self.pair.side(self.side).object
+        back = {r.id: r for r in self.source.fetch(obj, kept, [s.record.id for s in pulled])}
+        for s in pulled:
+            read = back.get(s.record.id)
+            now = (
+                snapshot(read.fields, kept) if read is not None else {n: normal(v) for n, v in s.pull.items()}
+            )
+            s.base_from.update({n: now.get(n) for n in s.pull})
 
     def _planned(self, s: Step) -> Planned:
         return Planned(record=s.record, action=s.action, values=s.push or s.values, target_id=s.to_id)
