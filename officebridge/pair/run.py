@@ -220,10 +220,8 @@ class PairDirection(SyncRun):
             return []
         kept = list(self.pair.kept(self.to))
         fields = list(dict.fromkeys([*kept, *self.back.source_fields]))
-        back = {
-            r.id: r
-            for r in self.target.fetch(self.pair.side(self.to).object, fields, [s.to_id for s in done])
-        }
+        ids = [str(s.to_id) for s in done]
+        back = {r.id: r for r in self.target.fetch(self.pair.side(self.to).object, fields, ids)}
         created = []
         for s in done:
             read = back.get(s.to_id or "")
