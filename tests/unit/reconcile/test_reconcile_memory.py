@@ -20,7 +20,9 @@ SYNC = "crm_accounts"
 
 
 def _reconcile(pair: Pair, tmp_path: Path, **options: Any) -> Any:
-    return reconcile_mapping(pair.accounts, pair.store, ReconcileOptions(report_dir=tmp_path / "reports", **options))
+    return reconcile_mapping(
+        pair.accounts, pair.store, ReconcileOptions(report_dir=tmp_path / "reports", **options)
+    )
 
 
 def _erp_write(pair: Pair, ops: list[WriteOp]) -> None:
