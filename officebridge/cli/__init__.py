@@ -93,7 +93,6 @@ def validate(paths: tuple[Path, ...], offline: bool) -> None:
     down, refused login) unless --offline says that is acceptable.
     """
     from officebridge.cli.live import LiveDescriber  # noqa: PLC0415
-    from officebridge.mapping import compile_mapping, load_mapping  # noqa: PLC0415
     from officebridge.mapping.loader import sync_names  # noqa: PLC0415
 
     files = _mapping_files(paths)
@@ -103,9 +102,7 @@ def validate(paths: tuple[Path, ...], offline: bool) -> None:
     try:
         for path in files:
             try:
-                mapping = load_mapping(path, describe=describer, syncs=names)
-                compile_mapping(mapping)
-                ends = {(e.system, e.connection) for e in (mapping.source, mapping.target)}
+                ends = _checked(path, describer, names)
                 if describer is not None and ends & describer.unusable.keys():
                     out.print(f"NOT CHECKED {path}: a system could not be asked (below)", markup=False,
                               soft_wrap=True)  # fmt: skip
@@ -131,6 +128,21 @@ def validate(paths: tuple[Path, ...], offline: bool) -> None:
         _fail("the files were not checked against every system; fix the connection, or give --offline")
 
 
+def _checked(path: Path, describer: Any, names: frozenset[str]) -> set[tuple[str, str]]:
+    """Load and compile one file (directional or two-way); the (system, connection) pairs it uses."""
+    from officebridge.mapping import compile_mapping, load_mapping  # noqa: PLC0415
+    from officebridge.pair.loader import is_pair_file, load_pair  # noqa: PLC0415
+
+    if is_pair_file(path):
+        pair = load_pair(path, describe=describer)
+        compile_mapping(pair.a_to_b)
+        compile_mapping(pair.b_to_a)
+        return {(s.system, s.connection) for s in (pair.a, pair.b)}
+    mapping = load_mapping(path, describe=describer, syncs=names)
+    compile_mapping(mapping)
+    return {(e.system, e.connection) for e in (mapping.source, mapping.target)}
+
+
 def settings_syncs() -> frozenset[str]:
     """Sync names of the configured mappings folder, so a file checked alone still knows its peers."""
     from officebridge.mapping.loader import sync_names  # noqa: PLC0415
@@ -144,7 +156,7 @@ def _mapping_files(paths: tuple[Path, ...]) -> list[Path]:
         paths = (settings.mappings_dir(),)
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
+        files.extend(sorted([*path.glob("*.y*ml"), *path.glob("pairs/*.y*ml")]) if path.is_dir() else [path])
     if not files:
         _fail("no mapping files found")
     return files
@@ -195,9 +207,14 @@ def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int, as_jso
     from datetime import timedelta  # noqa: PLC0415
 
     from officebridge.cli.progress import progress_bar, source_total  # noqa: PLC0415
+    from officebridge.pair.loader import is_pair_file  # noqa: PLC0415
     from officebridge.sync.run import RunOptions  # noqa: PLC0415
     from officebridge.sync.runner import prepared  # noqa: PLC0415
 
+    if is_pair_file(mapping):
+        options = RunOptions(overlap=timedelta(seconds=overlap), read_batch=read_batch)
+        _run_pair(ctx, mapping, options, as_json)
+        return
     with _errors():
         store = _store(ctx)
         options = RunOptions(overlap=timedelta(seconds=overlap), read_batch=read_batch)
@@ -214,6 +231,36 @@ def run(ctx: click.Context, mapping: Path, overlap: int, read_batch: int, as_jso
     if result.counts.failed:
         err.print(f"{result.counts.failed} record(s) became dead letters; see them with:", soft_wrap=True)
         err.print(f"  officebridge dead-letters list --sync {result.sync}", markup=False, soft_wrap=True)
+        sys.exit(EXIT_DEAD_LETTERS)
+
+
+def _run_pair(ctx: click.Context, mapping: Path, options: Any, as_json: bool) -> None:
+    """A two-way file: both directions, a summary each; conflicts are counted apart from failures."""
+    from officebridge.pair.runner import run_pair  # noqa: PLC0415
+
+    with _errors():
+        store = _store(ctx)
+        results = run_pair(mapping, store, options)
+        pair = results[0].sync.rsplit("__", 1)[0]
+        conflicts = [d for d in store.dead_letters(pair, limit=1000) if d.stage == "conflict"]
+    if as_json:
+        payload = [{"sync": r.sync, "run_id": r.run_id, "status": r.status, "seconds": round(r.seconds, 3),
+                    "counts": r.counts.as_dict(), "notes": r.notes} for r in results]  # fmt: skip
+        out.print(json.dumps({"pair": pair, "runs": payload, "open_conflicts": len(conflicts)}, default=str),
+                  markup=False, soft_wrap=True)  # fmt: skip
+    else:
+        for result in results:
+            _print_summary(result)
+    failed = sum(r.counts.failed for r in results)
+    if conflicts:
+        err.print(f"{len(conflicts)} open conflict(s) in {pair}; see and resolve them with:", soft_wrap=True)
+        err.print(f"  officebridge conflicts list --pair {pair}", markup=False, soft_wrap=True)
+    if failed:
+        err.print(f"{failed} record(s) became dead letters; see them with:", soft_wrap=True)
+        for r in results:
+            if r.counts.failed:
+                err.print(f"  officebridge dead-letters list --sync {r.sync}", markup=False, soft_wrap=True)
+    if failed or conflicts:
         sys.exit(EXIT_DEAD_LETTERS)
 
 
@@ -621,6 +668,15 @@ def state_reset(ctx: click.Context, sync: str, yes: bool) -> None:
 from officebridge.cli.reconcile import reconcile as _reconcile  # noqa: E402 - needs `main` and the helpers above
 
 main.add_command(_reconcile)
+
+
+def _register_conflicts() -> None:
+    from officebridge.cli.conflicts import conflicts  # noqa: PLC0415
+
+    main.add_command(conflicts)
+
+
+_register_conflicts()
 
 
 def _register_erase() -> None:

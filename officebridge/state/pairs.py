@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from officebridge.state._sql import chunks, unique, upsert
 from officebridge.state.records import PairLink
-from officebridge.state.schema import links, pair_links
+from officebridge.state.schema import dead_letters, links, pair_links
 
 _COLUMNS = [c for c in pair_links.columns if c.name != "synced_at"]
 
@@ -125,3 +125,15 @@ def adopt(conn: Connection, pair: str, sync: str, *, a_is_source: bool, now: dat
         rows.append(PairLink(pair, a_id, b_id, {}, {}))
     write(conn, pair, rows, now)
     return len(rows)
+
+
+def close_conflict(conn: Connection, letter_id: int, resolution: dict[str, Any], now: datetime) -> None:
+    row = conn.execute(sa.select(dead_letters.c.payload).where(dead_letters.c.id == letter_id)).first()
+    if row is None:
+        return
+    payload = {**dict(row.payload or {}), "resolution": resolution}
+    conn.execute(
+        sa.update(dead_letters)
+        .where(dead_letters.c.id == letter_id)
+        .values(status="replayed", payload=payload, updated_at=now)
+    )

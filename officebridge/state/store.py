@@ -149,6 +149,11 @@ class StateStore:
         with write_transaction(self._engine) as conn:
             return _pairs.remove(conn, pair, a_ids)
 
+    def close_conflict(self, letter_id: int, resolution: dict[str, Any]) -> None:
+        """Close a conflict letter as resolved ('replayed'), keeping what was decided in its payload."""
+        with write_transaction(self._engine) as conn:
+            _pairs.close_conflict(conn, letter_id, resolution, utcnow())
+
     # --- watermark ---------------------------------------------------------
 
     def watermark(self, sync: str) -> Watermark | None:

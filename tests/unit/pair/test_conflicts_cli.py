@@ -1,0 +1,71 @@
+"""`officebridge run` on a two-way file, `conflicts list` and `conflicts resolve`, as typed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from click.testing import CliRunner
+
+from officebridge.cli import main
+from tests.unit.pair.conftest import Systems
+
+
+def _cli(systems: Systems, *args: str) -> Any:
+    url = str(systems.store.url.render_as_string(hide_password=False))
+    return CliRunner().invoke(main, ["--state-url", url, *args], catch_exceptions=False)
+
+
+def _conflict(systems: Systems) -> tuple[str, str, str, str]:
+    assert _cli(systems, "run", str(systems.file), "--overlap", "0").exit_code == 0
+    crm_id = sorted(systems.live(systems.crm))[0]
+    erp_id = systems.partner(crm_id)["id"]
+    was = systems.live(systems.crm)[crm_id]["rating"]
+    mine, theirs = [r for r in ("Hot", "Warm", "Cold") if r != was]
+    systems.edit(systems.crm, crm_id, rating=mine)
+    systems.edit(systems.erp, erp_id, rating=theirs)
+    return crm_id, erp_id, mine, theirs
+
+
+def test_a_conflict_is_listed_and_resolved_by_taking_a_side(systems: Systems) -> None:
+    crm_id, erp_id, _mine, theirs = _conflict(systems)
+    ran = _cli(systems, "run", str(systems.file), "--overlap", "0")
+    assert ran.exit_code == 3, ran.output  # a run that leaves a conflict open says so
+    assert "conflicts list --pair accounts_pair" in ran.output
+    listed = _cli(systems, "conflicts", "list", "--json")
+    [row] = json.loads(listed.output)
+    assert (row["a_id"], row["b_id"]) == (crm_id, erp_id)
+    assert row["fields"]["rating"]["b"] == theirs
+    done = _cli(
+        systems, "conflicts", "resolve", str(row["id"]), "--take", "b", "--mappings", str(systems.file.parent)
+    )
+    assert done.exit_code == 0, done.output
+    assert "wrote a" in done.output
+    assert systems.live(systems.crm)[crm_id]["rating"] == theirs == systems.partner(crm_id)["rating"]
+    assert _cli(systems, "conflicts", "list", "--json").output.strip() == "[]"
+    [closed] = [d for d in systems.store.dead_letters("accounts_pair", status=None) if d.stage == "conflict"]
+    assert closed.status == "replayed" and closed.payload["resolution"]["took"] == "b"
+    quiet = _cli(systems, "run", str(systems.file), "--overlap", "0", "--json")
+    assert quiet.exit_code == 0
+    runs = json.loads(quiet.output)["runs"]
+    assert (
+        sum(r["counts"]["updated"] + r["counts"]["created"] for r in runs) == 0
+    )  # the resolution is no edit
+
+
+def test_a_conflict_is_resolved_with_a_value_written_to_both_sides(systems: Systems) -> None:
+    crm_id, _erp_id, _mine, _theirs = _conflict(systems)
+    _cli(systems, "run", str(systems.file), "--overlap", "0")
+    [row] = json.loads(_cli(systems, "conflicts", "list", "--json").output)
+    mappings = str(systems.file.parent)
+    wrong = _cli(
+        systems, "conflicts", "resolve", str(row["id"]), "--value", "city=Paris", "--mappings", mappings
+    )
+    assert wrong.exit_code == 1 and "is about rating, not city" in wrong.output
+    done = _cli(
+        systems, "conflicts", "resolve", str(row["id"]), "--value", "rating=Warm", "--mappings", mappings
+    )
+    assert done.exit_code == 0, done.output
+    assert systems.live(systems.crm)[crm_id]["rating"] == "Warm" == systems.partner(crm_id)["rating"]
+    again = _cli(systems, "conflicts", "resolve", str(row["id"]), "--take", "a", "--mappings", mappings)
+    assert again.exit_code == 1 and "already resolved" in again.output
