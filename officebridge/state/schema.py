@@ -164,3 +164,28 @@ sync_locks = sa.Table(
     sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
 
+# One row per reconciliation (officebridge.reconcile): what a direct comparison of both systems
+# found, counted by the comparison itself and never by the runs' own counters (0005).
+reconciliations = sa.Table(
+    "reconciliations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sync", SYNC, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="sync"),  # a directional sync or a pair
+    sa.Column("trigger", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Column("count_checked", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("count_linked", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("count_missing", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("count_broken", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("count_extra", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("count_drifted", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("count_unreadable", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("count_repaired", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.CheckConstraint("status IN ('running', 'clean', 'drift', 'repaired', 'failed')", name="status"),
+    sa.Index(None, "sync", "id"),
+)

@@ -19,7 +19,7 @@ def test_dags_folder_imports_cleanly_one_dag_per_mapping(airflow_home: AirflowHo
     assert bag["import_errors"] == {}
     names = sorted(p.stem for p in MAPPINGS.glob("*.yaml"))
     assert sorted(bag["dags"]) == sorted(
-        [*(f"sync__{n}" for n in names), *(f"replay__{n}" for n in names), *(f"reconcile__{n}" for n in names)]
+        f"{kind}__{n}" for kind in ("sync", "replay", "reconcile") for n in names
     )
     assert bag["heavy_modules"] == []  # no connector, pandas or Great Expectations at parse time
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from officebridge.connector import OpKind, ReadRequest, WriteOp
 from officebridge.connections import parse_connection
+from officebridge.connector import OpKind, ReadRequest, WriteOp
 from officebridge.reconcile.run import ReconcileOptions
 from officebridge.reconcile.sync import reconcile_mapping
 from officebridge.state import reconciliations as recs
