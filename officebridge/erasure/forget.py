@@ -78,7 +78,7 @@ def forget_in_state(
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA secure_delete = ON")  # freed space is zeroed, not left readable
         _forget(conn, graph, records, values, result)
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite" and result.anything:
         result.compacted = _compact(engine, result)
     return result
 
