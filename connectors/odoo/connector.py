@@ -297,6 +297,20 @@ class OdooConnector:
                     found[value] = str(row["id"])
         return found
 
+    def has_values(self, object_name: str, field_name: str) -> bool:
+        """Whether any record (archived ones included) holds a value in this field: one search of one id.
+
+        Optional in the connector contract (the engine finds it with getattr): on an initial
+        load it stands for the match lookups of keys that cannot exist yet.
+        """
+        rows = self.adapter.execute_kw(
+            object_name,
+            "search",
+            [[[field_name, "!=", False]]],
+            {"limit": 1, "context": {"active_test": False}},
+        )
+        return bool(rows)
+
     def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         info = self.describe(object_name)
         return WriteBatch(self, object_name, info, MANIFEST.capabilities.max_write_batch).run(list(ops))

@@ -89,7 +89,7 @@ MANIFEST = ConnectorManifest(
         cursor_fields=("write_date", "create_date"),
         filter_schema=DOMAIN_SCHEMA,
         filter_help='a domain, e.g. [["is_company", "=", true]]',
-        max_write_batch=500,
+        max_write_batch=1000,  # one create/write of 1,000 records; a refusal is bisected
     ),
     connection=ConnectionContract(
         default_conn_id="odoo_default",

@@ -4,6 +4,17 @@ Planning reads (state store links, target lookups) but never writes, so the same
 code serves `preview` and `run`. Every source record ends up with exactly one
 action: create, update, archive, delete, adopt (link a record found in the
 target without writing it: mode insert), unchanged, skipped or failed.
+
+Match before create costs a lookup of every unlinked record's key. On an initial
+load most of those lookups cannot find anything, and the planner says so once
+instead (`_unkeyed`): when the sync has no link yet, no partition of it is
+running, and the target says (`has_values`, an optional connector method) that
+no record holds a value in the match field, a record whose match key is its own
+source id cannot exist in the target except as something this run wrote and
+linked. The first batch holding a key that is not its record's source id ends
+that for the run (such a key may be another record's), and so does a batch
+planned again (a write of it failed and may have landed in part): from then on
+every key is looked up, as before.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from officebridge.errors import RecordError
 from officebridge.state import LinkState, StateStore
 from officebridge.sync.hashing import content_hash
 from officebridge.sync.keys import bisected, field_pattern, hashable, key_problem
+from officebridge.sync.lifecycle import PARTITION_MARK
 from officebridge.sync.references import ReferenceResolver
 
 CREATE, UPDATE, ARCHIVE, DELETE = "create", "update", "archive", "delete"
@@ -62,6 +74,8 @@ class Planner:
         self.store = store
         self.references = ReferenceResolver(compiled.lookups, target, store)
         self._match_pattern: tuple[re.Pattern[str] | None] | None = None
+        self.unkeyed: bool | None = None  # the target held no match key when asked (None: not asked yet)
+        self._shortcut: set[str] = set()  # ids of the last batch whose lookup `unkeyed` spared
 
     def plan(self, records: list[SourceRecord]) -> list[Planned]:
         links = self.store.link_states(self.sync, [r.id for r in records])
@@ -82,14 +96,19 @@ class Planner:
         """Target ids of these match keys, and the keys that cannot be looked up (with why)."""
         if self.match_field is None or not keys:
             return {}, {}
-        if self._match_pattern is None:
-            self._match_pattern = (field_pattern(self.target, self.target_object, self.match_field),)
-        pattern = self._match_pattern[0]
-        refused = {k: why for k in keys if (why := key_problem(hashable(k), pattern)) is not None}
+        refused = self._refused(keys)
         todo = [k for k in keys if k not in refused]
         obj, name = self.target_object, self.match_field
         found, more = bisected(lambda part: self.target.lookup(obj, name, part), todo) if todo else ({}, {})
         return found, refused | more
+
+    def _refused(self, keys: list[Any]) -> dict[Any, str]:
+        """The keys that cannot be a value of the match field, with why (checked here, nothing sent)."""
+        assert self.match_field is not None
+        if self._match_pattern is None:
+            self._match_pattern = (field_pattern(self.target, self.target_object, self.match_field),)
+        pattern = self._match_pattern[0]
+        return {k: why for k in keys if (why := key_problem(hashable(k), pattern)) is not None}
 
     def _map(self, live: list[Planned]) -> None:
         for p in live:
@@ -158,8 +177,37 @@ class Planner:
     def _find_existing(self, unlinked: list[Planned]) -> tuple[dict[Any, str], dict[Any, str]]:
         if not self.match_field:
             return {}, {}
-        keys = {_safe(k) for k in map(self._match_key, unlinked) if k not in (None, "", False)}
-        return self.find(sorted(keys, key=str))
+        field = self.match_field
+        again = bool(self._shortcut) and any(p.record.id in self._shortcut for p in unlinked)
+        if again:  # this batch is planned again after a write failed: what landed must be found
+            self.unkeyed = False
+        keyed = [p for p in unlinked if (p.values or {}).get(field) not in (None, "", False)]
+        if any(p.values[field] != p.record.id for p in keyed if p.values is not None):
+            self.unkeyed = False  # a key that is not a source id may be another record's: look all up
+        spared: set[str] = set()
+        if keyed and self._unkeyed():
+            spared = {p.record.id for p in keyed}
+        self._shortcut = spared
+        keys = {
+            _safe(k)
+            for p in unlinked
+            if p.record.id not in spared and (k := self._match_key(p)) not in (None, "", False)
+        }
+        found, refused = self.find(sorted(keys, key=str))
+        return found, (refused | self._refused(sorted(spared)) if spared else refused)
+
+    def _unkeyed(self) -> bool:
+        """Whether no target record can hold a key of this sync's own records (asked once per run)."""
+        if self.unkeyed is None:
+            probe = getattr(self.target, "has_values", None)
+            assert self.match_field is not None
+            self.unkeyed = bool(
+                probe is not None
+                and not any(True for _ in self.store.iter_links(self.sync, 1))
+                and not self.store.live_locks(prefix=self.sync + PARTITION_MARK)
+                and probe(self.target_object, self.match_field) is False
+            )
+        return self.unkeyed
 
     def _plan_delete(self, p: Planned, link: LinkState | None) -> None:
         if link is None or link.state != "active":

@@ -182,6 +182,15 @@ class MemoryConnector:
             "lookup", lambda sys, tok: sys.lookup(tok, object_name, field_name, values, timeout)
         )
 
+    def has_values(self, object_name: str, field_name: str) -> bool:
+        """Whether any record holds a value in this field (optional in the contract: see the Planner)."""
+        timeout = self.settings.timeout
+
+        def send(system: MemorySystem, token: str) -> bool:
+            return system.has_values(token, object_name, field_name, timeout)
+
+        return bool(self._request("has_values", send))
+
     def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         """One request per kind and chunk; results back in the order of `ops`."""
         results: dict[int, WriteResult] = {}

@@ -160,6 +160,12 @@ class Store:
                 found[row[field_name]] = record_id
         return found
 
+    def has_values(self, object_name: str, field_name: str) -> bool:
+        """Whether any record (archived ones included) holds a value in this field."""
+        self.field(object_name, field_name)
+        rows = (self.live(object_name, record_id) for record_id in self.rows[object_name])
+        return any(row is not None and row[field_name] not in (None, "") for row in rows)
+
     # --- reading ---------------------------------------------------------------
 
     def matcher(self, object_name: str, terms: Any) -> Callable[[Row], bool]:

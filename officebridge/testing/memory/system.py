@@ -238,6 +238,11 @@ class MemorySystem:
             f"{object_name}.lookup", token, timeout, lambda: self.store.find(object_name, field, values)
         )
 
+    def has_values(self, token: str, object_name: str, field: str, timeout: float) -> bool:
+        return self.serve(
+            f"{object_name}.has_values", token, timeout, lambda: self.store.has_values(object_name, field)
+        )
+
     def write(
         self, token: str, object_name: str, kind: str, ops: list[dict[str, Any]], timeout: float
     ) -> list[Row]:
