@@ -665,9 +665,14 @@ def state_reset(ctx: click.Context, sync: str, yes: bool) -> None:
         out.print(describe(reset_sync(store, sync)), markup=False, soft_wrap=True)
 
 
-from officebridge.cli.reconcile import reconcile as _reconcile  # noqa: E402 - needs `main` and the helpers above
+def _register_reconcile() -> None:
+    """`reconcile` lives in officebridge/cli/reconcile.py, which uses the helpers above."""
+    from officebridge.cli.reconcile import reconcile  # noqa: PLC0415
 
-main.add_command(_reconcile)
+    main.add_command(reconcile)
+
+
+_register_reconcile()
 
 
 def _register_conflicts() -> None:

@@ -22,6 +22,7 @@ from officebridge.errors import MappingError, OfficeBridgeError
 from officebridge.mapping import load_mapping
 from officebridge.secrets import redact
 from officebridge.state import DeadLetter, StateStore
+from officebridge.state.reconciliations import Reconciliation, latest
 from officebridge.state.records import Run
 from officebridge.ui.runs import RunView, logical_runs
 
@@ -31,6 +32,7 @@ __all__ = ["HEALTH", "MappingCatalogue", "RunView", "SyncView", "run_view", "syn
 AIRFLOW_DAG_KEYS = ("airflow_dag_id", "dag_id")
 AIRFLOW_RUN_KEYS = ("airflow_run_id", "dag_run_id", "airflow_dag_run_id")
 COUNTS_SHOWN = ("read", "created", "updated", "unchanged", "failed")
+RECONCILED_SHOWN = ("missing", "broken", "extra", "drifted")
 RUNS_READ = 200  # state-store rows read per sync to fold into logical runs
 # what a row of the list says about a sync, the ones that need someone first
 HEALTH = ("broken", "failed", "partial", "running", "never run", "healthy")
@@ -86,6 +88,7 @@ class SyncView:
     runs: list[RunView] = field(default_factory=list)
     health: str = "healthy"  # one of HEALTH
     reason: str = ""  # why, in a few words
+    reconciliation: Reconciliation | None = None  # the last comparison of both systems
 
     @property
     def rank(self) -> int:
@@ -206,6 +209,7 @@ def _view(store: StateStore, name: str, mapping: MappingInfo | None, summary: An
         runs=folded[:runs],
         health=health,
         reason=reason,
+        reconciliation=latest(store, name),
     )
 
 

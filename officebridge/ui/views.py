@@ -82,6 +82,7 @@ def _render(
         "notice_run": _run_link(paths["airflow"], request.query_params.get("run")),
         "tone": tone if tone in ("ok", "error") else "ok",
         "counts_shown": overview.COUNTS_SHOWN,
+        "reconciled_shown": overview.RECONCILED_SHOWN,
         **ctx,
     }
     return templates.TemplateResponse(request, name, context, status_code=status_code)
