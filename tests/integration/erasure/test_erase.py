@@ -1,4 +1,4 @@
-"""`officebridge erase` end to end: four sandboxes, their real clients, a real state store (SQLite and PostgreSQL).
+"""`officebridge erase` end to end: four sandboxes, real clients, a real state store (SQLite, PostgreSQL).
 
 One person exists as a Salesforce Contact and a HubSpot contact with the same
 email; real runs of the shipped mappings spread them to Odoo, Zendesk and a
@@ -96,7 +96,7 @@ def connector(system: str) -> Connector:
 
 
 def state_text(url: str) -> str:
-    """Everything the state store holds in text and JSON columns (PostgreSQL: selected; SQLite: the file's bytes)."""
+    """What the state store holds in text and JSON columns (PostgreSQL: selected; SQLite: the file bytes)."""
     if url.startswith("sqlite"):
         db = Path(url.removeprefix("sqlite:///"))
         parts = [p.read_bytes().decode("latin-1") for p in db.parent.glob(db.name + "*")]
@@ -156,14 +156,14 @@ def systems_view(w: dict[str, Any]) -> dict[str, Any]:
     sf, hs, odoo, zd = (connector(s) for s in ("salesforce", "hubspot", "odoo", "zendesk"))
     sid = w["contact"]
     hs_ids = list(hs.lookup("contacts", "email", [EMAIL.lower()]).values())
+    partner = w["store"].links("salesforce_contact_to_odoo", [sid])[sid].target_id
+    user = w["store"].links("salesforce_contact_to_zendesk", [sid])[sid].target_id
     view = {
         "contact": sf.fetch("Contact", ["FirstName", "LastName", "Email", "Phone", "Title"], [sid])[0].fields,
-        "partner": odoo.fetch("res.partner", ["name", "email", "phone"],
-                              [w["store"].links("salesforce_contact_to_odoo", [sid])[sid].target_id])[0].fields,
-        "user": zd.fetch("users", ["name", "email", "phone"],
-                         [w["store"].links("salesforce_contact_to_zendesk", [sid])[sid].target_id])[0].fields,
+        "partner": odoo.fetch("res.partner", ["name", "email", "phone"], [partner])[0].fields,
+        "user": zd.fetch("users", ["name", "email", "phone"], [user])[0].fields,
         "hubspot": hs_ids,
-    }  # fmt: skip
+    }
     return view
 
 
