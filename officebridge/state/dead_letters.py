@@ -6,6 +6,13 @@ index, and a new failure bumps its attempt count and replaces what it says
 (the newest error is the one worth reading). When the record goes through
 later, its open letter becomes 'replayed'. Messages and payloads pass through
 secret redaction on the way in.
+
+A letter of code IN_FLIGHT marks a create that is being sent by a sync that
+cannot find what landed (no match field). Its outcome, committed by the same
+run, replaces it without counting a second attempt; when that outcome is a
+success, a marker that stood for no earlier failure is deleted rather than
+kept as 'replayed' (it never was a failure). A marker still open after its run
+stopped is a create that may have landed: a person checks.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from officebridge.secrets import redact
 from officebridge.state._sql import chunks, scrub, unique, upsert
 from officebridge.state.records import DEAD_LETTER_STATUSES, DeadLetter, NewDeadLetter
 from officebridge.state.schema import dead_letters
+
+IN_FLIGHT = "IN_FLIGHT"  # a create sent whose outcome is not recorded yet (see the module docstring)
 
 
 def to_dead_letter(row: Any) -> DeadLetter:
@@ -55,7 +64,14 @@ def add(conn: Connection, sync: str, run_id: int, items: Sequence[NewDeadLetter]
             "error_code": stmt.excluded.error_code,
             "message": stmt.excluded.message,
             "payload": stmt.excluded.payload,
-            "attempts": table.c.attempts + 1,
+            # the outcome of this run's own marker is the same attempt, not another one
+            "attempts": sa.case(
+                (
+                    sa.and_(table.c.error_code == IN_FLIGHT, table.c.run_id == stmt.excluded.run_id),
+                    table.c.attempts,
+                ),
+                else_=table.c.attempts + 1,
+            ),
             "updated_at": stmt.excluded.updated_at,
         },
     )
@@ -92,18 +108,27 @@ def resolve(conn: Connection, sync: str, source_ids: Sequence[str], now: datetim
     are found through the (sync, source_id) index and updated by primary key: an
     UPDATE filtered on status as well let SQLite walk every open letter of the
     sync by (sync, status) instead (80 ms per batch at 100,000 open letters).
+    An IN_FLIGHT marker of a first attempt is deleted instead: it never was a failure.
     """
     if not source_ids or not any_open(conn, sync):
         return
     table = dead_letters
     for chunk in chunks(unique(source_ids)):
         found = conn.execute(
-            sa.select(table.c.id, table.c.status).where(table.c.sync == sync, table.c.source_id.in_(chunk))
+            sa.select(table.c.id, table.c.status, table.c.error_code, table.c.attempts).where(
+                table.c.sync == sync, table.c.source_id.in_(chunk)
+            )
         )
-        ids = [id_ for id_, status in found if status == "open"]
+        ids: list[int] = []
+        markers: list[int] = []
+        for id_, status, code, attempts in found:
+            if status == "open":
+                (markers if code == IN_FLIGHT and attempts == 1 else ids).append(id_)
         if ids:
             stmt = sa.update(table).where(table.c.id.in_(ids), table.c.status == "open")
             conn.execute(stmt.values(status="replayed", updated_at=now))
+        if markers:
+            conn.execute(sa.delete(table).where(table.c.id.in_(markers), table.c.status == "open"))
 
 
 def query(conn: Connection, sync: str | None, status: str | None, limit: int) -> list[DeadLetter]:

@@ -7,9 +7,11 @@ batch's watermark only after the last chunk. So when a later chunk fails
 transiently, the records that landed are already linked: the rest of the batch
 is planned again and nothing is written twice, in every mode, with or without a
 match field. A crash between a chunk's answer and its commit is covered by the
-match field (the rerun finds what landed); a mapping without one (`mode:
-insert`) has that one window, and its writes of unknown outcome are never resent
-by the engine (nothing can find them): they stay open until a person checks.
+match field (the rerun finds what landed). A mapping without one (`mode:
+insert`) commits an IN_FLIGHT dead letter for each record of a create chunk
+before sending it, which the chunk's commit clears; a record whose marker
+outlived its run, like one whose write had an unknown outcome, is never resent
+by the engine (nothing can find it): its open letter says a person must check.
 
 The watermark is the highest change stamp of the page, never later than the
 run's start (a source clock running ahead must not hide later changes; such
@@ -41,12 +43,20 @@ from officebridge.connector import (
     WriteStatus,
     invalid_op,
 )
-from officebridge.errors import RecordError, RetriableError
+from officebridge.errors import (
+    AuthenticationError,
+    OutcomeUnknownError,
+    RecordError,
+    RetriableError,
+    TLSVerificationError,
+    UnreachableError,
+)
 from officebridge.mapping.sensitive import sensitive_sources
 from officebridge.quality.gate import QualityGate
 from officebridge.retry import DEFAULT_POLICY, RetryCounter, RetryPolicy, counting
 from officebridge.secrets import MASK, redact
 from officebridge.state import LinkWrite, NewDeadLetter, StateStore
+from officebridge.state.dead_letters import IN_FLIGHT
 from officebridge.sync.counts import Counts
 from officebridge.sync.lifecycle import Life, lifecycle
 from officebridge.sync.notes import RunNotes
@@ -68,6 +78,18 @@ log = logging.getLogger(__name__)
 DEFAULT_OVERLAP = timedelta(minutes=5)
 _WRITE_ACTIONS = (CREATE, UPDATE, ARCHIVE, DELETE)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PARKED_CODES = (OUTCOME_UNKNOWN, IN_FLIGHT)  # a write that may have landed, its answer not recorded
+
+
+def _not_applied(exc: BaseException) -> bool:
+    """Whether a write that raised `exc` left the target untouched.
+
+    The connector contract: a call whose answer was lost is reported UNKNOWN per
+    op, never raised; what is raised (a rate limit or 5xx outliving the retries, a
+    refused login, an unreachable host) was not applied. Anything else may have been.
+    """
+    known = (RetriableError, AuthenticationError, UnreachableError, TLSVerificationError)
+    return isinstance(exc, known) and not isinstance(exc, OutcomeUnknownError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,16 +158,27 @@ class SyncRun:
         self.write_batch = max(1, min(mapping.target.batch_size or most, most))
         self.cursor: str = mapping.source.cursor or self.reads.cursors_for(mapping.source.object)[0]
         self.started_at = datetime.now(UTC)
+        self.settled_before = self.started_at  # writes of unknown outcome older than this have settled
         self.previous: Watermark | None = None  # the watermark when this run began
         self.notes = RunNotes(options.overlap)
         self.life: Life | None = None
         self.retried_before = retried_before  # retries of preparing the run (its logins, describes)
 
     def begin(self) -> None:
-        """A new run starts (called by the lifecycle once the lock is held)."""
+        """A new run starts (called by the lifecycle once the lock is held).
+
+        Records whose last write may have landed unrecorded are parked: left alone
+        by this run (see `settle_unknown_writes`), whatever entry point runs it.
+        """
         self.started_at = datetime.now(UTC)
         self.previous = self.store.watermark(self.sync)
         self.notes = RunNotes(self.options.overlap)
+        self.settled_before = self.started_at - self.options.settle
+        # not settled yet: leave them parked, even when the overlap window reads them again
+        after = self.settled_before if self.can_find else _EPOCH  # without match: never settled
+        self.parked = set[str]().union(
+            *(self.store.open_letter_ids(self.sync, code, after=after) for code in _PARKED_CODES)
+        )
 
     def beat(self) -> None:
         if self.life is not None:
@@ -254,25 +287,27 @@ class SyncRun:
         Planning looks each one up through the match field first, so a write that did
         land is adopted, and only one that did not is created. They go in committed
         chunks of `settle_batch` (a transient failure loses one chunk's work, not all).
-        Without a match field nothing can find them: they stay parked, never resent.
+        Without a match field nothing can find them: they stay parked (`begin`), never
+        resent, until a person checks the target and replays or ignores their letters.
         """
-        settled = datetime.now(UTC) - self.options.settle
-        # not settled yet: leave them parked, even when the overlap window reads them again
-        self.parked = self.store.open_letter_ids(self.sync, OUTCOME_UNKNOWN, after=settled)
         if not self.can_find:
-            self.parked |= self.store.open_letter_ids(self.sync, OUTCOME_UNKNOWN, after=_EPOCH)
             return
-        after = 0
-        while True:
-            page = self.store.open_letters_page(
-                self.sync, OUTCOME_UNKNOWN, before=settled, after_id=after, limit=self.options.settle_batch
-            )
-            if not page:
-                return
-            after = page[-1].id
-            counts, _found = self.reprocess(life.run_id, [d.source_id for d in page])
-            life.counts.add(counts)
-            life.beat()
+        for code in _PARKED_CODES:  # IN_FLIGHT: left by a run of the mapping before it had a match field
+            after = 0
+            while True:
+                page = self.store.open_letters_page(
+                    self.sync,
+                    code,
+                    before=self.settled_before,
+                    after_id=after,
+                    limit=self.options.settle_batch,
+                )
+                if not page:
+                    break
+                after = page[-1].id
+                counts, _found = self.reprocess(life.run_id, [d.source_id for d in page])
+                life.counts.add(counts)
+                life.beat()
 
     def reprocess(self, run_id: int, ids: list[str]) -> tuple[Counts, set[str]]:
         """Read these records again by id and sync them in committed chunks, without moving the watermark.
@@ -361,7 +396,13 @@ class SyncRun:
     def _write_committed(self, run_id: int, plans: list[Planned], committed: set[str], total: Counts) -> None:
         """Write the plans' operations chunk by chunk, committing each chunk's outcome (added to `total`)."""
         for chunk in self.chunks([p for p in plans if p.action in _WRITE_ACTIONS]):
-            results = self.write(chunk)
+            marked = self._mark_in_flight(run_id, chunk)
+            try:
+                results = self.write(chunk)
+            except Exception as exc:
+                if marked and _not_applied(exc):  # nothing landed: the markers become plain failures
+                    self.store.commit_batch(self.sync, run_id, dead_letters=self._not_sent(chunk, exc))
+                raise  # anything else may have landed: the markers stay, the records parked
             results = self._recreate_missing(chunk, results)
             counts, links, deleted, letters, resolved = self.outcome(chunk, results)
             self.store.commit_batch(
@@ -374,8 +415,34 @@ class SyncRun:
                 counts=counts.as_dict(),
             )
             committed.update(p.record.id for p in chunk)
+            if not self.can_find:  # a record read again later in this run is not resent either
+                self.parked.update(d.source_id for d in letters if d.error_code == OUTCOME_UNKNOWN)
             total.add(counts)
             self.beat()
+
+    def _mark_in_flight(self, run_id: int, chunk: list[Planned]) -> bool:
+        """Before a create chunk of a mapping that cannot find what landed: commit an IN_FLIGHT
+        letter per record, so a crash before the chunk's commit leaves them parked, not resent.
+
+        One small commit per create chunk, for such mappings only; the chunk's commit clears them.
+        """
+        if self.can_find or not chunk or chunk[0].action != CREATE:
+            return False
+        obj = self.mapping.target.object
+        message = (
+            f"in flight: run {run_id} sent this create to {obj}; while this letter is open that run has "
+            f"not recorded the answer (it stopped first), so the record may have been created in {obj}. "
+            "The mapping has no match field to look it up by, so it is not sent again: check the "
+            "target, then replay this letter if the record is missing there, or ignore it if it is there"
+        )
+        markers = [NewDeadLetter(p.record.id, "write", IN_FLIGHT, message, self._payload(p)) for p in chunk]
+        self.store.commit_batch(self.sync, run_id, dead_letters=markers)
+        return True
+
+    def _not_sent(self, chunk: list[Planned], exc: Exception) -> list[NewDeadLetter]:
+        """The letters of a create chunk whose request raised before anything was applied."""
+        message = redact(f"the create was not applied ({type(exc).__name__}: {exc}); it is sent again later")
+        return [NewDeadLetter(p.record.id, "write", "WRITE_FAILED", message, self._payload(p)) for p in chunk]
 
     def chunks(self, plans: list[Planned]) -> Iterator[list[Planned]]:
         """Target-sized chunks of one action each: one connector request per chunk, so an error
@@ -520,6 +587,13 @@ class SyncRun:
             # until a later run (after `settle`) looks it up in the target first.
             code = OUTCOME_UNKNOWN
             message = f"{result.message or 'outcome unknown'}; rechecked against the target by the next run"
+            if not self.can_find:
+                obj = self.mapping.target.object
+                message = (
+                    f"{result.message or 'outcome unknown'}: the record may have been created in {obj}. The "
+                    "mapping has no match field to look it up by, so it is not sent again: check the target, "
+                    "then replay this letter if the record is missing there, or ignore it if it is there"
+                )
         else:
             code = result.error_code or "WRITE_FAILED"
             fields = f" (fields: {', '.join(result.fields)})" if result.fields else ""

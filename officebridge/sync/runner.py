@@ -195,6 +195,7 @@ def replay(
         with prepared(path, store, replay_options) as run, lifecycle(run) as life, run.count_retries(life):
             run.life = life
             ids = [letter.source_id for letter in group]
+            run.parked -= set(ids)  # a person checked these: they go through, parked or not
             counts, found = run.reprocess(life.run_id, ids)  # committed chunk by chunk
             life.counts.add(counts)
             run_id = life.run_id
