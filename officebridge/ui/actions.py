@@ -1,4 +1,4 @@
-"""The two repairs an ops engineer can make from the view: replay a dead letter, or ignore it.
+"""The repairs an ops engineer can make from the view: replay a dead letter, ignore it, resolve a conflict.
 
 Both the HTML buttons and the JSON API call these, so they behave the same:
 a letter that is no longer open is refused (someone else got there first),
@@ -6,18 +6,31 @@ a replay starts a run of the sync's `replay__<sync>` DAG with the letters'
 ids in its conf (a worker reads the records again and pushes them through,
 with a task log and retries; nothing runs in the API server), and failures
 come back as one typed error whose message is safe to show (secrets redacted).
+
+Resolving a two-way sync's conflict runs in the request instead: it is one
+record on each side (read both, write the chosen value where it differs, read
+back), bounded and done in seconds, and the person who chose wants to see the
+outcome, not a run to wait for. A worker's retries would also be wrong for it:
+a resolution that failed must be looked at again, since either side may have
+moved. It holds the pair's lock, so it never interleaves with the pair's runs.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
+from officebridge.errors import ConfigError, OfficeBridgeError, RetryLaterError
 from officebridge.secrets import redact
 from officebridge.state import DeadLetter, StateStore
+from officebridge.ui.overview import CONFLICT_STAGE, pair_systems
 
 if TYPE_CHECKING:
     from officebridge.ui.trigger import TriggeredRun
+
+log = logging.getLogger(__name__)
 
 
 class ActionError(Exception):
@@ -32,8 +45,8 @@ class ActionError(Exception):
 class ActionResult:
     id: int
     sync: str
-    action: str  # 'replay' | 'ignore'
-    status: str  # 'queued' (a replay run was started), 'ignored'
+    action: str  # 'replay' | 'ignore' | 'resolve'
+    status: str  # 'queued' (a replay run was started), 'ignored', 'resolved'
     message: str
     run_id: int | None = None  # the state-store run, when the action ran one itself
     dag_id: str = ""  # the Airflow DAG run a replay started, and its page
@@ -63,7 +76,7 @@ def replay_letter(store: StateStore, letter: DeadLetter, user_name: str, *, from
 
 def replay_sync(store: StateStore, sync: str, user_name: str, *, from_ui: bool) -> ActionResult:
     """Replay every open letter of one sync in one Airflow run (after a fix that helps them all)."""
-    letters = store.dead_letters(sync, "open", limit=100_000)
+    letters = [d for d in store.dead_letters(sync, "open", limit=100_000) if d.stage != CONFLICT_STAGE]
     if not letters:
         raise ActionError(f"sync {sync!r} has no open dead letters", 409)
     run = _trigger(sync, [d.id for d in letters], user_name, from_ui)
@@ -82,6 +95,42 @@ def _trigger(sync: str, ids: list[int], user_name: str, from_ui: bool) -> Trigge
         return trigger_replay(sync, ids, user_name, from_ui=from_ui)
     except TriggerError as exc:
         raise ActionError(redact(str(exc)), exc.status) from None
+
+
+def ensure_conflict(letter: DeadLetter) -> None:
+    if letter.stage != CONFLICT_STAGE:
+        raise ActionError(f"dead letter {letter.id} is not a conflict (stage {letter.stage})", 409)
+
+
+def ensure_not_conflict(letter: DeadLetter) -> None:
+    """A conflict is settled by choosing a version; replaying it would only find it again."""
+    if letter.stage == CONFLICT_STAGE:
+        raise ActionError(f"dead letter {letter.id} is a conflict: resolve it by keeping a or b", 409)
+
+
+def resolve_conflict(
+    store: StateStore, letter: DeadLetter, take: Literal["a", "b"], mappings_dir: Path, user_name: str
+) -> ActionResult:
+    """Keep side `take`'s version on both systems and close the conflict (see the module docstring)."""
+    from officebridge.pair.resolve import resolve  # noqa: PLC0415 - the pair engine only here
+
+    ensure_conflict(letter)
+    ensure_open(letter)
+    try:
+        done = resolve(store, letter.id, take=take, mappings_dir=mappings_dir)
+    except RetryLaterError as exc:  # a run of the pair holds its lock
+        raise ActionError(redact(str(exc)), 409) from None
+    except ConfigError as exc:  # already resolved meanwhile, the pair's file is gone or does not load
+        raise ActionError(redact(str(exc)), 409) from None
+    except OfficeBridgeError as exc:  # a system refused, is unreachable, or the record is gone
+        raise ActionError(redact(str(exc)), 502) from None
+    log.info("conflict %s of %s resolved by %s: kept %s", letter.id, done.pair, user_name, take)
+    system = pair_systems(mappings_dir, done.pair)[0 if take == "a" else 1]
+    kept = f"{take} ({system})" if system else take
+    wrote = " and ".join(done.written) or "neither side (they already agreed)"
+    fields = ", ".join(done.fields)
+    message = f"conflict {letter.id} of {done.pair} resolved: kept {kept} for {fields}; wrote {wrote}"
+    return ActionResult(letter.id, letter.sync, "resolve", "resolved", redact(message))
 
 
 def ignore_letter(store: StateStore, letter: DeadLetter) -> ActionResult:

@@ -65,7 +65,7 @@ def can(user: Any, method: Method, sync: str | None = None) -> bool:
 
 def require(user: Any, method: Method, sync: str | None = None) -> None:
     if not can(user, method, sync):
-        action = "read" if method == "GET" else "replay or ignore dead letters of"
+        action = "read" if method == "GET" else "replay, ignore or resolve dead letters of"
         what = f"sync {sync!r}" if sync else "syncs"
         raise ForbiddenError(f"you may not {action} {what}")
 

@@ -26,7 +26,17 @@ from officebridge.state.reconciliations import Reconciliation, latest
 from officebridge.state.records import Run
 from officebridge.ui.runs import RunView, logical_runs
 
-__all__ = ["HEALTH", "MappingCatalogue", "RunView", "SyncView", "run_view", "sync_detail", "syncs"]
+__all__ = [
+    "HEALTH",
+    "ConflictView",
+    "MappingCatalogue",
+    "RunView",
+    "SyncView",
+    "conflicts",
+    "run_view",
+    "sync_detail",
+    "syncs",
+]
 
 # Keys under which the Airflow integration records its run in `runs.detail`; the first present wins.
 AIRFLOW_DAG_KEYS = ("airflow_dag_id", "dag_id")
@@ -34,6 +44,7 @@ AIRFLOW_RUN_KEYS = ("airflow_run_id", "dag_run_id", "airflow_dag_run_id")
 COUNTS_SHOWN = ("read", "created", "updated", "unchanged", "failed")
 RECONCILED_SHOWN = ("missing", "broken", "extra", "drifted")
 RUNS_READ = 200  # state-store rows read per sync to fold into logical runs
+CONFLICT_STAGE = "conflict"  # the stage of a two-way sync's manual conflict letters
 # what a row of the list says about a sync, the ones that need someone first
 HEALTH = ("broken", "failed", "partial", "running", "never run", "healthy")
 
@@ -237,3 +248,90 @@ def dead_letters(
     store: StateStore, sync: str | None = None, status: str | None = "open", limit: int = 200
 ) -> list[DeadLetter]:
     return [letter_view(d) for d in store.dead_letters(sync, status, limit=limit)]
+
+
+@dataclass(frozen=True)
+class ConflictField:
+    """One field of a conflict: each side's field name, its current version and its last synced one."""
+
+    name: str
+    a_field: str
+    b_field: str
+    a: Any
+    b: Any
+    base_a: Any
+    base_b: Any
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    """A manual conflict of a two-way sync, open or resolved, as the sync's page shows it.
+
+    `a_system`/`b_system` come from the pair's file (empty when it does not load);
+    `resolution` is what the letter recorded when it was resolved.
+    """
+
+    id: int
+    pair: str
+    a_id: str
+    b_id: str
+    a_system: str
+    b_system: str
+    fields: tuple[ConflictField, ...]
+    status: str  # 'open' | 'resolved' | 'ignored'
+    updated_at: datetime
+    resolution: dict[str, Any] | None = None
+
+
+def pair_systems(mappings_dir: Path, pair: str) -> tuple[str, str]:
+    """The systems of a pair's sides a and b, for the buttons' labels; ("", "") if its file does not load."""
+    from officebridge.pair.loader import load_pair  # noqa: PLC0415
+    from officebridge.pair.resolve import find_pair_file  # noqa: PLC0415 - the pair engine only here
+
+    try:
+        spec = load_pair(find_pair_file(pair, mappings_dir))
+    except OfficeBridgeError:
+        return "", ""
+    return spec.a.system, spec.b.system
+
+
+def conflict_view(letter: DeadLetter, systems: tuple[str, str]) -> ConflictView:
+    shown = letter_view(letter)  # masked like every other letter
+    payload = shown.payload
+    fields = tuple(
+        ConflictField(
+            name=str(name),
+            a_field=str(v.get("a_field", name)),
+            b_field=str(v.get("b_field", name)),
+            a=v.get("a"),
+            b=v.get("b"),
+            base_a=v.get("base_a"),
+            base_b=v.get("base_b"),
+        )
+        for name, v in dict(payload.get("fields") or {}).items()
+        if isinstance(v, dict)
+    )
+    resolution = payload.get("resolution")
+    return ConflictView(
+        id=letter.id,
+        pair=str(payload.get("pair") or letter.sync),
+        a_id=str(payload.get("a_id", "")),
+        b_id=str(payload.get("b_id", "")),
+        a_system=systems[0],
+        b_system=systems[1],
+        fields=fields,
+        status="resolved" if letter.status == "replayed" else letter.status,
+        updated_at=letter.updated_at,
+        resolution=resolution if isinstance(resolution, dict) else None,
+    )
+
+
+def conflicts(
+    store: StateStore, mappings_dir: Path, pair: str, status: str | None = "open", limit: int = 200
+) -> list[ConflictView]:
+    """A pair's conflicts (open ones unless asked otherwise), newest first."""
+    letters = [d for d in store.dead_letters(pair, status, limit=limit) if d.stage == CONFLICT_STAGE]
+    if not letters:
+        return []
+    systems = pair_systems(mappings_dir, pair)
+    return [conflict_view(d, systems) for d in letters]

@@ -153,7 +153,9 @@ def sync_page(sync: str, request: Request, user: User, svc: Svc) -> Response:
         user,
         "sync.html",
         sync=found,
-        letters=letters,
+        letters=[d for d in letters if d.stage != overview.CONFLICT_STAGE],
+        conflicts=overview.conflicts(store, svc.config.mappings_dir, sync),
+        resolved=overview.conflicts(store, svc.config.mappings_dir, sync, status="replayed", limit=20),
         can_act={sync: auth.can(user, "PUT", sync)},
         store_url=masked(store.url),
         here=f"{_paths(request, svc)['base']}/syncs/{sync}",
@@ -174,11 +176,11 @@ def _back(request: Request, svc: Services, back: str) -> str:
     return back if ok else f"{base}/syncs"
 
 
-def _done(target: str, tone: str, notice: str, run: str = "") -> RedirectResponse:
+def _done(target: str, tone: str, notice: str, run: str = "", anchor: str = "") -> RedirectResponse:
     """Back to the page the button was on, with a notice saying what happened (POST-redirect-GET);
     after a replay the notice links to the Airflow run that does it (`run` = "DAG_ID/RUN_ID")."""
     query = {"notice": notice, "tone": tone, **({"run": run} if run else {})}
-    return RedirectResponse(f"{target}?{urlencode(query)}", status_code=303)
+    return RedirectResponse(f"{target}?{urlencode(query)}{'#' + anchor if anchor else ''}", status_code=303)
 
 
 def _run_ref(result: actions.ActionResult) -> str:
@@ -226,6 +228,7 @@ async def act(  # noqa: PLR0917 - FastAPI passes path, form and dependencies by 
         auth.require(user, "PUT", letter.sync)
         actions.ensure_open(letter)
         if action == "replay":
+            actions.ensure_not_conflict(letter)
             result = await run_in_threadpool(
                 actions.replay_letter, svc.store, letter, auth.username(user), from_ui=True
             )
@@ -234,3 +237,27 @@ async def act(  # noqa: PLR0917 - FastAPI passes path, form and dependencies by 
     except (actions.ActionError, auth.ForbiddenError, StateError) as exc:
         return _done(target, "error", str(exc))
     return _done(target, "ok", result.message, _run_ref(result))
+
+
+@router.post("/syncs/conflicts/{letter_id}/resolve")
+async def resolve(  # noqa: PLR0917 - FastAPI passes path, form and dependencies by name
+    letter_id: int,
+    request: Request,
+    user: User,
+    svc: Svc,
+    take: Annotated[Literal["a", "b"], Form()],
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep one side's version of a conflict on both systems, in this request (see actions)."""
+    if not _same_origin(request):
+        return message_page(request, "Refused", "This form was posted from another site.", 403)
+    target = _back(request, svc, back)
+    try:
+        letter = actions.find_letter(svc.store, letter_id)
+        auth.require(user, "PUT", letter.sync)
+        mappings = svc.config.mappings_dir
+        name = auth.username(user)
+        result = await run_in_threadpool(actions.resolve_conflict, svc.store, letter, take, mappings, name)
+    except (actions.ActionError, auth.ForbiddenError, StateError) as exc:
+        return _done(target, "error", redact(str(exc)))
+    return _done(target, "ok", result.message, anchor=f"conflict-{letter_id}")
