@@ -118,30 +118,49 @@ def _emit_rule(rule: FieldRule, w: _Writer, n: int) -> str:
         w.emit(f"{out} = {source}", t)
         return out
     w.emit(f"v = {source}", t)
+    methods: list[str] = []  # a run of text steps is one test and one chain: v.strip().lower()
     for i, step in enumerate(rule.transforms):
+        if step.name in _TEXT_METHODS:
+            methods.append(step.name)
+            continue
+        _emit_methods(methods, w, t)
         done = render(step, f"{n}_{i}")
         for name, value in done.bindings.items():
             w.bind(name, value)
         for line in done.lines:
             w.emit(line, t)
+    _emit_methods(methods, w, t)
     if rule.value_map is not None:
-        vmap = w.bind(f"m_{n}", dict(rule.value_map))
-        w.emit(f"w = {vmap}.get(v, _NO)", t)
-        if rule.unmapped == "keep":
-            w.emit("if w is not _NO: v = w", t)
-        elif rule.unmapped == "null":
-            w.emit("v = None if w is _NO else w", t)
-        else:
-            w.emit("if w is not _NO: v = w", t)
-            w.emit(
-                "elif v is not None: raise ValueProblem('UNMAPPED', 'has no entry in the value map', v)", t
-            )
+        _emit_value_map(rule, w, n)
     if rule.has_default:
         w.emit(f"if v is None or v == '': v = {_literal(rule.default, w, f'd_{n}')}", t)
     if rule.required:
         w.emit("if v is None or v == '': raise ValueProblem('REQUIRED', 'is required but empty', v)", t)
     w.emit(f"o_{n} = v", t)
     return f"o_{n}"
+
+
+def _emit_value_map(rule: FieldRule, w: _Writer, n: int) -> None:
+    t = rule.target
+    vmap = w.bind(f"m_{n}", dict(rule.value_map or {}))
+    if rule.unmapped == "null":  # not in the map and mapped to null are both None
+        w.emit(f"v = {vmap}.get(v)", t)
+        return
+    w.emit(f"w = {vmap}.get(v, _NO)", t)
+    w.emit("if w is not _NO: v = w", t)
+    if rule.unmapped != "keep":
+        w.emit("elif v is not None: raise ValueProblem('UNMAPPED', 'has no entry in the value map', v)", t)
+
+
+_TEXT_METHODS = frozenset({"strip", "lower", "upper", "title"})  # str methods, applied to text only
+
+
+def _emit_methods(methods: list[str], w: _Writer, target: str) -> None:
+    """Emit a run of text steps (names from `_TEXT_METHODS` only) and empty the run."""
+    if methods:
+        chain = "".join(f".{name}()" for name in methods)
+        w.emit(f"if v.__class__ is str: v = v{chain}", target)
+        methods.clear()
 
 
 def _expression_names(mapping: Mapping) -> list[str]:

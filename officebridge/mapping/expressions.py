@@ -142,6 +142,10 @@ class _Checker(ast.NodeTransformer):
         left, right = self.check(node.left, d), self.check(node.right, d)
         assert isinstance(left, ast.expr) and isinstance(right, ast.expr)
         guard = _BINOPS[type(node.op)]
+        if guard in ("_add", "_mul") and (_is_real(left) or _is_real(right)):
+            guard = None  # nothing sized grows by a float (`x * 0.1`), nor by adding a number (`x + 1`)
+        if guard == "_add" and (_is_number(left) or _is_number(right)):
+            guard = None
         if guard is None:
             return ast.copy_location(ast.BinOp(left=left, op=node.op, right=right), node)
         call = ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[left, right], keywords=[])
@@ -162,7 +166,11 @@ class _Checker(ast.NodeTransformer):
             if not isinstance(op, _COMPARE):
                 raise self.fail(node, f"comparison {type(op).__name__} is not allowed")
         node.left = self.check(node.left, d)  # type: ignore[assignment]
-        node.comparators = [self.check(c, d) for c in node.comparators]  # type: ignore[misc]
+        checked = [self.check(c, d) for c in node.comparators]
+        node.comparators = [
+            _members(c) if isinstance(op, ast.In | ast.NotIn) else c  # type: ignore[misc]
+            for op, c in zip(node.ops, checked, strict=True)
+        ]
         return node
 
     def _IfExp(self, node: ast.IfExp, d: int) -> ast.AST:
@@ -240,6 +248,28 @@ def compile_expression(text: str, fields: frozenset[str] | set[str] | None = Non
     if not compiled.names:
         _try_constant(compiled)
     return compiled
+
+
+def _members(node: ast.AST) -> ast.AST:
+    """The right side of `in`: a list or tuple of literals (checked as such) becomes one tuple constant,
+    built once when the mapping is compiled instead of per record (its size is bounded by the text)."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("_list", "_tuple")
+        and all(isinstance(a, ast.Constant) for a in node.args)
+    ):
+        return ast.copy_location(ast.Tuple(elts=list(node.args), ctx=ast.Load()), node)
+    return node
+
+
+def _is_number(node: ast.AST) -> bool:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_real(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, float)
 
 
 def _has_fields(node: ast.AST) -> bool:

@@ -100,6 +100,11 @@ def length(value: Any) -> int:
 
 
 def concat(*parts: Any) -> str:
+    try:  # the usual case, all texts: measured (exactly the result's length), then joined
+        if builtins.sum(builtins.map(builtins.len, parts)) <= MAX_SEQUENCE:
+            return "".join(parts)
+    except TypeError:  # a None, a number or a list among them: the general way below
+        pass
     if builtins.sum(weight(p) for p in parts) > MAX_SEQUENCE:
         raise ExpressionValueError("concat() result is too long")
     out = "".join(builtins.str(p) for p in parts if p is not None)
@@ -141,9 +146,10 @@ def replace(value: Any, old: Any, new: Any) -> str:
     return text.replace(old, new)
 
 
-@_none_passes
 def round_(value: Any, digits: Any = 0) -> Any:
-    if isinstance(digits, bool) or not isinstance(digits, int):
+    if value is None:  # as _none_passes, inline: round() is in many per-record expressions
+        return None
+    if digits.__class__ is not int and (isinstance(digits, bool) or not isinstance(digits, int)):
         raise ExpressionValueError(f"round() digits must be a whole number, not {digits!r}")
     if builtins.abs(digits) > MAX_ROUND_DIGITS:
         raise ExpressionValueError(

@@ -175,3 +175,27 @@ def test_ordinary_lists_and_repetition_still_work() -> None:
     fn = evaluator(compile_expression("concat(str([1, 2] * 2), Name * 2)", {"Name"}))
     assert fn({"Name": "ab"}) == "[1, 2, 1, 2]abab"
     assert evaluator(compile_expression("max([N, 3, 7])", {"N"}))({"N": 9}) == 9
+
+
+def test_a_literal_list_after_in_is_built_once_and_answers_the_same() -> None:
+    compiled = compile_expression("1 if Type in ['Customer - Direct', 'Customer - Channel'] else 0")
+    assert "_list" not in compiled.source  # a constant tuple, not a list built per record
+    run = evaluator(compiled)
+    assert [run({"Type": t}) for t in ("Customer - Direct", "Prospect", None)] == [1, 0, 0]
+    assert evaluator(compile_expression("Stage in ['Won', Name]"))({"Stage": "x", "Name": "x"}) is True
+
+
+def test_arithmetic_with_a_number_is_plain_and_still_fails_on_text() -> None:
+    compiled = compile_expression("round(Amount * 0.2 + 10, 2)")
+    assert "_mul" not in compiled.source and "_add" not in compiled.source
+    assert evaluator(compiled)({"Amount": 100.0}) == 30.0
+    with pytest.raises(TypeError):
+        evaluator(compiled)({"Amount": "100"})
+    assert "_mul" in compile_expression("Name * 3").source  # text times a whole number stays guarded
+
+
+def test_concat_of_texts_is_bounded_like_any_other() -> None:
+    run = evaluator(compile_expression("concat(Name, Name)"))
+    assert run({"Name": "ab"}) == "abab"
+    with pytest.raises(ExpressionValueError):
+        run({"Name": "x" * 60_000})
