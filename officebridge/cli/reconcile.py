@@ -60,6 +60,8 @@ def _lines(outcome: Any) -> list[str]:
 @click.pass_context
 def reconcile(ctx: click.Context, /, mapping: Path, **flags: Any) -> None:
     """Compare the source in scope with the target record by record: missing, broken, extra, drifted."""
+    from officebridge.pair.loader import is_pair_file  # noqa: PLC0415
+    from officebridge.reconcile.pair_run import reconcile_pair  # noqa: PLC0415
     from officebridge.reconcile.run import ReconcileOptions  # noqa: PLC0415 - keep `--help` fast
     from officebridge.reconcile.sync import reconcile_mapping  # noqa: PLC0415
 
@@ -68,7 +70,10 @@ def reconcile(ctx: click.Context, /, mapping: Path, **flags: Any) -> None:
         options = ReconcileOptions(
             repair=flags["repair"], report_dir=flags["report_dir"], batch=flags["batch"]
         )
-        outcome = reconcile_mapping(mapping, store, options)
+        if is_pair_file(mapping):  # a two-way file: both sides compared, each against the other
+            outcome = reconcile_pair(mapping, store, options)
+        else:
+            outcome = reconcile_mapping(mapping, store, options)
     if flags["as_json"]:
         row = outcome.reconciliation
         payload = {

@@ -30,6 +30,9 @@ from officebridge.state import Lock, StateStore
 from officebridge.state import reconciliations as recs
 
 Repairer = Callable[[Scratch], RepairResult]
+Checker = Callable[
+    [Scratch, Callable[[], None]], Findings
+]  # a subject's own comparison (a pair's: both ways)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,26 +74,39 @@ class _Beat:
             self.last = time.monotonic()
 
 
-def checked(subject: Subject, store: StateStore, scratch: Scratch, options: ReconcileOptions) -> Findings:
+def checked(
+    subject: Subject,
+    store: StateStore,
+    scratch: Scratch,
+    options: ReconcileOptions,
+    checker: Checker | None = None,
+) -> Findings:
     with store.lock(subject.name, ttl=options.lock_ttl) as lock:
+        if checker is not None:
+            return checker(scratch, _Beat(lock))
         return check(subject, scratch, batch=options.batch, beat=_Beat(lock))
 
 
 def reconcile(
-    subject: Subject, store: StateStore, options: ReconcileOptions, repairer: Repairer | None = None
+    subject: Subject,
+    store: StateStore,
+    options: ReconcileOptions,
+    repairer: Repairer | None = None,
+    *,
+    checker: Checker | None = None,
 ) -> Outcome:
     """Compare, record, report and (with `options.repair` and a repairer) repair and compare again."""
     recs.close_interrupted(store, subject.name)
     rec_id = recs.start(store, subject.name, kind=subject.kind, trigger=options.trigger)
     try:
         with Scratch() as scratch:
-            found = checked(subject, store, scratch, options)
+            found = checked(subject, store, scratch, options, checker)
             repair: RepairResult | None = None
             remaining: Findings | None = None
             if options.repair and repairer is not None and found.total:
                 repair = repairer(scratch)
                 with Scratch() as again:
-                    remaining = checked(subject, store, again, options)
+                    remaining = checked(subject, store, again, options, checker)
         status = _status(found, remaining)
         body = _body(subject, rec_id, status=status, found=found, remaining=remaining, repair=repair)
         reports = write_reports(report_folder(options.report_dir, subject.name), rec_id, body)
