@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 Call = Callable[..., Any]  # the connector's `_call(what, fn, idempotent=...)`
 MAX_RECORDS_PER_PAGE = 50_000  # what simple-salesforce asks for; Salesforce may send fewer
+PAGES_PER_RESULT = 10  # a results page holds this many read batches (its CSV is held while they stream)
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # simple-salesforce's cap (150 MB base64-encoded is the API's)
 TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 OPERATIONS = {
@@ -149,9 +150,20 @@ class BulkClient:
     # --- query ----------------------------------------------------------------------------
 
     def query(
-        self, soql: str, include_deleted: bool, info: Callable[[str], ObjectInfo | None]
+        self,
+        soql: str,
+        include_deleted: bool,
+        info: Callable[[str], ObjectInfo | None],
+        batch: int = 2000,
     ) -> Iterator[list[dict[str, Any]]]:
-        """Pages of records shaped like REST query records (typed values, nested relationships)."""
+        """Pages of at most `batch` records shaped like REST query records (typed values, nested
+        relationships).
+
+        Memory stays bounded by the batch, not the job: a results page asks for
+        `PAGES_PER_RESULT` batches (`maxRecords`, at most 50,000) and only its CSV text
+        is held while its rows are converted and handed on one batch at a time.
+        """
+        per_request = max(1, min(MAX_RECORDS_PER_PAGE, batch * PAGES_PER_RESULT))
         spec = {"operation": "queryAll" if include_deleted else "query", "query": soql,
                 "columnDelimiter": "COMMA", "lineEnding": "LF"}  # fmt: skip
         created = self._json(
@@ -168,24 +180,34 @@ class BulkClient:
         seen: set[str] = set()
         convert: _Converter | None = None
         while True:
-            params: dict[str, Any] = {"maxRecords": MAX_RECORDS_PER_PAGE}
+            params: dict[str, Any] = {"maxRecords": per_request}
             if locator:
                 params["locator"] = locator
             response = self._request(f"bulk query {job_id} results", "GET", f"query/{job_id}/results",
                                      params=params, accept="text/csv")  # fmt: skip
             count = response.headers.get("Sforce-NumberOfRecords")
-            rows = list(
-                csv.reader(io.StringIO(response.content.decode("utf-8").replace("\x00", ""), newline=""))
-            )
-            header, body = (rows[0], rows[1:]) if rows else ([], [])
-            if count is not None and count.isdigit() and int(count) != len(body):
-                raise RemoteProtocolError(
-                    f"bulk query {job_id}: {len(body)} rows, Sforce-NumberOfRecords {count}"
-                )
-            if body:
+            following = response.headers.get("Sforce-Locator") or None
+            text = response.content.decode("utf-8").replace("\x00", "")
+            del response  # the decoded text is all this page needs from here on
+            rows = csv.reader(io.StringIO(text, newline=""))
+            header = next(rows, [])
+            seen_rows = 0
+            chunk: list[dict[str, Any]] = []
+            for row in rows:
                 convert = convert or _Converter(header, info)
-                yield [convert.record(row) for row in body]
-            locator = response.headers.get("Sforce-Locator") or None
+                chunk.append(convert.record(row))
+                seen_rows += 1
+                if len(chunk) >= batch:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+            del text, rows, chunk
+            if count is not None and count.isdigit() and int(count) != seen_rows:
+                raise RemoteProtocolError(
+                    f"bulk query {job_id}: {seen_rows} rows, Sforce-NumberOfRecords {count}"
+                )
+            locator = following
             if locator in (None, "null"):
                 return
             if locator in seen:

@@ -271,7 +271,9 @@ class SalesforceConnector:
             done = first.get("done", True) if isinstance(first, dict) else True
             big = isinstance(total, int) and total > self.bulk_settings.read_threshold and not done
         if big and self._bulk_can_select(request):
-            pages = self.bulk.query(query, request.include_deleted, lambda o: self._info(o or request.object))
+            pages = self.bulk.query(
+                query, request.include_deleted, lambda o: self._info(o or request.object), request.batch_size
+            )
             try:
                 head = next(pages, None)
             except (SalesforceRequestError, BulkJobFailedError) as exc:

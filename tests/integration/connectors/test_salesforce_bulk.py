@@ -90,6 +90,19 @@ def test_bulk_read_equals_rest_read_record_for_record(sf_sandbox_fresh: Salesfor
     assert bulk == rest  # same types too: numbers, booleans, datetimes in REST form, null parents
 
 
+def test_bulk_read_holds_one_batch_not_the_whole_job(sf_sandbox_fresh: SalesforceSandbox) -> None:
+    sb = sf_sandbox_fresh
+    rest = read_all(connector(sb, bulk="never"))
+    sb.reset_stats()
+    conn = connector(sb, bulk="always")
+    request = ReadRequest("Account", FIELDS, include_deleted=True, batch_size=7)
+    pages = [page.records for page in conn.read(request)]
+    assert max(len(p) for p in pages) == 7  # handed on batch by batch
+    assert [r for p in pages for r in p] == rest
+    results = ops_count(sb, "GET jobs/query/{id}/results")
+    assert results == -(-len(rest) // 70)  # each results page asks for ten batches (maxRecords 70)
+
+
 def test_auto_switches_to_bulk_above_the_threshold(sf_sandbox_fresh: SalesforceSandbox) -> None:
     sb = sf_sandbox_fresh
     total = len(read_all(connector(sb, bulk="never")))
