@@ -20,9 +20,12 @@ from typing import Any
 from officebridge import sandboxes, settings
 from officebridge.connections import resolve_connection
 from officebridge.connector import Connector, OpKind, ReadRequest, SourceRecord, WriteOp, open_connector
+from officebridge.state import StateStore
 
 SYNCS = ["salesforce_account_to_odoo", "salesforce_contact_to_odoo", "odoo_credit_to_salesforce"]
 HUBSPOT_SYNCS = ["hubspot_contact_to_salesforce_lead", "hubspot_consent_to_salesforce_lead"]
+PAIR_NAME = "salesforce_account_odoo_company"
+PAIR = f"pairs/{PAIR_NAME}.yaml"
 
 
 def say(text: str) -> None:
@@ -110,6 +113,46 @@ def hubspot_to_leads(mappings: Path) -> None:
     print(f"  Salesforce now holds {len(leads)} Leads; {opted_out} of them are opted out of email")
 
 
+def two_way(mappings: Path) -> None:
+    """An Account edited in Salesforce, its company in Odoo: both edits arrive; a clash waits for a person."""
+    pair = str(mappings / PAIR)
+    cli("run", pair, ok=(0, 3))  # the first run starts from the Account sync's links
+    sf = open_connector("salesforce", resolve_connection("salesforce_default"))
+    odoo = open_connector("odoo", resolve_connection("odoo_default"))
+    try:
+        [account] = _first(sf, "Account", "Name", 1)
+        company = str(odoo.lookup("res.partner", "ref", [account.id])[account.id])
+        phone, street = "+33 1 40 20 50 50", "99 Quai de la Gare"
+        _update(
+            sf, "Account", account.id, {"Phone": phone, "Description": "Invoice quarterly"}, "phone, notes"
+        )
+        _update(
+            odoo, "res.partner", company, {"street": street, "comment": "Pays by transfer"}, "street, notes"
+        )
+        cli("run", pair, ok=(3,))  # the notes have no owner: changed on both sides, a person chooses
+        [sf_now] = sf.fetch("Account", ["BillingStreet", "Phone"], [account.id])
+        [odoo_now] = odoo.fetch("res.partner", ["street", "phone"], [company])
+        print(f"  Salesforce {account.id}: BillingStreet={sf_now.fields['BillingStreet']!r} (from Odoo)")
+        print(f"  Odoo {company}: phone={odoo_now.fields['phone']!r} (from Salesforce)")
+        cli("conflicts", "list")
+        with StateStore.open() as store:
+            [letter] = [d for d in store.dead_letters(PAIR_NAME) if d.stage == "conflict"]
+        cli("conflicts", "resolve", str(letter.id), "--take", "b", "--mappings", str(mappings))
+        [sf_now] = sf.fetch("Account", ["Description"], [account.id])
+        [odoo_now] = odoo.fetch("res.partner", ["comment"], [company])
+        notes = sf_now.fields["Description"], odoo_now.fields["comment"]
+        print(f"  notes now: Salesforce {notes[0]!r}, Odoo {notes[1]!r}")
+    finally:
+        sf.close()
+        odoo.close()
+
+
+def _update(connector: Connector, obj: str, record_id: str, values: dict[str, Any], what: str) -> None:
+    [result] = connector.write(obj, [WriteOp(OpKind.UPDATE, record_id, values, target_id=record_id)])
+    outcome = "ok" if result.ok else result.message
+    print(f"  {connector.manifest.label} {obj} {record_id} edited ({what}): {outcome}")
+
+
 def _first(connector: Connector, obj: str, field: str, n: int) -> list[SourceRecord]:
     return next(iter(connector.read(ReadRequest(obj, (field,), batch_size=200)))).records[:n]
 
@@ -136,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(sandboxes.load_env(home))
         say("Validate the shipped mappings against the systems' own field lists")
         # the demo's own syncs: the folder also holds syncs of systems the demo starts no sandbox for
-        cli("validate", *(str(mappings / f"{name}.yaml") for name in [*SYNCS, *HUBSPOT_SYNCS]))
+        cli(
+            "validate",
+            *(str(mappings / f"{name}.yaml") for name in [*SYNCS, *HUBSPOT_SYNCS]),
+            str(mappings / PAIR),
+        )
         say("Preview the Account sync: what would happen, nothing written")
         cli("preview", str(mappings / f"{SYNCS[0]}.yaml"), "--limit", "5")
         say("First run of every sync")
@@ -151,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
         hubspot_to_leads(mappings)
         say("Open dead letters (records that could not be written, with the reason)")
         cli("dead-letters", "list")
+        say(
+            "Two-way: an Account edited in Salesforce and its company in Odoo; each edit arrives on the other"
+        )
+        two_way(mappings)
     finally:
         if not args.keep:
             sandboxes.down(home)
