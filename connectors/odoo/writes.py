@@ -40,6 +40,7 @@ class WriteBatch:
         self.info = info
         self.chunk = max(1, chunk)
         self.results: dict[int, WriteResult] = {}
+        self._many2one = frozenset(n for n, f in info.fields.items() if f.type == "many2one")
 
     def run(self, ops: list[WriteOp]) -> list[WriteResult]:
         creates: list[tuple[int, WriteOp]] = []
@@ -83,28 +84,37 @@ class WriteBatch:
 
     def _values(self, values: dict[str, Any]) -> dict[str, Any]:
         """Values as Odoo's wire wants them: ids given as strings (what lookups return) become
-        integers, many2many lists a replace command, datetimes naive-UTC strings."""
-        out = {}
-        for name, given in values.items():
-            field = self.info.fields.get(name)
-            value = given
-            if isinstance(value, datetime) and (field is None or field.kind is FieldKind.DATETIME):
-                value = WIRE.format_datetime(value)
-            elif isinstance(value, date) and not isinstance(value, datetime):
-                value = value.isoformat()
-            elif (
-                field is not None and field.type == "many2one" and isinstance(value, str) and value.isdigit()
-            ):
-                value = int(value)
-            elif (
-                field is not None
-                and field.type in ("many2many", "one2many")
-                and isinstance(value, list)
-                and all(isinstance(v, int | str) and str(v).isdigit() for v in value)
-            ):
-                value = [[6, 0, [int(v) for v in value]]]
-            out[name] = value
+        integers, many2many lists a replace command, datetimes naive-UTC strings.
+
+        Per record this is a loop over plain values: text and numbers pass as they are (text
+        of a many2one becomes its id); only other values go through `_value`."""
+        out: dict[str, Any] = {}
+        many2one = self._many2one
+        for name, value in values.items():
+            cls = value.__class__
+            if cls is str:
+                out[name] = int(value) if name in many2one and value.isdigit() else value
+            elif cls in _PLAIN:
+                out[name] = value
+            else:
+                out[name] = self._value(name, value)
         return out
+
+    def _value(self, name: str, value: Any) -> Any:
+        """One value that is not plain text or a number (datetime, date, id list) as Odoo wants it."""
+        field = self.info.fields.get(name)
+        if isinstance(value, datetime) and (field is None or field.kind is FieldKind.DATETIME):
+            return WIRE.format_datetime(value)
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value.isoformat()
+        if (
+            field is not None
+            and field.type in ("many2many", "one2many")
+            and isinstance(value, list)
+            and all(isinstance(v, int | str) and str(v).isdigit() for v in value)
+        ):
+            return [[6, 0, [int(v) for v in value]]]
+        return value
 
     def _create(self, items: list[tuple[int, WriteOp]]) -> None:
         if not items:
@@ -203,6 +213,9 @@ class WriteBatch:
             op.ref, created.status, error_code=created.error_code, message=created.message
         )
         return False
+
+
+_PLAIN = (int, float, bool, type(None))  # sent as they are
 
 
 def _is_id(value: str | None) -> bool:
