@@ -281,6 +281,14 @@ class ConflictView:
     status: str  # 'open' | 'resolved' | 'ignored'
     updated_at: datetime
     resolution: dict[str, Any] | None = None
+    resolved_at: datetime | None = None
+
+
+def _stamp(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def pair_systems(mappings_dir: Path, pair: str) -> tuple[str, str]:
@@ -323,6 +331,7 @@ def conflict_view(letter: DeadLetter, systems: tuple[str, str]) -> ConflictView:
         status="resolved" if letter.status == "replayed" else letter.status,
         updated_at=letter.updated_at,
         resolution=resolution if isinstance(resolution, dict) else None,
+        resolved_at=_stamp(resolution.get("at")) if isinstance(resolution, dict) else None,
     )
 
 
