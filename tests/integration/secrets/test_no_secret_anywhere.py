@@ -1,16 +1,22 @@
 """A unique password and token with hostile characters appear nowhere, in any encoding.
 
 Both sandboxes are started with credentials that hold quotes, a backslash, `/`,
-`%` and non-ASCII; the shipped syncs run through the real CLI at every
-verbosity (validate, preview, run, a failing run, dead-letters list/show), and
-every output is searched for every form of every secret (`secrets.forms`: as
-is, repr, ascii, JSON, URL-quoted, base64 of it and of user:secret, HTML): the
-CLI's stdout and stderr, every table of the state database, the HTML reports.
-Dead letters keep the sensitive source values (Email, Phone) masked too.
+`%`, `&` and non-ASCII; the shipped syncs run through the real CLI at every
+verbosity (validate, preview, run, a failing run, dead-letters list/show/replay),
+and every output is searched for every encoding of every secret: the ones this
+test writes out itself (`encodings`: as is, repr, JSON-escaped, URL-encoded,
+base64, HTML-escaped, so a form the redaction forgot is not forgotten here
+too) and every form the redaction knows (`secrets.forms`). Searched are the
+CLI's stdout and stderr, every table of the state database, the HTML reports,
+and every page and API answer of the Syncs view (the real app, authenticated
+by Airflow's SimpleAuthManager). Dead letters keep the sensitive source values
+(Email, Phone) masked too.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import os
 import sqlite3
@@ -20,6 +26,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -35,8 +42,32 @@ CONTACTS = MAPPINGS / "salesforce_contact_to_odoo.yaml"
 CREDIT = MAPPINGS / "odoo_credit_to_salesforce.yaml"
 
 
-def hostile(tag: str) -> str:
-    return f"{tag}'q\"u\\o/t%e-é€{uuid.uuid4().hex[:10]}"
+REPO = Path(__file__).resolve().parents[3]
+
+
+def hostile(tag: str, amp: str = "&") -> str:
+    return f"{tag}'q\"u\\o/t%e{amp}s-é€{uuid.uuid4().hex[:10]}"
+
+
+def encodings(secret: str, user: str) -> set[str]:
+    """Every encoding a secret could leak in, written out here independently of the redaction."""
+    found = {
+        secret,
+        repr(secret)[1:-1],
+        repr(repr(secret))[1:-1],
+        ascii(secret)[1:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        base64.b64encode(secret.encode()).decode(),
+        base64.b64encode(secret.encode()).decode().rstrip("="),
+        base64.b64encode(f"{user}:{secret}".encode()).decode(),
+    }
+    return found | forms(secret, user)
 
 
 @dataclass
@@ -65,7 +96,9 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = tmp_path_factory.mktemp("secrets")
-    odoo_password, sf_password, sf_token = hostile("odoo"), hostile("sf"), hostile("tok")
+    odoo_password, sf_password, sf_token = hostile("odoo"), hostile("sf"), hostile("tok", amp="")
+    # a security token is Salesforce's own (alphanumeric): simple-salesforce puts it in the SOAP
+    # login unescaped, so an `&` there could not log in anywhere; the other hostile characters stay
     user = DemoUser(password=sf_password, security_token=sf_token)
     sf = SalesforceSandbox(base / "sf", user=user)
     sf.seed(accounts=20, seed=11)
@@ -84,10 +117,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "COLUMNS": "200",
     }
     secrets = {
-        "odoo password": forms(odoo_password, odoo.credentials.login),
-        "salesforce password": forms(sf_password, user.username),
-        "salesforce token": forms(sf_token, user.username),
-        "salesforce password+token": forms(sf_password + sf_token, user.username),
+        "odoo password": encodings(odoo_password, odoo.credentials.login),
+        "salesforce password": encodings(sf_password, user.username),
+        "salesforce token": encodings(sf_token, user.username),
+        "salesforce password+token": encodings(sf_password + sf_token, user.username),
     }
     state_url = f"sqlite:///{base / 'state.db'}"
     yield World(sf, odoo, base / "home", state_url, env, secrets, [])
@@ -117,15 +150,24 @@ def ran(world: World) -> World:
     assert listed, "the contacts run must have left dead letters"
     first = listed[0] if isinstance(listed, list) else next(iter(listed.values()))[0]
     world.cli("-vv", "dead-letters", "show", str(first["id"]))
+    world.odoo.add_fault("record_error", object="res.partner", field="type", value="contact")
+    replayed = world.cli("-vv", "dead-letters", "replay", str(first["id"]), "--mappings", str(MAPPINGS))
+    assert replayed.returncode != 0 and "still failing 1" in replayed.stdout + replayed.stderr, replayed
+    world.odoo.clear_faults()
+    replayed = world.cli("-vv", "dead-letters", "replay", str(first["id"]), "--mappings", str(MAPPINGS))
+    assert replayed.returncode == 0 and "replayed 1" in replayed.stdout + replayed.stderr, replayed
     bad = {**json.loads(world.env["AIRFLOW_CONN_ODOO_DEFAULT"]), "password": hostile("wrong")}
-    world.secrets["wrong odoo password"] = forms(bad["password"], world.odoo.credentials.login)
+    world.secrets["wrong odoo password"] = encodings(bad["password"], world.odoo.credentials.login)
     failed = world.cli("-vv", "run", str(CREDIT), env={"AIRFLOW_CONN_ODOO_DEFAULT": json.dumps(bad)})
     assert failed.returncode == 1
     return world
 
 
 def test_no_cli_output_shows_a_secret(ran: World) -> None:
-    assert len(ran.outputs) >= 12
+    assert len(ran.outputs) >= 14
+    commands = " | ".join(command for command, _ in ran.outputs)
+    for verb in ("-vv validate", "-vv preview", "-vv run", "-vv dead-letters replay"):
+        assert verb in commands, commands
     found = {command: leaks(ran, out) for command, out in ran.outputs}
     assert {c: f for c, f in found.items() if f} == {}
     # -vv did log OdooRPC's JSON-RPC payloads, login included: the password was there to leak, masked
@@ -158,3 +200,30 @@ def test_dead_letters_mask_sensitive_source_values(ran: World) -> None:
     emails = [v for p in payloads for v in p.get("values", {}).values() if isinstance(v, str) and "@" in v]
     assert emails == []
     assert "@" not in "".join(str(s.get("Email")) for s in shown) and "***" in listed + json.dumps(payloads)
+
+
+def test_the_syncs_view_shows_no_secret(ran: World, tmp_path: Path) -> None:
+    """Every page and API answer of the Syncs view over this store: runs, errors, dead letters, payloads."""
+    out = tmp_path / "syncs-view.txt"
+    airflow = tmp_path / "airflow"
+    env = {
+        **{k: v for k, v in ran.env.items() if not k.startswith("AIRFLOW__")},
+        "AIRFLOW_HOME": str(airflow),
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow / 'airflow.db'}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": uuid.uuid4().hex * 2,
+    }
+    script = [sys.executable, "-m", "tests.integration.secrets.syncs_view", ran.state_url, str(MAPPINGS)]
+    done = subprocess.run(
+        [*script, str(out)], capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    text = out.read_text()
+    assert "salesforce_contact_to_odoo" in text and "--- GET /syncs/salesforce_contact_to_odoo" in text
+    assert text.count("--- GET /api/dead-letters/") >= 10  # every letter's payload was looked at
+    assert "***" in text  # masked values (sensitive source fields, the refused login) were there to leak
+    assert leaks(ran, text + done.stdout + done.stderr) == []
