@@ -1,7 +1,8 @@
 """The JSON API of the Syncs view: the same facts as the pages, for scripts and checks.
 
 GET /api/syncs, /api/syncs/{sync}, /api/syncs/{sync}/runs, /api/dead-letters,
-/api/dead-letters/{id}; POST /api/dead-letters/{id}/replay and .../ignore.
+/api/dead-letters/{id}; POST /api/dead-letters/{id}/replay, .../ignore and, for a
+two-way sync's conflict, .../resolve?take=a|b (written in the request, see actions).
 Every route needs an Airflow login (bearer token or the UI's cookie) and the
 matching permission on the sync's DAG; answers never contain secrets.
 """
@@ -79,6 +80,7 @@ async def replay(letter_id: int, user: User, svc: Svc) -> dict[str, Any]:
     letter = actions.find_letter(svc.store, letter_id)
     auth.require(user, "PUT", letter.sync)
     actions.ensure_open(letter)
+    actions.ensure_not_conflict(letter)
     name = auth.username(user)
     result = await run_in_threadpool(actions.replay_letter, svc.store, letter, name, from_ui=False)
     return dict(_json(result))
@@ -89,6 +91,15 @@ async def replay_sync(sync: str, user: User, svc: Svc) -> dict[str, Any]:
     auth.require(user, "PUT", sync)
     name = auth.username(user)
     result = await run_in_threadpool(actions.replay_sync, svc.store, sync, name, from_ui=False)
+    return dict(_json(result))
+
+
+@router.post("/dead-letters/{letter_id}/resolve", summary="Keep side a's or b's version of a conflict")
+async def resolve(letter_id: int, take: Literal["a", "b"], user: User, svc: Svc) -> dict[str, Any]:
+    letter = actions.find_letter(svc.store, letter_id)
+    auth.require(user, "PUT", letter.sync)
+    mappings, name = svc.config.mappings_dir, auth.username(user)
+    result = await run_in_threadpool(actions.resolve_conflict, svc.store, letter, take, mappings, name)
     return dict(_json(result))
 
 

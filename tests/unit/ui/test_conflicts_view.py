@@ -177,3 +177,17 @@ def test_a_refused_write_is_an_error_notice_and_the_conflict_stays_open(
     assert "rating is frozen" in page and systems.erp.password not in page
     assert systems.store.dead_letter(letter.id).status == "open"  # type: ignore[union-attr]
     assert systems.partner(crm_id)["rating"] == theirs
+
+
+def test_the_api_resolves_a_conflict_and_refuses_to_replay_one(
+    systems: Systems,  # noqa: F811
+    client: TestClient,
+) -> None:
+    crm_id, erp_id, _was, mine, _theirs = _conflict(systems)
+    [letter] = [d for d in systems.store.dead_letters("accounts_pair") if d.stage == "conflict"]
+    replay = client.post(f"/api/dead-letters/{letter.id}/replay")
+    assert replay.status_code == 409 and "resolve it by keeping a or b" in replay.json()["detail"]
+    done = client.post(f"/api/dead-letters/{letter.id}/resolve", params={"take": "a"})
+    assert done.status_code == 200 and done.json()["status"] == "resolved"
+    assert systems.live(systems.erp)[erp_id]["rating"] == mine == systems.live(systems.crm)[crm_id]["rating"]
+    assert client.post(f"/api/dead-letters/{letter.id}/resolve", params={"take": "b"}).status_code == 409
