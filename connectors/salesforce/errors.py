@@ -130,7 +130,8 @@ def classify_login_failure(
     simple-salesforce could not parse the body, so a proxy or an outage page answered."""
     code = exc.code
     message = _clean(exc.auth_message or "")
-    if isinstance(code, int) or code == "UNKNOWN_EXCEPTION_CODE":
+    if code is None or isinstance(code, int) or code in ("", "UNKNOWN_EXCEPTION_CODE"):
+        # no exceptionCode in a body that parsed as XML: a well-formed outage page, not a refusal
         return login_not_soap(ctx, code if isinstance(code, int) else 200)
     if isinstance(code, str) and code in RETRIABLE_LOGIN_CODES:
         return RetriableError(

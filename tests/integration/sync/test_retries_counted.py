@@ -62,3 +62,12 @@ def test_a_replay_counts_the_retries_of_its_preparation(bridge: Bridge, sqlite_s
         assert done.still_failing == 0 and done.run_id is not None
         run = store.run(done.run_id)
     assert run is not None and run.detail["retried"] == 3
+
+
+def test_a_well_formed_outage_page_at_the_salesforce_login_is_retried_not_a_refusal(bridge: Bridge) -> None:
+    page = "<html><head><title>Maintenance</title></head><body><p>Back soon</p></body></html>"  # valid XML
+    bridge.sf.add_fault("raw", operation=r"^POST login$", status=503, body=page)
+    result = bridge.run(ACCOUNTS)
+    assert result.status == "succeeded" and result.counts.created == 300
+    assert bridge.sf.stats()["faults"] == {"raw": 1}
+    assert result.retried == 1
