@@ -94,10 +94,24 @@ def add(conn: Connection, sync: str, run_id: int, items: Sequence[NewDeadLetter]
     conn.execute(stmt, rows)
 
 
+_ANY_OPEN: dict[str, tuple[str, Any]] = {}  # per dialect: the probe's SQL and its parameters but sync
+
+
 def any_open(conn: Connection, sync: str) -> bool:
-    """Whether `sync` has an open letter at all: one probe of the (sync, status, id) index."""
-    stmt = sa.select(dead_letters.c.id).where(dead_letters.c.sync == sync, dead_letters.c.status == "open")
-    return conn.execute(stmt.limit(1)).first() is not None
+    """Whether `sync` has an open letter at all: one probe of the (sync, status, id) index
+    (compiled once per dialect: commit_batch asks it once per chunk)."""
+    cached = _ANY_OPEN.get(conn.dialect.name)
+    if cached is None:
+        stmt = sa.select(dead_letters.c.id).where(
+            dead_letters.c.sync == sa.bindparam("sync"), dead_letters.c.status == "open"
+        )
+        compiled = stmt.limit(1).compile(dialect=conn.dialect)
+        order = compiled.positiontup if compiled.positional else None
+        cached = _ANY_OPEN[conn.dialect.name] = (str(compiled), (order, dict(compiled.params)))
+    sql, (order, defaults) = cached
+    named = {**defaults, "sync": sync}
+    params: Any = named if order is None else tuple(named[n] for n in order)
+    return conn.exec_driver_sql(sql, params).first() is not None
 
 
 def resolve(conn: Connection, sync: str, source_ids: Sequence[str], now: datetime) -> None:

@@ -62,6 +62,7 @@ def by_source(conn: Connection, sync: str, source_ids: Sequence[str]) -> dict[st
 
 
 _STATES_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}  # per dialect: SQL, positional order
+_STATES_ORDER = ("sync", *(f"id{i}" for i in range(IN_CHUNK)))
 
 
 def _states_sql(conn: Connection) -> tuple[str, tuple[str, ...] | None]:
@@ -83,10 +84,15 @@ def states(conn: Connection, sync: str, source_ids: Sequence[str]) -> dict[str, 
     """Target id, target hash and state of these source ids' links (planning's read, per record)."""
     found: dict[str, LinkState] = {}
     sql, order = _states_sql(conn)
+    plain = order == _STATES_ORDER  # SQLite: sync, then the ids in order
     for chunk in chunks(unique(source_ids), IN_CHUNK):
         padded = [*chunk, *([chunk[-1]] * (IN_CHUNK - len(chunk)))]  # a repeated id changes nothing
-        named = {"sync": sync, **{f"id{i}": v for i, v in enumerate(padded)}}
-        params: Any = named if order is None else tuple(named[name] for name in order)
+        params: Any
+        if plain:
+            params = (sync, *padded)
+        else:
+            named = {"sync": sync, **{f"id{i}": v for i, v in enumerate(padded)}}
+            params = named if order is None else tuple(named[name] for name in order)
         for source_id, target_id, target_hash, state in conn.exec_driver_sql(sql, params):
             found[source_id] = LinkState(target_id, target_hash, state)
     return found
@@ -141,8 +147,9 @@ def iterate(engine: Engine, sync: str, batch: int, state: str | None) -> Iterato
 
 
 def _bound(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
-    """`value` as the typed column would bind it on this connection's dialect."""
-    process = column.type.bind_processor(conn.dialect)
+    """`value` as the typed column would bind it on this connection's dialect (SQLite: the text
+    SQLAlchemy stores, fixed width with microseconds; the driver is given no datetime to adapt)."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return process(value) if process is not None else value
 
 
@@ -171,14 +178,25 @@ def write(conn: Connection, sync: str, writes: Sequence[LinkWrite], now: datetim
         return
     sql, order = _upsert_sql(conn)
     stamp = _bound(conn, links.c.synced_at, now)
-    rows = [
-        (sync, w.source_id, w.target_id, w.source_hash, w.target_hash, stamp, "active")
-        for w in latest.values()
-    ]
     if order is None:  # named parameters (psycopg)
-        conn.exec_driver_sql(sql, [dict(zip(_WRITE_COLUMNS, row, strict=True)) for row in rows])
+        named = [
+            dict(zip(_WRITE_COLUMNS, (sync, w.source_id, w.target_id, w.source_hash, w.target_hash,
+                                      stamp, "active"), strict=True))
+            for w in latest.values()
+        ]  # fmt: skip
+        conn.exec_driver_sql(sql, named)
+    elif order == _WRITE_COLUMNS:  # SQLite: the table's own order, one tuple per row and nothing else
+        rows = [
+            (sync, w.source_id, w.target_id, w.source_hash, w.target_hash, stamp, "active")
+            for w in latest.values()
+        ]
+        conn.exec_driver_sql(sql, rows)
     else:
         index = [_WRITE_COLUMNS.index(name) for name in order]
+        rows = [
+            (sync, w.source_id, w.target_id, w.source_hash, w.target_hash, stamp, "active")
+            for w in latest.values()
+        ]
         conn.exec_driver_sql(sql, [tuple(row[i] for i in index) for row in rows])
 
 

@@ -79,18 +79,44 @@ def check_counts(counts: Mapping[str, int]) -> None:
         raise ValueError(f"unknown run count(s) {', '.join(unknown)}; known: {', '.join(COUNT_NAMES)}")
 
 
+_PREPARED: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}  # (dialect, name): SQL, order
+
+
+def _run_driver_sql(conn: Connection, name: str, build: Any, params: dict[str, Any]) -> Any:
+    """Execute the statement `build()` compiled once per dialect (commit_batch runs these per chunk:
+    compiling and processing them each time cost more than the statements themselves)."""
+    key = (conn.dialect.name, name)
+    cached = _PREPARED.get(key)
+    if cached is None:
+        compiled = build().compile(dialect=conn.dialect)
+        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        cached = _PREPARED[key] = (str(compiled), order)
+    sql, order = cached
+    return conn.exec_driver_sql(sql, params if order is None else tuple(params[n] for n in order))
+
+
 def ensure_run(conn: Connection, sync: str, run_id: int) -> None:
-    row = conn.execute(sa.select(runs.c.sync).where(runs.c.id == run_id)).first()
+    def build() -> Any:
+        return sa.select(runs.c.sync).where(runs.c.id == sa.bindparam("run_id"))
+
+    row = _run_driver_sql(conn, "ensure_run", build, {"run_id": run_id}).first()
     if row is None:
         raise StateError(f"run {run_id} does not exist in the state store (sync {sync!r})")
-    if row.sync != sync:
-        raise StateError(f"run {run_id} belongs to sync {row.sync!r}, not {sync!r}")
+    if row[0] != sync:
+        raise StateError(f"run {run_id} belongs to sync {row[0]!r}, not {sync!r}")
 
 
 def add_counts(conn: Connection, run_id: int, counts: Mapping[str, int]) -> None:
-    values = {f"count_{k}": runs.c[f"count_{k}"] + int(n) for k, n in counts.items() if n}
-    if values:
-        conn.execute(sa.update(runs).where(runs.c.id == run_id).values(**values))
+    """Add to every count of the run in one statement (a count not given adds 0)."""
+    if not any(counts.values()):
+        return
+
+    def build() -> Any:
+        grown = {f"count_{k}": runs.c[f"count_{k}"] + sa.bindparam(k, type_=sa.Integer) for k in COUNT_NAMES}
+        return sa.update(runs).where(runs.c.id == sa.bindparam("run_id")).values(**grown)
+
+    params = {k: int(counts.get(k, 0)) for k in COUNT_NAMES}
+    _run_driver_sql(conn, "add_counts", build, {**params, "run_id": run_id})
 
 
 def advance_watermark(conn: Connection, sync: str, run_id: int, value: Watermark, now: datetime) -> None:
