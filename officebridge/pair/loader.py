@@ -35,7 +35,9 @@ from officebridge.pair.spec import CONFLICTS, DIRECTIONS, PairField, PairMapping
 
 PAIR_KEY = "two_way"
 _PAIR_LINE = re.compile(rf"^{PAIR_KEY}\s*:", re.MULTILINE)
-_TOP = ("version", "name", "description", "owner", "tags", "schedule", PAIR_KEY, "fields", "a_to_b", "b_to_a")
+_TOP = ("version", "name", "description", "owner", "tags", "schedule", PAIR_KEY, "fields", "a_to_b", "b_to_a",
+        "erasure")  # fmt: skip
+_ERASURE = ("identify", "a", "b")
 _SIDE = ("system", "connection", "object", "cursor", "filter", "deletes", "match", "create", "on_delete")
 _PAIR = ("a", "b", "conflict", "adopt_links")
 _FIELD = ("a", "b", "direction", "conflict", "owner", "map", "transforms")
@@ -82,14 +84,16 @@ def parse_pair(text: str, file: str = "<pair>", *, describe: Describe | None = N
         out.add((PAIR_KEY, "conflict"), f"conflict must be one of {', '.join(CONFLICTS)}, not {default!r}")
         default = "manual"
     fields = _fields(data.get("fields"), sides, default, out)
+    _stamps_for_newest(fields or [], data.get("fields"), sides, out)
     a, b = sides["a"], sides["b"]
     if a is None or b is None or fields is None:
         raise MappingError(out.problems() or [Problem(file, None, None, "the two sides could not be read")])
     both: tuple[Side, Side] = ("a", "b")
     extras = {s: _extras(data.get(f"{s}_to_{other(s)}"), s, sides, fields, out) for s in both}
-    directions = {s: _direction(name, file, data, s, sides, fields, extras[s]) for s in both}
+    directions = {s: _direction(name, file, data, s, sides, fields, extras[s], out) for s in both}
     for s in both:
         _check_side(s, sides, directions, data, out, describe, fields, extras)
+    directions = _with_erasure(data, directions, fields, out, describe)
     adopt = block.get("adopt_links", [])
     if not isinstance(adopt, list) or not all(isinstance(x, str) for x in adopt):
         out.add((PAIR_KEY, "adopt_links"), "adopt_links is a list of directional sync names")
@@ -221,6 +225,14 @@ def _fields(
             )
             continue
         conflict = _conflict(body, path, sides, default, out)
+        if conflict in ("a_wins", "b_wins") and direction != "both" and not direction.startswith(conflict[0]):
+            key = "owner" if "owner" in body else "conflict"
+            out.add(
+                (*path, key),
+                f"field {name!r} flows {direction} only, so side {conflict[0]} never sends it: its "
+                f"{key} cannot be side {conflict[0]}; drop `{key}` or change the direction",
+            )
+            continue
         value_map = _value_map(body, path, str(name), direction, out)
         if "transforms" in body and direction == "both":
             out.add(
@@ -292,6 +304,26 @@ def _value_map(
     return tuple(raw.items())
 
 
+def _stamps_for_newest(
+    fields: list[PairField], raw: Any, sides: dict[Side, SideSpec | None], out: Collector
+) -> None:
+    """`newest_wins` compares both sides' change stamps: without a cursor on a side it could never decide."""
+    unstamped = [s.key for s in sides.values() if s is not None and s.cursor is None]
+    if not unstamped:
+        return
+    bodies = raw if isinstance(raw, dict) else {}
+    for f in fields:
+        if f.conflict != "newest_wins" or f.direction != "both":
+            continue
+        body = bodies.get(f.name)
+        given = isinstance(body, dict) and "conflict" in body
+        out.add(
+            ("fields", f.name, "conflict") if given else (PAIR_KEY, "conflict"),
+            f"field {f.name!r} is newest_wins, but side {' and '.join(unstamped)} has no `cursor` (its "
+            "change stamp) to tell which edit is newer; give the side a cursor or choose another policy",
+        )
+
+
 def _no_twice(found: list[PairField], out: Collector) -> None:
     both: tuple[Side, Side] = ("a", "b")
     for side in both:
@@ -340,6 +372,7 @@ def _direction(  # noqa: PLR0917 - the parts of one file, each named
     sides: dict[Side, SideSpec | None],
     fields: list[PairField],
     extras: list[FieldRule],
+    out: Collector,
 ) -> Mapping:
     """The directional mapping `side_from` -> other side, as the engine runs it."""
     src, dst = sides[side_from], sides[other(side_from)]
@@ -354,7 +387,7 @@ def _direction(  # noqa: PLR0917 - the parts of one file, each named
         for f in fields
         if f.flows(side_from)
     ]
-    transforms = _one_way_transforms(data, side_from, fields)
+    transforms = _one_way_transforms(data, side_from, fields, src.system, out)
     rules = [FieldRule(**{**_as_dict(r), "transforms": transforms.get(r.target, ())}) for r in rules]
     return Mapping(
         name=f"{name}__{side_from}_to_{other(side_from)}",
@@ -370,9 +403,74 @@ def _direction(  # noqa: PLR0917 - the parts of one file, each named
         ),
         fields=(*rules, *extras),
         description=_text(data.get("description")),
+        owner=data.get("owner") if isinstance(data.get("owner"), str) else None,
+        tags=tuple(t for t in data.get("tags") or () if isinstance(t, str))
+        if isinstance(data.get("tags"), list)
+        else (),
         schedule=data.get("schedule") if isinstance(data.get("schedule"), str) else None,
         raw=data,
     )
+
+
+class _ErasureProblems(Collector):
+    """Problems of the directional `erasure:` rules, moved to the two-way file's `erasure.a` / `erasure.b`."""
+
+    def __init__(self, out: Collector, side_from: Side) -> None:
+        super().__init__(out.file, out.doc)
+        self.out = out
+        self.names = {"source": side_from, "target": other(side_from)}
+
+    def add(self, path: DocPath, message: str, *, at_key: bool = False, rank: int = 2,
+            offset: int | None = None) -> None:  # fmt: skip
+        where = tuple(self.names.get(str(p), p) if i == 1 else p for i, p in enumerate(path))
+        for word, side in self.names.items():
+            message = message.replace(f"erasure.{word}", f"erasure.{side}")
+        self.out.add(where, message, at_key=at_key, rank=rank)
+
+
+def _with_erasure(
+    data: dict[str, Any],
+    directions: dict[Side, Mapping],
+    fields: list[PairField],
+    out: Collector,
+    describe: Describe | None,
+) -> dict[Side, Mapping]:
+    """The optional `erasure:` block (identify: a shared field; a / b: delete, keep or {anonymise: ...}),
+    given to each direction as its directional policy and checked by the directional rules."""
+    from officebridge.mapping.erasure import with_erasure  # noqa: PLC0415
+
+    raw = data.get("erasure")
+    if raw is None:
+        return directions
+    if not isinstance(raw, dict):
+        out.add(("erasure",), "erasure is a mapping: identify (a shared field), a and b (delete, keep or "
+                "{anonymise: {field: value}})")  # fmt: skip
+        return directions
+    _keys(raw, ("erasure",), _ERASURE, out)
+    shared = {f.name: f for f in fields}
+    identify = raw.get("identify")
+    if not isinstance(identify, str) or identify not in shared:
+        hint = get_close_matches(str(identify), sorted(shared), n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else f"; shared fields: {', '.join(sorted(shared))}"
+        out.add(("erasure", "identify"), "erasure.identify names the shared field holding the person's "
+                f"email (got {identify!r}){extra}")  # fmt: skip
+        return directions
+    for side in ("a", "b"):
+        if side not in raw:
+            out.add(
+                ("erasure",), f"erasure.{side} is missing: delete, keep or {{anonymise: {{field: value}}}}"
+            )
+    if any(side not in raw for side in ("a", "b")):
+        return directions
+    found: dict[Side, Mapping] = {}
+    both: tuple[Side, Side] = ("a", "b")
+    for side in both:
+        block = {"identify": shared[identify].field(side), "source": raw[side], "target": raw[other(side)]}
+        # side b's mirror image repeats side a's checks: its problems would only be said twice
+        problems = _ErasureProblems(out, side) if side == "a" else Collector(out.file, None)
+        attached = with_erasure(directions[side], {"erasure": block}, problems, describe)
+        found[side] = attached or directions[side]
+    return found
 
 
 def _as_dict(rule: FieldRule) -> dict[str, Any]:
@@ -387,18 +485,22 @@ def _oriented(
     return tuple((b, a) for a, b in value_map)
 
 
-def _one_way_transforms(data: dict[str, Any], side_from: Side, fields: list[PairField]) -> dict[str, Any]:
-    """Transforms of one-way shared fields, parsed by the directional loader's rules."""
+def _one_way_transforms(
+    data: dict[str, Any], side_from: Side, fields: list[PairField], system: str, out: Collector
+) -> dict[str, Any]:
+    """Transforms of one-way shared fields, parsed (and their problems reported) by the directional rules."""
     from officebridge.mapping.loader import _transforms  # noqa: PLC0415
 
     found: dict[str, Any] = {}
     raw_fields = data.get("fields") if isinstance(data.get("fields"), dict) else {}
-    scratch = Collector("<scratch>", None)  # already reported through the real rules, if wrong
     for f in fields:
         body = raw_fields.get(f.name) if isinstance(raw_fields, dict) else None
         if f.direction == "both" or not f.flows(side_from) or not isinstance(body, dict):
             continue
-        steps = _transforms(body.get("transforms"), ("fields", f.name, "transforms"), None, scratch)
+        path: DocPath = ("fields", f.name, "transforms")
+        if "transforms" in body and not isinstance(body["transforms"], list):
+            out.add(path, "transforms is a list of steps, e.g. [strip, lower]")
+        steps = _transforms(body.get("transforms"), path, system, out)
         found[f.field(other(side_from))] = steps or ()
     return found
 
