@@ -126,18 +126,26 @@ class Planner:
 
     def _match(self, live: list[Planned], links: dict[str, LinkState]) -> None:
         pending = [p for p in live if p.action == "mapped"]
+        unlinked: list[Planned] = []
         for p in pending:
             p.target_hash = content_hash(p.values or {})
-        unlinked = [p for p in pending if p.record.id not in links]
+            link = links.get(p.record.id)
+            if link is None:
+                unlinked.append(p)
+                continue
+            self._linked(p, link)
+        if not unlinked:
+            return
         found, refused = self._find_existing(unlinked)
-        for p in pending:
+        for p in unlinked:
             key = self._match_key(p)
-            if p.record.id not in links and _safe(key) in refused:
+            safe = key if key.__class__ is str else _safe(key)
+            if refused and safe in refused:
                 self._fail(
                     p,
                     RecordError(
                         f"{self.match_field}: value {key!r} cannot be looked up in {self.target_object}: "
-                        f"{refused[_safe(key)]}",
+                        f"{refused[safe]}",
                         stage="lookup",
                         code="MATCH_KEY_INVALID",
                         field=self.match_field,
@@ -145,17 +153,7 @@ class Planner:
                     ),
                 )
                 continue
-            link = links.get(p.record.id)
-            if link is not None:
-                p.target_id = link.target_id
-                if link.target_hash == p.target_hash and link.state == "active":
-                    p.action = UNCHANGED
-                elif self.mode == "insert":
-                    p.action, p.reason = SKIPPED, "mode insert never updates a linked record"
-                else:
-                    p.action = UPDATE
-                continue
-            existing = found.get(_safe(key))
+            existing = found.get(safe) if found else None
             if existing is not None:
                 p.target_id = existing
                 if self.mode == "insert":
@@ -168,6 +166,15 @@ class Planner:
                 p.action, p.reason = SKIPPED, f"no target {self.target_object} matches {self.match_field}"
             else:
                 p.action = CREATE
+
+    def _linked(self, p: Planned, link: LinkState) -> None:
+        p.target_id = link.target_id
+        if link.target_hash == p.target_hash and link.state == "active":
+            p.action = UNCHANGED
+        elif self.mode == "insert":
+            p.action, p.reason = SKIPPED, "mode insert never updates a linked record"
+        else:
+            p.action = UPDATE
 
     def _match_key(self, p: Planned) -> Any:
         if not self.match_field or p.values is None:
