@@ -23,6 +23,7 @@ from officebridge import settings
 from officebridge.erasure.apply import carry_out
 from officebridge.erasure.forget import Forgotten, forget_in_files, forget_in_state
 from officebridge.erasure.links import SyncLinks
+from officebridge.erasure.pairs import PairAwareLinks, directions, load_pairs
 from officebridge.erasure.plan import (
     ErasurePlan,
     ErasureRefusedError,
@@ -78,17 +79,19 @@ class Outcome:
 def erase(request: EraseRequest, store: StateStore) -> Outcome:
     email = _checked_email(request.email) if request.email is not None else None
     mappings = load_mappings(sorted(request.mappings_dir.glob("*.y*ml")))  # every problem, before anything
-    erasable = {m.name: m for m in mappings if m.erasure is not None}
+    pairs = load_pairs(request.mappings_dir)  # two-way files, under pairs/: their directions take part
+    erasable = {m.name: m for m in [*mappings, *directions(pairs)] if m.erasure is not None}
     if not erasable:
         raise ErasureRefusedError(f"no mapping file in {request.mappings_dir} declares an `erasure:` block")
-    graph = SyncLinks(store, mappings)
+    graph = PairAwareLinks(store, mappings, pairs)
     systems = Systems()
     try:
         plan = _plan(request, email, erasable, graph, systems)
         if not request.dry_run:
             with ExitStack() as locks:
-                for sync in sorted({m.name for s in plan.steps for m, _ in graph.syncs_of(s.record)}):
-                    locks.enter_context(store.lock(sync))  # no run of these syncs cuts in meanwhile
+                held = {graph.lock_of(m.name) for s in plan.steps for m, _ in graph.syncs_of(s.record)}
+                for sync in sorted(held):
+                    locks.enter_context(store.lock(sync))  # no run of these syncs or pairs cuts in
                 carry_out(plan, systems)
                 forgotten = _forget(plan, graph, store, apply=True)
         else:
