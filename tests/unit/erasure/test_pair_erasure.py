@@ -168,3 +168,30 @@ def test_a_bad_erasure_block_in_a_two_way_file_is_reported_with_its_position() -
         f"p.yaml:{line + 1}:6: [erasure.a] erasure.a must be delete, keep or {{anonymise: {{field: value}}}} "
         "(got 'delet'); did you mean 'delete'?"
     ]
+
+
+def test_the_pair_s_open_conflict_quoting_the_person_is_forgotten_too(world: World) -> None:
+    world.write_pair("erasure:\n  identify: email\n  a: delete\n  b: delete\n")
+    text = (world.mappings / "pairs" / f"{PAIR}.yaml").read_text()
+    (world.mappings / "pairs" / f"{PAIR}.yaml").write_text(
+        text.replace(
+            "first_name: {a: first_name, b: first_name, owner: a}",
+            "first_name: {a: first_name, b: first_name, conflict: manual}",
+        )
+    )
+    crm_id = world.person()
+    world.run()
+    erp_id = _pair_links(world)[crm_id]
+    for system, record_id, name in ((world.crm, crm_id, "Zeldina"), (world.erp, erp_id, "Zeldora")):
+        conn = MemoryConnector(parse_connection("user", system.connection_value()))
+        assert conn.write("contact", [WriteOp(OpKind.UPDATE, record_id, {"first_name": name}, record_id)])[
+            0
+        ].ok
+    world.run()
+    assert [d.source_id for d in world.store.dead_letters(PAIR)] == [crm_id]  # a conflict quoting both names
+    outcome = erase(EraseRequest(email=EMAIL, mappings_dir=world.mappings), world.store)
+    assert outcome.ok and outcome.forgotten.dead_letters == 1 and outcome.forgotten.links == 1
+    assert world.store.dead_letters(PAIR) == []
+    world.store.close()
+    held = _state_bytes(world)
+    assert [v for v in (*VALUES, b"zeldina", b"zeldora") if v in held] == []
