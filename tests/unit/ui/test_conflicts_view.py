@@ -111,6 +111,11 @@ def test_a_conflict_shows_both_versions_and_keep_b_writes_both_systems_and_close
     crm_id, erp_id, was, mine, theirs = _conflict(systems)
     [letter] = [d for d in systems.store.dead_letters("accounts_pair") if d.stage == "conflict"]
 
+    listed = client.get("/syncs").text  # the list of every sync's letters sends a conflict to its page
+    row = re.search(rf'<tr id="dead-letter-{letter.id}".*?</tr>', listed, re.S)
+    assert row and f'href="/syncs/accounts_pair#conflict-{letter.id}"' in row[0]
+    assert 'name="replay"' not in row[0]
+
     page = client.get(PAGE)
     assert page.status_code == 200
     block = _block(page.text, letter.id)
