@@ -137,9 +137,9 @@ class PairDirection(SyncRun):
         steps = self.pair_planner.plan(todo)
         total = Counts()
         writing = [s for s in steps if s.writes and s.action != FAILED]
+        rest = [s for s in steps if not (s.writes and s.action != FAILED)]  # before writing turns some FAILED
         for start in range(0, len(writing), self.write_batch):
             total.add(self._commit(run_id, self._write(writing[start : start + self.write_batch])))
-        rest = [s for s in steps if not (s.writes and s.action != FAILED)]
         counts = self._commit(run_id, rest, watermark=watermark, final=True)
         counts.read += len(records) - len(todo)
         counts.skipped += len(records) - len(todo)
