@@ -107,7 +107,12 @@ class PairPlanner:
             if s.to_id not in partners and self._needs_partner(s):
                 self._gone(s)
                 continue
-            self._fields(s, partners.get(s.to_id))
+            partner = partners.get(s.to_id)
+            if partner is not None and partner.deleted:
+                s.action, s.settle = SKIPPED, False  # nothing to write into; the link stays as it was
+                s.reason = f"the side-{self.to} partner is deleted or archived; the other direction acts"
+                continue
+            self._fields(s, partner)
         return steps
 
     # --- per record ----------------------------------------------------------
@@ -155,9 +160,14 @@ class PairPlanner:
         keys = {s.record.id: s.values.get(match) for s in unlinked} if match else {}
         wanted = sorted({k for k in keys.values() if k not in (None, "", False)}, key=str)
         found, _refused = self.run.planner.find(wanted) if wanted else ({}, {})
-        taken = self.run.store.pair_links(self.pair.name, self.to, [str(v) for v in found.values()])
+        named = self._named([s for s in unlinked if found.get(keys.get(s.record.id)) is None])
+        ids = [str(v) for v in [*found.values(), *named.values()]]
+        taken = self.run.store.pair_links(self.pair.name, self.to, ids)
         for s in unlinked:
             target = found.get(keys.get(s.record.id)) if match else None
+            if target is None and s.record.id in named:
+                y = named[s.record.id]
+                target = y if y not in taken or taken[y].id(self.side) == s.record.id else None
             if (
                 target is not None
                 and str(target) in taken
@@ -178,6 +188,29 @@ class PairPlanner:
                 s.state_to = "active"
             else:
                 s.to_id = None
+
+    def _named(self, steps: list[Step]) -> dict[str, str]:
+        """Records of X whose own match field names a live record of Y that names no other record back.
+
+        That is a record the other direction created on X (its values name their
+        source) whose answer it never recorded (lost, or the run stopped before its
+        commit): Y's match field was not written yet, so only X's points to the pair.
+        """
+        own, match = self.src.match, self.dst.match
+        if own is None:
+            return {}
+        refs = {s.record.id: str(v) for s in steps if (v := normal(s.record.fields.get(own))) is not None}
+        if not refs:
+            return {}
+        fields = [match] if match else []
+        there = {r.id: r for r in self.run.target.fetch(self.dst.object, fields, sorted(set(refs.values())))}
+        return {
+            x: y
+            for x, y in refs.items()
+            if y in there
+            and not there[y].deleted
+            and (match is None or normal(there[y].fields.get(match)) in (None, x))
+        }
 
     def _needs_partner(self, s: Step) -> bool:
         return any(self._changed_here(s, f) for f in self.shared) or not s.base_to
