@@ -59,7 +59,7 @@ def _without(link: PairLink, fields: dict[str, tuple[str, str]] | None) -> PairL
 
 
 class PairRepair:
-    """The repair of one pair's findings (their ids are in the check's scratch file)."""
+    """The repair of one pair's findings (their ids are in the check's scratch file, read back in pages)."""
 
     def __init__(
         self, subject: PairSubject, forward: PairDirection, backward: PairDirection, batch: int = 500
@@ -69,61 +69,67 @@ class PairRepair:
 
     def __call__(self, scratch: Scratch) -> RepairResult:
         result = PairRepairResult(None, Counts())
-        todo: dict[Side, list[str]] = {"a": [], "b": []}
-        with lifecycle(self.directions["a"], trigger="reconcile") as life:
-            self.directions["a"].life = life
-            result.run_id = life.run_id
-            self._prepare(scratch, todo, result)
-            self._reprocess("a", life, todo["a"], result)
-        with lifecycle(self.directions["b"], trigger="reconcile") as life:
-            self.directions["b"].life = life
-            self._reprocess("b", life, todo["b"], result)
+        for side in (
+            "a",
+            "b",
+        ):  # side a first: its direction settles the drifted fields whose bases it cleared
+            direction = self.directions[side]
+            with lifecycle(direction, trigger="reconcile") as life:
+                direction.life = life
+                result.run_ids[direction.sync] = life.run_id
+                if result.run_id is None:
+                    result.run_id = life.run_id
+                self._side(side, scratch, life, result)
         return result
 
-    def _prepare(self, scratch: Scratch, todo: dict[Side, list[str]], result: PairRepairResult) -> None:
-        """Put the links right where planning would trust them, and say which records go through again."""
-        store, pair = self.subject.store, self.subject.name
+    def _side(self, side: Side, scratch: Scratch, life: Any, result: PairRepairResult) -> None:
+        """Everything side `side`'s direction reprocesses, page by page."""
+        store, pair, there = self.subject.store, self.subject.name, other(side)
         for ids in scratch.found("drifted", self.batch):
             links = list(self.subject.pair_links("a", ids).values())
-            a_now = self.subject.fetch("a", [link.a_id for link in links])
-            b_now = self.subject.fetch("b", [link.b_id for link in links])
-            cleared = []
-            for link in links:
-                a, b = a_now.get(link.a_id), b_now.get(link.b_id)
-                if a is None or b is None:
-                    continue
-                drifted = set(self.subject.compare([(a, b)])[0].drifted)
-                fields = {f.name: (f.a, f.b) for f in self.subject.pair.fields if f.name in drifted}
-                if fields:
-                    cleared.append(_without(link, fields))
-                    todo["a"].append(link.a_id)
-                    todo["b"].append(link.b_id)
-            store.put_pair_links(pair, cleared)
-            result.bases_cleared += len(cleared)
-        for side in ("a", "b"):
-            for ids in scratch.found(f"missing_{side}", self.batch):
-                todo[side] += ids
-            there = other(side)
-            for ids in scratch.found("broken", self.batch, reason=side):
-                links = list(self.subject.pair_links("a", ids).values())
-                tombstones = self.subject.fetch(there, [link.id(there) for link in links])
-                deleted = [link for link in links if link.id(there) in tombstones]
-                purged = [link for link in links if link.id(there) not in tombstones]
-                todo[there] += [link.id(there) for link in deleted]  # a deletion the pair has not seen yet
-                store.put_pair_links(pair, [_without(link, None) for link in purged])
-                result.bases_cleared += len(purged)
-                todo[side] += [
-                    link.id(side) for link in purged
-                ]  # the partner vanished: the pair's own answer
-        for reason in ("out_a", "out_b", "out_none"):
-            for ids in scratch.found("broken", self.batch, reason=reason):
-                result.links_dropped += store.remove_pair_links(pair, ids)
+            if side == "a":
+                links = self._clear_drifted(links, result)
+            self._reprocess(side, life, [link.id(side) for link in links], result)
+        for ids in scratch.found(f"missing_{side}", self.batch):
+            self._reprocess(side, life, ids, result)
+        for ids in scratch.found("broken", self.batch, reason=side):  # this side's record is still there
+            links = list(self.subject.pair_links("a", ids).values())
+            tombstones = self.subject.fetch(there, [link.id(there) for link in links])
+            purged = [link for link in links if link.id(there) not in tombstones]
+            store.put_pair_links(pair, [_without(link, None) for link in purged])
+            result.bases_cleared += len(purged)
+            self._reprocess(side, life, [link.id(side) for link in purged], result)
+        for ids in scratch.found("broken", self.batch, reason=there):  # this side's record was deleted
+            links = list(self.subject.pair_links("a", ids).values())
+            tombstones = self.subject.fetch(side, [link.id(side) for link in links])
+            self._reprocess(
+                side, life, [link.id(side) for link in links if link.id(side) in tombstones], result
+            )
+        if side == "a":
+            for reason in ("out_a", "out_b", "out_none"):
+                for ids in scratch.found("broken", self.batch, reason=reason):
+                    result.links_dropped += store.remove_pair_links(pair, ids)
+
+    def _clear_drifted(self, links: list[PairLink], result: PairRepairResult) -> list[PairLink]:
+        """Forget the bases of the fields that differ now; the links that still drift."""
+        a_now = self.subject.fetch("a", [link.a_id for link in links])
+        b_now = self.subject.fetch("b", [link.b_id for link in links])
+        cleared = []
+        for link in links:
+            a, b = a_now.get(link.a_id), b_now.get(link.b_id)
+            if a is None or b is None:
+                continue
+            drifted = set(self.subject.compare([(a, b)])[0].drifted)
+            fields = {f.name: (f.a, f.b) for f in self.subject.pair.fields if f.name in drifted}
+            if fields:
+                cleared.append(_without(link, fields))
+        self.subject.store.put_pair_links(self.subject.name, cleared)
+        result.bases_cleared += len(cleared)
+        return cleared
 
     def _reprocess(self, side: Side, life: Any, ids: list[str], result: PairRepairResult) -> None:
-        direction = self.directions[side]
-        result.run_ids[direction.sync] = life.run_id
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), self.batch):
-            counts, _found = direction.reprocess(life.run_id, unique[start : start + self.batch])
-            life.counts.add(counts)
-            result.counts.add(counts)
+        if not ids:
+            return
+        counts, _found = self.directions[side].reprocess(life.run_id, list(dict.fromkeys(ids)))
+        life.counts.add(counts)
+        result.counts.add(counts)

@@ -127,3 +127,34 @@ def test_the_cli_reconciles_a_two_way_file_and_exits_3_on_drift(systems: Systems
     assert result.exit_code == 3, result.output
     payload = json.loads(result.output.splitlines()[0])
     assert payload["sync"] == PAIR and payload["counts"]["missing"] == 4 and payload["counts"]["drifted"] == 2
+
+
+def test_a_partner_purged_without_a_trace_is_created_again_by_the_repair(
+    systems: Systems, tmp_path: Path
+) -> None:
+    systems.run()
+    links = _links(systems)
+    crm_id = sorted(links)[0]
+    del systems.erp.store.rows["account"][links[crm_id]]  # no tombstone: the pair cannot see it go
+    outcome = _reconcile(systems, tmp_path, repair=True)
+    assert outcome.reconciliation.counts == _counts(checked=9, missing=1, broken=1, repaired=1)
+    assert dict(outcome.found.reasons) == {"broken: side b gone": 1, "missing: broken link": 1}
+    assert outcome.status == "repaired" and outcome.repair is not None and outcome.repair.counts.created == 1
+    assert systems.partner(crm_id)["name"] == systems.live(systems.crm)[crm_id]["name"]
+
+
+def test_drift_of_a_manual_field_becomes_a_conflict_and_stays_drifted(
+    systems: Systems, tmp_path: Path
+) -> None:
+    systems.run()
+    links = _links(systems)
+    crm_id = sorted(links)[0]
+    was = systems.live(systems.crm)[crm_id]["rating"]
+    systems.edit(systems.erp, links[crm_id], rating=next(r for r in ("Hot", "Warm", "Cold") if r != was))
+    outcome = _reconcile(systems, tmp_path, repair=True)
+    assert outcome.reconciliation.counts == _counts(drifted=1)
+    assert dict(outcome.found.fields) == {"rating": 1}
+    assert outcome.status == "drift" and outcome.remaining is not None
+    assert outcome.remaining.as_counts()["drifted"] == 1  # a person decides: the pair wrote neither side
+    assert systems.live(systems.crm)[crm_id]["rating"] == was
+    assert [(d.stage, d.source_id) for d in systems.store.dead_letters(PAIR)] == [("conflict", crm_id)]
