@@ -3,7 +3,11 @@
 The app is the real Syncs application behind Airflow's real auth: the Simple
 auth manager (an admin who may act, a viewer who may only look) signs the
 bearer tokens and checks every permission, in this process, so the conflict
-lives on two in-memory systems the test can read afterwards.
+lives on two in-memory systems the test can read afterwards. Marked slow: it
+imports Airflow into the pytest process, and once Airflow is imported every
+later Secret also goes through Airflow's masker (see officebridge/secrets.py),
+which slows the rest of a fast-tier session; test_conflicts_page.py renders
+the same page without Airflow in the fast tier.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from fastapi.testclient import TestClient
 
 from officebridge.ui.app import UIConfig, create_app
 from tests.unit.pair.conftest import Systems, systems  # noqa: F401 - the fixture, reused
+
+pytestmark = pytest.mark.slow
 
 PAGE = "/syncs/accounts_pair"
 USERS = {"admin": "admin", "viewer": "viewer"}

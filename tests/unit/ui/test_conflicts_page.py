@@ -1,0 +1,47 @@
+"""A pair's page, rendered from a real conflict on two in-memory systems (fast tier: no Airflow)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from officebridge.ui import overview, views
+from tests.unit.pair.conftest import Systems, systems  # noqa: F401 - the fixture, reused
+
+
+def _render(systems: Systems, can_act: bool) -> str:  # noqa: F811
+    store, folder = systems.store, systems.file.parent
+    page = views.templates.env.get_template("sync.html").render(
+        sync=overview.sync_detail(store, overview.MappingCatalogue(folder), "accounts_pair"),
+        letters=[], conflicts=overview.conflicts(store, folder, "accounts_pair"),
+        resolved=overview.conflicts(store, folder, "accounts_pair", status="replayed"),
+        can_act={"accounts_pair": can_act}, base="", here="/syncs/accounts_pair", airflow="",
+        counts_shown=overview.COUNTS_SHOWN, reconciled_shown=overview.RECONCILED_SHOWN,
+    )  # fmt: skip
+    return unescape(page)
+
+
+def test_an_open_conflict_shows_both_versions_the_base_and_a_button_per_system(
+    systems: Systems,  # noqa: F811
+) -> None:
+    systems.run()
+    crm_id = sorted(systems.live(systems.crm))[0]
+    erp_id = systems.partner(crm_id)["id"]
+    was = systems.live(systems.crm)[crm_id]["rating"]
+    mine, theirs = [r for r in ("Hot", "Warm", "Cold") if r != was]
+    systems.edit(systems.crm, crm_id, rating=mine)
+    systems.edit(systems.erp, erp_id, rating=theirs)
+    systems.run()
+
+    page = _render(systems, can_act=True)
+    row = re.search(r'<tr class="field" data-field="rating">(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)
+    cells = [" ".join(re.sub(r"<[^>]+>", "", c).split()) for c in cells]
+    assert cells == ["rating", mine, theirs, f"{was} / {was}"]
+    assert ">Keep a (memory)</button>" in page and ">Keep b (memory)</button>" in page
+    assert crm_id in page and erp_id in page
+    assert systems.crm.password not in page and systems.erp.password not in page
+
+    viewer = _render(systems, can_act=False)
+    assert mine in viewer and "Keep a" not in viewer and "read only" in viewer
