@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 Call = Callable[..., Any]  # the connector's `_call(what, fn, idempotent=...)`
 MAX_RECORDS_PER_PAGE = 50_000  # what simple-salesforce asks for; Salesforce may send fewer
-PAGES_PER_RESULT = 10  # a results page holds this many read batches (its CSV is held while they stream)
+PAGES_PER_RESULT = 5  # a results page holds this many read batches (its CSV is held while they stream)
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # simple-salesforce's cap (150 MB base64-encoded is the API's)
 TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 OPERATIONS = {

@@ -100,7 +100,7 @@ def test_bulk_read_holds_one_batch_not_the_whole_job(sf_sandbox_fresh: Salesforc
     assert max(len(p) for p in pages) == 7  # handed on batch by batch
     assert [r for p in pages for r in p] == rest
     results = ops_count(sb, "GET jobs/query/{id}/results")
-    assert results == -(-len(rest) // 70)  # each results page asks for ten batches (maxRecords 70)
+    assert results == -(-len(rest) // 35)  # each results page asks for five batches (maxRecords 35)
 
 
 def test_auto_switches_to_bulk_above_the_threshold(sf_sandbox_fresh: SalesforceSandbox) -> None:
