@@ -142,6 +142,7 @@ def _unsubscribe(p: Pair, emails: list[str], optout: bool, at_ms: int) -> None:
         p.hs.change("contacts", people[email]["id"], {"hs_email_optout": str(optout).lower()}, at_ms=at_ms)
 
 
+@pytest.mark.slow  # all four HubSpot syncs run four times: the longest test here but the storm
 def test_an_unsubscribe_flows_and_is_never_undone(pair: Pair) -> None:
     _run_all(pair)
     known = sorted(pair.sf_by_email("Contact").keys() & pair.hs_contacts().keys())
