@@ -112,6 +112,7 @@ def test_records_sharing_one_stamp_across_a_page_boundary(bridge: Bridge) -> Non
     assert len(refs) == 300 and set(refs.values()) == {1}
 
 
+@pytest.mark.slow  # two loads of 300 records per policy; tests/unit/sync covers each policy fast
 @pytest.mark.parametrize(
     ("policy", "expect"), [("archive", "archived"), ("delete", "gone"), ("ignore", "active")]
 )
@@ -170,6 +171,7 @@ def test_transient_faults_are_retried_without_duplicates(bridge: Bridge) -> None
     assert len(bridge.synced_partners()) == 300
 
 
+@pytest.mark.slow  # waits for a 2.5 s late landing, three loads of 300 records
 def test_a_create_that_times_out_but_lands_later_is_not_written_twice(bridge: Bridge, monkeypatch) -> None:
     conn = json.loads(os.environ["AIRFLOW_CONN_ODOO_DEFAULT"])
     conn["extra"]["timeout"] = 1
