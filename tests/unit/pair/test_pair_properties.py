@@ -1,7 +1,7 @@
 """Property tests of two-way sync: random edit sequences on both sides, runs in any order, crashes.
 
 Hypothesis generates what users of two in-memory systems do between runs
-(creates on either side, edits of one field, deletes) interleaved with pair
+(creates on either side, edits of one field, deletes, archives) interleaved with pair
 runs (both directions, or one), and runs that crash (a write whose answer is
 lost, a read refused in the middle of a run) followed at once by the same run
 again. A model keeps, per pair of records and per field, the value each side
@@ -204,13 +204,17 @@ class World:
         e.stamp[side] = self.model.tick()
         time.sleep(0.003)
 
-    def delete(self, side: Side, k: int) -> None:
+    def delete(self, side: Side, k: int, *, archive: bool = False) -> None:
+        """A user deletes the record, or archives it (`active` false): to the pair, both are a deletion."""
         live = [e for e in self.model.entities if e.live(side)]
         if not live:
             return
         e = live[k % len(live)]
         time.sleep(0.003)
-        op = WriteOp(OpKind.DELETE, "delete", {}, e.ids[side])
+        if archive:
+            op = WriteOp(OpKind.UPDATE, "archive", {"active": False}, e.ids[side])
+        else:
+            op = WriteOp(OpKind.DELETE, "delete", {}, e.ids[side])
         assert all(r.ok for r in self.user(side).write("account", [op]))
         e.deleted.add(side)
         e.stamp[side] = self.model.tick()
@@ -308,6 +312,7 @@ action = st.one_of(
     edit,
     edit,
     st.tuples(st.just("delete"), sides, st.integers(0, 5)),
+    st.tuples(st.just("archive"), sides, st.integers(0, 5)),
     st.tuples(st.just("run"), runs),
     crash,
 )
@@ -323,6 +328,8 @@ def play(w: World, steps: list[tuple[Any, ...]]) -> None:
                 w.edit(side, k, name, value)
             case ("delete", side, k):
                 w.delete(side, k)
+            case ("archive", side, k):
+                w.delete(side, k, archive=True)
             case ("run", kind):
                 w.both(kind)
             case ("crash", kind, side, fault, operation):
@@ -440,3 +447,27 @@ def test_two_way_sync_converges_without_losing_edits_long(
     steps: list[tuple[Any, ...]], shared_store: StateStore, tmp_path: Path, env: pytest.MonkeyPatch
 ) -> None:
     check(steps, shared_store, tmp_path, env)
+
+
+def test_a_restore_is_not_undone(shared_store: StateStore, tmp_path: Path, env: pytest.MonkeyPatch) -> None:
+    """A user un-archives a record whose partner the pair archived: it stays restored, runs go quiet.
+
+    The partner stays archived: the connector contract has no restore operation
+    (archive and delete only), so the pair cannot bring it back by itself.
+    """
+    with world(shared_store, tmp_path, env) as w:
+        play(w, [("create", "a", _ACME), ("run", "both"), ("archive", "a", 0), ("run", "both")])
+        [e] = w.model.entities
+        a_id, b_id = e.ids["a"], e.ids["b"]
+        restore = WriteOp(OpKind.UPDATE, "restore", {"active": True, "employees": 2}, a_id)
+        assert all(r.ok for r in w.user("a").write("account", [restore]))
+        for _ in range(2):
+            w.run("both")
+        before = w.writes()
+        third = w.run("both")
+        assert w.writes() == before
+        assert [r.counts.deleted + r.counts.updated + r.counts.created for r in third] == [0, 0]
+        [a] = [r for r in w.crm.rows("account") if r["id"] == a_id]
+        [b] = [r for r in w.erp.rows("account") if r["id"] == b_id]
+        assert a["active"] is True and a["employees"] == 2  # not archived again by the pair
+        assert b["active"] is False
