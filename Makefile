@@ -26,11 +26,16 @@ demo-tryton: $(STAMP)
 airflow: $(STAMP)
 	scripts/airflow-standalone.sh
 
+# Two workers (pytest-xdist): tests that share one trytond or one Airflow server stay on one
+# worker (--dist loadgroup, groups in tests/conftest.py). PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_PARALLEL)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -5,9 +5,16 @@ connector; on the sandboxes and real servers it leaves out the fault tests that 
 on purpose (Retry-After, a write left in flight past the client timeout), and the
 Bulk-forced Salesforce suite (the REST suite covers the same connector): `make test`
 runs them all.
+
+Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) each worker has its own
+sandboxes, temp folders and PostgreSQL database; what must be one per machine is kept on
+one worker by an `xdist_group`: the real trytond (one builds its cached template, the
+others would race on it) and the Airflow API server the plugin and browser tests share.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -26,9 +33,27 @@ WAITING_CONTRACT_TESTS = {
 }
 SLOW_CONTRACT_CLASSES = {"TestSalesforceBulkContract"}
 
+HERE = Path(__file__).parent
+GROUPS = {  # folder or file -> the xdist group its tests run in
+    HERE / "integration" / "tryton": "tryton",
+    HERE / "e2e" / "test_make_demo_tryton.py": "tryton",
+    HERE / "e2e" / "plugin": "airflow-server",
+    HERE / "e2e" / "browser": "airflow-server",
+}
+
+
+def group_of(path: Path) -> str | None:
+    for place, group in GROUPS.items():
+        if path == place or place in path.parents:
+            return group
+    return None
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        group = group_of(Path(str(item.path)))
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
         cls = getattr(item, "cls", None)
         factory = getattr(cls, "harness_factory", None)  # a ConnectorContract class
         if factory is None or factory.manifest.system == "memory":
