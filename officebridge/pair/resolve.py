@@ -67,8 +67,15 @@ def resolve(
     take: Side | None = None,
     values: dict[str, Any] | None = None,
     mappings_dir: Path,
+    by: str | None = None,
 ) -> Resolution:
-    """Resolve one conflict by taking side `take`, or the given side-a `values` per field."""
+    """Resolve one conflict by taking side `take`, or the given side-a `values` per field.
+
+    `by` is who decided (the Airflow user from the Syncs view; the OS user from the CLI).
+    The letter is checked open again once the pair's lock is held: of two resolutions
+    of one conflict at once (a double click, the view and the CLI), one wins, the other
+    is refused before it writes anything.
+    """
     if (take is None) == (values is None):
         raise ConfigError("choose a side (--take a|b) or give the values (--value FIELD=VALUE), not both")
     letter = conflict_letter(store, letter_id)
@@ -79,11 +86,12 @@ def resolve(
         prepared_pair(path, store, options) as (forward, _backward),
         store.lock(pair_name, ttl=options.lock_ttl),
     ):
-        return _resolve(forward, letter, take, values or {})
+        letter = conflict_letter(store, letter_id)  # again, under the lock
+        return _resolve(forward, letter, take, values or {}, by or _who())
 
 
 def _resolve(
-    forward: PairDirection, letter: DeadLetter, take: Side | None, given: dict[str, Any]
+    forward: PairDirection, letter: DeadLetter, take: Side | None, given: dict[str, Any], by: str
 ) -> Resolution:
     pair, store = forward.pair, forward.store
     a_id, b_id = str(letter.payload["a_id"]), str(letter.payload["b_id"])
@@ -130,7 +138,7 @@ def _resolve(
             "fields": chosen,
             "written": written,
             "at": datetime.now(UTC).isoformat(),
-            "by": _who(),
+            "by": by,
         },
     )
     return Resolution(letter.id, pair.name, took, chosen, tuple(written))

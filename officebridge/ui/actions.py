@@ -117,7 +117,7 @@ def resolve_conflict(
     ensure_conflict(letter)
     ensure_open(letter)
     try:
-        done = resolve(store, letter.id, take=take, mappings_dir=mappings_dir)
+        done = resolve(store, letter.id, take=take, mappings_dir=mappings_dir, by=user_name)
     except RetryLaterError as exc:  # a run of the pair holds its lock
         raise ActionError(redact(str(exc)), 409) from None
     except ConfigError as exc:  # already resolved meanwhile, the pair's file is gone or does not load

@@ -69,3 +69,22 @@ def test_a_conflict_is_resolved_with_a_value_written_to_both_sides(systems: Syst
     assert systems.live(systems.crm)[crm_id]["rating"] == "Warm" == systems.partner(crm_id)["rating"]
     again = _cli(systems, "conflicts", "resolve", str(row["id"]), "--take", "a", "--mappings", mappings)
     assert again.exit_code == 1 and "already resolved" in again.output
+
+
+def test_the_resolution_records_who_decided_and_a_second_one_is_refused(systems: Systems) -> None:
+    from officebridge.errors import ConfigError
+    from officebridge.pair.resolve import resolve
+
+    _conflict(systems)
+    _cli(systems, "run", str(systems.file), "--overlap", "0")
+    [row] = json.loads(_cli(systems, "conflicts", "list", "--json").output)
+    done = resolve(systems.store, row["id"], take="a", mappings_dir=systems.file.parent, by="ops.lead")
+    assert done.took == "a"
+    closed = systems.store.dead_letter(row["id"])
+    assert closed is not None and closed.payload["resolution"]["by"] == "ops.lead"
+    try:
+        resolve(systems.store, row["id"], take="b", mappings_dir=systems.file.parent)
+    except ConfigError as exc:
+        assert "already resolved" in str(exc)
+    else:
+        raise AssertionError("a second resolution of one conflict went through")
