@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from officebridge.cli import main
+from officebridge.errors import ConfigError
+from officebridge.pair.resolve import resolve
 from tests.unit.pair.conftest import Systems
 
 
@@ -72,9 +75,6 @@ def test_a_conflict_is_resolved_with_a_value_written_to_both_sides(systems: Syst
 
 
 def test_the_resolution_records_who_decided_and_a_second_one_is_refused(systems: Systems) -> None:
-    from officebridge.errors import ConfigError
-    from officebridge.pair.resolve import resolve
-
     _conflict(systems)
     _cli(systems, "run", str(systems.file), "--overlap", "0")
     [row] = json.loads(_cli(systems, "conflicts", "list", "--json").output)
@@ -82,9 +82,5 @@ def test_the_resolution_records_who_decided_and_a_second_one_is_refused(systems:
     assert done.took == "a"
     closed = systems.store.dead_letter(row["id"])
     assert closed is not None and closed.payload["resolution"]["by"] == "ops.lead"
-    try:
+    with pytest.raises(ConfigError, match="already resolved"):
         resolve(systems.store, row["id"], take="b", mappings_dir=systems.file.parent)
-    except ConfigError as exc:
-        assert "already resolved" in str(exc)
-    else:
-        raise AssertionError("a second resolution of one conflict went through")
