@@ -20,6 +20,7 @@ from typing import Any
 
 from officebridge.errors import MappingError, OfficeBridgeError
 from officebridge.mapping import load_mapping
+from officebridge.pair.loader import is_pair_file, load_pair
 from officebridge.secrets import redact
 from officebridge.state import DeadLetter, StateStore
 from officebridge.state.reconciliations import Reconciliation, latest
@@ -115,27 +116,47 @@ class MappingCatalogue:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._cache: dict[Path, tuple[float, MappingInfo]] = {}
+        self._cache: dict[Path, tuple[float, list[MappingInfo]]] = {}
 
     def all(self) -> list[MappingInfo]:
-        files = sorted(self.folder.glob("*.y*ml")) if self.folder.is_dir() else []
+        """Every sync of the folder: a directional file is one, a two-way file (pairs/) three:
+        the pair (its conflicts) and its two directions (their runs, watermarks, letters)."""
+        found = (
+            [*self.folder.glob("*.y*ml"), *self.folder.glob("pairs/*.y*ml")] if self.folder.is_dir() else []
+        )
+        files = sorted(found)
         self._cache = {p: v for p, v in self._cache.items() if p in files}
-        return [self._info(path) for path in files]
+        return [info for path in files for info in self._info(path)]
 
     def by_name(self) -> dict[str, MappingInfo]:
         return {info.name: info for info in self.all()}
 
-    def _info(self, path: Path) -> MappingInfo:
+    def _info(self, path: Path) -> list[MappingInfo]:
         try:
             mtime = path.stat().st_mtime
         except OSError as exc:
-            return MappingInfo(name=path.stem, file=str(path), problem=str(exc))
+            return [MappingInfo(name=path.stem, file=str(path), problem=str(exc))]
         cached = self._cache.get(path)
         if cached is not None and cached[0] == mtime:
             return cached[1]
-        info = _load_info(path)
-        self._cache[path] = (mtime, info)
-        return info
+        infos = _load_pair_infos(path) if is_pair_file(path) else [_load_info(path)]
+        self._cache[path] = (mtime, infos)
+        return infos
+
+
+def _load_pair_infos(path: Path) -> list[MappingInfo]:
+    try:
+        pair = load_pair(path)
+    except MappingError as exc:
+        found = tuple(redact(str(p)) for p in exc.problems) or (type(exc).__name__,)
+        return [MappingInfo(name=path.stem, file=str(path), problem=found[0], problems=found)]
+    a, b = (Endpoint(s.system, s.object, s.connection) for s in (pair.a, pair.b))
+    where = str(path)
+    return [
+        MappingInfo(pair.name, where, a, b, pair.schedule, f"two-way: {pair.description}"),
+        MappingInfo(pair.a_to_b.name, where, a, b, pair.schedule, "side a's changes into side b"),
+        MappingInfo(pair.b_to_a.name, where, b, a, pair.schedule, "side b's changes into side a"),
+    ]
 
 
 def _load_info(path: Path) -> MappingInfo:

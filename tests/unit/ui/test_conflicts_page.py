@@ -45,3 +45,16 @@ def test_an_open_conflict_shows_both_versions_the_base_and_a_button_per_system(
 
     viewer = _render(systems, can_act=False)
     assert mine in viewer and "Keep a" not in viewer and "read only" in viewer
+
+
+def test_a_pair_file_is_three_rows_the_pair_and_its_two_directions(systems: Systems) -> None:  # noqa: F811
+    systems.run()
+    rows = {v.name: v for v in overview.syncs(systems.store, overview.MappingCatalogue(systems.file.parent))}
+    pair, forward, backward = (
+        rows[n] for n in ("accounts_pair", "accounts_pair__a_to_b", "accounts_pair__b_to_a")
+    )
+    assert pair.mapping is not None and pair.mapping.problem is None
+    assert pair.mapping.source is not None and pair.mapping.source.label == "memory · account"
+    assert forward.last_run is not None and forward.last_run.status == "succeeded"
+    assert backward.last_run is not None
+    assert forward.health == backward.health == "healthy"
