@@ -91,6 +91,7 @@ class PairPlanner:
                 )
             if s.record.deleted:
                 self._deleted(s)
+        self._already_gone([s for s in steps if s.action in (ARCHIVE, DELETE)])
         self._map(live)
         self._adopt([s for s in live if s.action != FAILED and (s.link is None or s.state_to == "deleted")])
         partners = self._partners([s for s in live if s.action != FAILED and s.to_id is not None])
@@ -133,6 +134,18 @@ class PairPlanner:
         else:
             s.action = ARCHIVE if self.dst.on_delete == "archive" else DELETE
             s.state_to = "deleted"
+
+    def _already_gone(self, doomed: list[Step]) -> None:
+        """Partners deleted or archived on their own side too: nothing left to do there (no NOT_FOUND)."""
+        if not doomed:
+            return
+        fields = [self.dst.match] if self.dst.match else []
+        ids = sorted({str(s.to_id) for s in doomed})
+        there = {r.id: r for r in self.run.target.fetch(self.dst.object, fields, ids)}
+        for s in doomed:
+            partner = there.get(str(s.to_id))
+            if partner is None or partner.deleted:
+                s.action, s.reason = SKIPPED, "deleted on both sides"
 
     def _map(self, live: list[Step]) -> None:
         mapped: dict[str, dict[str, Any]] = {}
