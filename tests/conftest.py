@@ -42,6 +42,15 @@ GROUPS = {  # folder or file -> the xdist group its tests run in
 }
 
 
+# Tests that import Airflow into the pytest process run last: from then on every Secret any
+# test makes is also handed to Airflow's masker (officebridge.secrets), which costs more the
+# more it holds; the unit tests after them ran several times slower.
+AIRFLOW_IN_PROCESS = {
+    HERE / "unit" / "airflow" / "test_parse_cache.py",
+    HERE / "unit" / "ui" / "test_conflicts_view.py",
+}
+
+
 def group_of(path: Path) -> str | None:
     for place, group in GROUPS.items():
         if path == place or place in path.parents:
@@ -60,3 +69,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if cls.__name__ in SLOW_CONTRACT_CLASSES or item.name in WAITING_CONTRACT_TESTS:
             item.add_marker(pytest.mark.slow)
+    items.sort(key=lambda item: Path(str(item.path)) in AIRFLOW_IN_PROCESS)  # stable: the rest in order
