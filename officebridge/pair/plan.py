@@ -257,7 +257,10 @@ class PairPlanner:
             if self._changed_here(s, f):
                 self._field(s, f, partner, back)
         for name in self.one_way:  # side X owns them: its value goes whenever it differs from the base
-            if normal(s.values.get(name)) != s.base_to.get(name, MISSING):
+            base = s.base_to.get(name, MISSING)
+            if base is MISSING and partner is not None and name in partner.fields:
+                base = s.base_to[name] = normal(partner.fields[name])  # adopted: Y's value is the base
+            if normal(s.values.get(name)) != base:
                 s.push[name] = s.values.get(name)
         if s.conflicts:
             self.run.tally("conflicts")

@@ -31,8 +31,13 @@ def _adopted(b: PairBridge) -> tuple[str, str]:
 def test_the_pair_adopts_the_directional_links_and_then_writes_nothing(pair_bridge: PairBridge) -> None:
     b = pair_bridge
     b.run(ACCOUNTS)
+    b.reset_stats()
     forward, backward = b.run_pair()
     assert forward.notes["adopted_links"] == 300
+    # Odoo already holds each company's ref and is_company: adopting writes nothing there; each
+    # Account gets its company's id (External_Id__c), once
+    assert b.odoo_writes() == {}
+    assert (forward.counts.updated, backward.counts.updated) == (0, 300)
     assert (forward.counts.created, backward.counts.created) == (0, 0)  # no company or Account twice
     assert (forward.counts.failed, backward.counts.failed) == (0, 0)
     assert len(b.synced_partners()) == 300 == b.sf_count("Account")
