@@ -44,37 +44,51 @@ def mappings_root(dag_file: str | Path) -> Path:
     return Path(configured).resolve() if configured else Path(dag_file).resolve().parent.parent / "mappings"
 
 
-def mapping_dag(dag_file: str | Path, mapping_file: str) -> Any:
-    """The DAG of `mappings/<mapping_file>`; what each generated DAG file calls.
+def mapping_dags(dag_file: str | Path, mapping_file: str) -> tuple[Any, Any]:
+    """The `sync__<name>` and `replay__<name>` DAGs of `mappings/<mapping_file>`; what each DAG file calls.
 
-    Its `replay__<sync>` DAG (officebridge.airflow.replay) is built here too: Airflow registers every
-    DAG made in a `with DAG(...)` block of the file it parses, so one stub gives both, and a broken
-    mapping breaks only its own file.
+    Both come from the parse cache while the mapping file, its record schema and the code that built
+    them are unchanged (`officebridge.airflow.parse_cache`); `schedule.on` is checked on every parse,
+    since the folder around the file may change. A broken mapping raises MappingError, never cached.
     """
-    from officebridge.airflow.parse_cache import checked_mapping  # noqa: PLC0415
-    from officebridge.airflow.replay import build_replay_dag  # noqa: PLC0415
+    from officebridge.airflow.parse_cache import built_dags  # noqa: PLC0415
 
     path = mappings_root(dag_file) / mapping_file
-    mapping = checked_mapping(path)  # load_mapping, kept between parses while nothing changed
+    built = built_dags(path, _build_both)
+    if built.runs_after:
+        _check_upstream(built.sync, built.runs_after, built.file, path.parent)
+    return built.dags
+
+
+def mapping_dag(dag_file: str | Path, mapping_file: str) -> Any:
+    """The sync DAG alone, built on every parse (DAG files written before `mapping_dags` existed).
+
+    Its replay DAG registers itself through its `with DAG(...)` block, as it always did.
+    """
+    from officebridge.airflow.parse_cache import checked_mapping  # noqa: PLC0415
+
+    path = mappings_root(dag_file) / mapping_file
+    mapping = checked_mapping(path)
     if mapping.runs_after:
-        _check_upstream(mapping, path.parent)
-    dag = build_dag(mapping)
-    build_replay_dag(mapping)
-    return dag
+        _check_upstream(mapping.name, mapping.runs_after, mapping.file, path.parent)
+    return _build_both(mapping)[0]
 
 
-def _check_upstream(mapping: Any, folder: Path) -> None:
+def _build_both(mapping: Any) -> tuple[Any, Any]:
+    from officebridge.airflow.replay import build_replay_dag  # noqa: PLC0415
+
+    return build_dag(mapping), build_replay_dag(mapping)
+
+
+def _check_upstream(sync: str, name: str, file: Any, folder: Path) -> None:
     """`schedule: {on: X}` must name a sync that exists, or the DAG would silently never run."""
-    name = mapping.runs_after
-    if name == mapping.name:
-        raise ConfigError(f"{mapping.file}: schedule.on names this sync itself ({name!r})")
+    if name == sync:
+        raise ConfigError(f"{file}: schedule.on names this sync itself ({name!r})")
     pattern = re.compile(rf"^name:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$", re.MULTILINE)
     for candidate in sorted(folder.glob("*.y*ml")):
         if candidate.stem == name or pattern.search(candidate.read_text(encoding="utf-8", errors="replace")):
             return
-    raise ConfigError(
-        f"{mapping.file}: schedule.on names sync {name!r}; no mapping in {folder} has that name"
-    )
+    raise ConfigError(f"{file}: schedule.on names sync {name!r}; no mapping in {folder} has that name")
 
 
 def schedule_of(mapping: Any) -> Any:
@@ -119,10 +133,58 @@ def pool_of(mapping: Any) -> str | None:
     return next((f"officebridge_{conn}" for conn in listed if conn in used), None)
 
 
-def build_dag(mapping: Any) -> Any:
-    from airflow.sdk import DAG, Param, get_current_context, task  # noqa: PLC0415
+# The task callables live at module level, not as closures in build_dag: a built DAG then pickles
+# (the parse cache keeps it), its tasks referring to these functions by name. Each takes the mapping
+# file's path as its first argument; tasks holds what they do, imported only when a task runs.
 
-    from officebridge.airflow import tasks  # noqa: PLC0415 - light: its heavy imports are inside functions
+
+def run_check_connections(mapping_path: str) -> dict[str, str]:
+    from airflow.sdk import get_current_context  # noqa: PLC0415
+
+    from officebridge.airflow import tasks  # noqa: PLC0415
+
+    return tasks.check_connections(mapping_path, get_current_context())
+
+
+def run_plan_partitions(mapping_path: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    from airflow.sdk import get_current_context  # noqa: PLC0415
+
+    from officebridge.airflow import tasks  # noqa: PLC0415
+
+    count = int((params or {}).get("partitions", DEFAULT_PARTITIONS))
+    return tasks.plan(mapping_path, count, get_current_context())
+
+
+def run_extract_transform_load(mapping_path: str, partition: dict[str, Any]) -> dict[str, Any]:
+    from airflow.sdk import get_current_context  # noqa: PLC0415
+
+    from officebridge.airflow import tasks  # noqa: PLC0415
+
+    return tasks.load(mapping_path, partition, get_current_context())
+
+
+def run_commit_watermark(mapping_path: str, results: Any) -> dict[str, Any]:  # Any: an XComArg at parse time
+    from airflow.sdk import get_current_context  # noqa: PLC0415
+
+    from officebridge.airflow import tasks  # noqa: PLC0415
+
+    return tasks.finish(mapping_path, list(results), get_current_context())
+
+
+def run_report(results: Any, finished: Any) -> dict[str, Any]:
+    from officebridge.airflow import tasks  # noqa: PLC0415
+
+    return tasks.report(list(results), finished)
+
+
+def run_dead_letters(summary: Any) -> dict[str, Any]:
+    from officebridge.airflow import health  # noqa: PLC0415
+
+    return health.check_dead_letters(summary)
+
+
+def build_dag(mapping: Any) -> Any:
+    from airflow.sdk import DAG, Param, task  # noqa: PLC0415
 
     path = str(mapping.file)
     with DAG(
@@ -145,40 +207,13 @@ def build_dag(mapping: Any) -> Any:
             )
         },
     ) as dag:
-
-        @task(task_id="check_connections")
-        def check_connections() -> dict[str, str]:
-            return tasks.check_connections(path, get_current_context())
-
-        @task(task_id="plan_partitions")
-        def plan_partitions(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-            count = int((params or {}).get("partitions", DEFAULT_PARTITIONS))
-            return tasks.plan(path, count, get_current_context())
-
         pooled: dict[str, Any] = {"pool": pool} if (pool := pool_of(mapping)) else {}  # unset: default_pool
-
-        @task(task_id="extract_transform_load", **pooled)
-        def extract_transform_load(partition: dict[str, Any]) -> dict[str, Any]:
-            return tasks.load(path, partition, get_current_context())
-
-        @task(task_id="commit_watermark")
-        def commit_watermark(results: Any) -> dict[str, Any]:  # Any: an XComArg at parse time
-            return tasks.finish(path, list(results))
-
-        @task(task_id="report", outlets=[assets.published_asset(mapping)])
-        def report(results: Any, finished: Any) -> dict[str, Any]:
-            return tasks.report(list(results), finished)
-
-        @task(task_id="dead_letters", retries=0)
-        def dead_letters(summary: Any) -> dict[str, Any]:
-            from officebridge.airflow import health  # noqa: PLC0415
-
-            return health.check_dead_letters(summary)
-
-        checked = check_connections()
-        parts = plan_partitions()
+        checked = task(task_id="check_connections")(run_check_connections)(path)
+        parts = task(task_id="plan_partitions")(run_plan_partitions)(path)
         checked >> parts
-        loaded = extract_transform_load.expand(partition=parts)
-        finished = commit_watermark(loaded)
-        dead_letters(report(loaded, finished))
+        etl = task(task_id="extract_transform_load", **pooled)(run_extract_transform_load)
+        loaded = etl.partial(mapping_path=path).expand(partition=parts)
+        finished = task(task_id="commit_watermark")(run_commit_watermark)(path, loaded)
+        report = task(task_id="report", outlets=[assets.published_asset(mapping)])(run_report)
+        task(task_id="dead_letters", retries=0)(run_dead_letters)(report(loaded, finished))
     return dag

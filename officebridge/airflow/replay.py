@@ -33,8 +33,16 @@ def dag_id_of(sync: str) -> str:
     return f"{PREFIX}{sync}"
 
 
+def run_replay(mapping_path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The task's callable, at module level so that the built DAG pickles (the parse cache keeps it)."""
+    from airflow.sdk import get_current_context  # noqa: PLC0415
+
+    ids = [int(i) for i in (params or {}).get("letter_ids") or []]
+    return replay_letters(mapping_path, ids, get_current_context())
+
+
 def build_replay_dag(mapping: Any) -> Any:
-    from airflow.sdk import DAG, Param, get_current_context, task  # noqa: PLC0415
+    from airflow.sdk import DAG, Param, task  # noqa: PLC0415
 
     path = str(mapping.file)
     with DAG(
@@ -58,13 +66,7 @@ def build_replay_dag(mapping: Any) -> Any:
             )
         },
     ) as dag:
-
-        @task(task_id="replay_dead_letters")
-        def replay_dead_letters(params: dict[str, Any] | None = None) -> dict[str, Any]:
-            ids = [int(i) for i in (params or {}).get("letter_ids") or []]
-            return replay_letters(path, ids, get_current_context())
-
-        replay_dead_letters()
+        task(task_id="replay_dead_letters")(run_replay)(path)
     return dag
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,24 @@ def _fail_fast() -> Iterator[None]:
 
 @contextmanager
 def _prepared(mapping_path: str, context: Context) -> Iterator[Any]:
-    from officebridge.sync.run import RunOptions  # noqa: PLC0415
-    from officebridge.sync.runner import prepared  # noqa: PLC0415
+    """`officebridge.sync.runner.prepared`, on the connectors this DAG run already opened in this
+    process, if any (`officebridge.airflow.session`): the same steps in the same order."""
+    from officebridge.airflow import session  # noqa: PLC0415
+    from officebridge.mapping import compile_mapping, load_mapping  # noqa: PLC0415
+    from officebridge.state import StateStore  # noqa: PLC0415
+    from officebridge.sync.run import RunOptions, SyncRun  # noqa: PLC0415
+    from officebridge.sync.runner import connect, peer_syncs  # noqa: PLC0415
 
     options = RunOptions(trigger="airflow", detail=airflow_detail(context))
-    with _fail_fast(), prepared(mapping_path, None, options) as run:
-        yield run
+    path = Path(mapping_path)
+    with _fail_fast():
+        mapping = load_mapping(path, syncs=peer_syncs(path))  # a link to no sync: a load-time error
+        key = session.run_key(context, mapping)
+        with session.endpoints_for(key, lambda: connect(mapping, check=False), keep=True) as endpoints:
+            checked = load_mapping(path, describe=endpoints.describe)  # field names against the systems
+            compiled = compile_mapping(checked)
+            with StateStore.open() as store:
+                yield SyncRun(checked, compiled, endpoints.source, endpoints.target, store, options=options)
 
 
 def check_connections(mapping_path: str, context: Context = None) -> dict[str, str]:
@@ -60,6 +73,7 @@ def check_connections(mapping_path: str, context: Context = None) -> dict[str, s
 
     A failure here is recorded as a failed run (with the reason) in the state store.
     """
+    from officebridge.airflow import session  # noqa: PLC0415
     from officebridge.airflow.health import recorded  # noqa: PLC0415
     from officebridge.mapping import load_mapping  # noqa: PLC0415
     from officebridge.sync.runner import connect  # noqa: PLC0415
@@ -67,11 +81,9 @@ def check_connections(mapping_path: str, context: Context = None) -> dict[str, s
     with recorded(mapping_path, "check_connections", airflow_detail(context)), _fail_fast():
         mapping = load_mapping(mapping_path)
         _log_connection_sources(mapping)
-        endpoints = connect(mapping)
-        try:
+        key = session.run_key(context, mapping)  # the next tasks of this DAG run may reuse the logins
+        with session.endpoints_for(key, lambda: connect(mapping), keep=True) as endpoints:
             load_mapping(mapping_path, describe=endpoints.describe)
-        finally:
-            endpoints.close()
     src, tgt = mapping.source, mapping.target
     source, target = f"{src.system}:{src.object}", f"{tgt.system}:{tgt.object}"
     log.info("%s: %s -> %s: both systems answer, field names check out", mapping.name, source, target)
@@ -133,14 +145,20 @@ def load(mapping_path: str, partition: Mapping[str, Any], context: Context = Non
     }
 
 
-def finish(mapping_path: str, results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Set the watermark once, after every partition of an initial load succeeded."""
+def finish(
+    mapping_path: str, results: Sequence[Mapping[str, Any]], context: Context = None
+) -> dict[str, Any]:
+    """Set the watermark once, after every partition of an initial load succeeded; the DAG run is done
+    with the systems, so the connectors its tasks shared in this process are closed."""
+    from officebridge.airflow import session  # noqa: PLC0415
     from officebridge.mapping import load_mapping  # noqa: PLC0415
     from officebridge.state import StateStore  # noqa: PLC0415
     from officebridge.sync.partitions import finish_partitions  # noqa: PLC0415
 
     with _fail_fast():
-        sync = load_mapping(mapping_path).name
+        mapping = load_mapping(mapping_path)
+        session.close_run(session.run_key(context, mapping))
+        sync = mapping.name
     partitioned = [r["run_id"] for r in results if r.get("partitioned")]
     with StateStore.open() as store:
         mark = finish_partitions(store, sync, partitioned) if partitioned else store.watermark(sync)

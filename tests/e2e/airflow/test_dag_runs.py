@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from officebridge.state import StateStore
+from tests.e2e.airflow.conftest import AirflowHome
 from tests.integration.sync.conftest import ACCOUNTS as CONFIG_ACCOUNTS
 from tests.integration.sync.conftest import Bridge
 
@@ -118,3 +119,25 @@ def test_partitioned_initial_load_equals_a_single_partition(
         runs = store.runs(ACCOUNTS, limit=20)
         assert len(runs) == 6 and sum(r.counts["created"] for r in runs) == 300
         assert store.watermark(ACCOUNTS) == mark  # one watermark, whichever way the load was split
+
+
+def test_a_dag_run_in_one_process_logs_in_and_describes_each_system_once(
+    bridge: Bridge, dag_test: DagTest, airflow_home: AirflowHome, tmp_path: Path, monkeypatch
+) -> None:
+    """dag.test runs every task in one process: the connectors check_connections opened (logged in,
+    describes held) serve plan_partitions and each partition, and commit_watermark closes them.
+    The DAG comes from the parse cache (unpickled), as the processor's every parse but the first."""
+    monkeypatch.setenv("OFFICEBRIDGE_DAG_CACHE", str(tmp_path / "dag-cache"))
+    assert airflow_home.drive("dagbag")["import_errors"] == {}  # builds and caches the DAGs
+    bridge.sf.reset_stats()
+    bridge.odoo.reset_stats()
+    [first] = dag_test((f"sync__{ACCOUNTS}", {"partitions": 3}))
+    _ok(first)
+    assert sum(k.startswith("extract_transform_load[") for k in first["tasks"]) == 3
+    sf, odoo = bridge.sf.stats()["by_route"], bridge.odoo.stats()["by_operation"]
+    logins = {k: v for k, v in sf.items() if "Soap" in k}
+    assert list(logins.values()) == [1], sf  # one Salesforce login for check, plan and three partitions
+    assert sf["GET /services/data/vXX.X/sobjects/Account/describe"] == 1, sf
+    assert odoo.get("res.partner.fields_get") == 1, odoo
+    assert sum(v for k, v in odoo.items() if "login" in k or "authenticate" in k) == 1, odoo
+    assert len(bridge.synced_partners("001")) == 300

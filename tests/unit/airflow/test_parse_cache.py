@@ -108,3 +108,82 @@ def test_a_cache_folder_others_can_write_is_not_used(folder: Path, monkeypatch) 
     monkeypatch.setattr(parse_cache, "_memo", {})
     parse_cache.checked_mapping(path)
     assert len(loads) == 2 and list(shared.iterdir()) == []
+
+
+def _build_counting(calls: list[str]) -> object:
+    from officebridge.airflow.dags import _build_both  # noqa: PLC0415
+
+    def build(mapping: object) -> tuple[object, object]:
+        calls.append(str(getattr(mapping, "name", "")))
+        return _build_both(mapping)
+
+    return build
+
+
+def test_a_second_process_unpickles_both_dags_instead_of_building_them(folder: Path, monkeypatch) -> None:
+    builds: list[str] = []
+    path = folder / MAPPING.name
+    first = parse_cache.built_dags(path, _build_counting(builds))
+    monkeypatch.setattr(parse_cache, "_memo", {})
+    monkeypatch.setattr(parse_cache, "_dag_memo", {})  # a new process: only the disk is left
+    again = parse_cache.built_dags(path, _build_counting(builds))
+    assert builds == ["salesforce_account_to_odoo"]
+    sync, replay = again.dags
+    assert sync is not first.dags[0] and sync.dag_id == "sync__salesforce_account_to_odoo"
+    assert {t.task_id: sorted(t.downstream_task_ids) for t in sync.tasks} == {
+        t.task_id: sorted(t.downstream_task_ids) for t in first.dags[0].tasks
+    }
+    assert sync.owner == "sales-ops" and sync.params["partitions"] == 4
+    assert [t.task_id for t in replay.tasks] == ["replay_dead_letters"]
+    mapped = sync.get_task("extract_transform_load")
+    assert mapped.python_callable.__name__ == "run_extract_transform_load"
+    # Airflow checks `expand_input is EXPAND_INPUT_EMPTY` before it runs a mapped task: an equal copy
+    # failed every partition ("unexpected expand_input"); the cache keeps Airflow's own objects
+    from airflow.sdk.definitions._internal.expandinput import EXPAND_INPUT_EMPTY  # noqa: PLC0415
+
+    assert mapped.expand_input is EXPAND_INPUT_EMPTY
+
+
+def test_a_dag_is_unpickled_anew_on_each_parse_of_one_process(folder: Path) -> None:
+    path = folder / MAPPING.name
+    one = parse_cache.built_dags(path, _build_counting([]))
+    two = parse_cache.built_dags(path, _build_counting([]))
+    assert one.dags[0] is not two.dags[0] and one.dags[0].dag_id == two.dags[0].dag_id
+
+
+def test_an_edit_keeping_size_and_mtime_still_rebuilds_the_dags(folder: Path, monkeypatch) -> None:
+    builds: list[str] = []
+    path = folder / MAPPING.name
+    parse_cache.built_dags(path, _build_counting(builds))
+    stat = path.stat()
+    path.write_text(path.read_text().replace("owner: sales-ops", "owner: sales-abc"))  # same length
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    monkeypatch.setattr(parse_cache, "_dag_memo", {})
+    assert parse_cache.built_dags(path, _build_counting(builds)).dags[0].owner == "sales-abc"
+    assert len(builds) == 2
+
+
+def test_a_pools_setting_change_rebuilds_the_dags(folder: Path, monkeypatch) -> None:
+    builds: list[str] = []
+    path = folder / MAPPING.name
+    assert (
+        parse_cache.built_dags(path, _build_counting(builds)).dags[0].get_task("extract_transform_load").pool
+        == "default_pool"
+    )
+    monkeypatch.setenv("OFFICEBRIDGE_POOLS", "odoo_default")
+    sync = parse_cache.built_dags(path, _build_counting(builds)).dags[0]
+    assert sync.get_task("extract_transform_load").pool == "officebridge_odoo_default"
+    assert len(builds) == 2
+
+
+def test_a_mapping_broken_after_its_dags_were_cached_fails_on_every_parse(folder: Path, monkeypatch) -> None:
+    builds: list[str] = []
+    path = folder / MAPPING.name
+    parse_cache.built_dags(path, _build_counting(builds))
+    _touch(path, path.read_text().replace("mode: upsert", "mode: sideways"))
+    for _ in range(2):
+        monkeypatch.setattr(parse_cache, "_dag_memo", {})
+        with pytest.raises(MappingError, match="sideways"):
+            parse_cache.built_dags(path, _build_counting(builds))
+    assert builds == ["salesforce_account_to_odoo"]
