@@ -18,8 +18,12 @@ def test_dags_folder_imports_cleanly_one_dag_per_mapping(airflow_home: AirflowHo
     bag = airflow_home.drive("dagbag")
     assert bag["import_errors"] == {}
     names = sorted(p.stem for p in MAPPINGS.glob("*.yaml"))
+    pairs = sorted(p.stem for p in (MAPPINGS / "pairs").glob("*.yaml"))  # two-way files: one DAG each
     assert sorted(bag["dags"]) == sorted(
-        f"{kind}__{n}" for kind in ("sync", "replay", "reconcile") for n in names
+        [
+            *(f"{kind}__{n}" for kind in ("sync", "replay", "reconcile") for n in names),
+            *(f"pair__{p}" for p in pairs),
+        ]
     )
     assert bag["heavy_modules"] == []  # no connector, pandas or Great Expectations at parse time
 
@@ -44,6 +48,10 @@ def test_dags_folder_imports_cleanly_one_dag_per_mapping(airflow_home: AirflowHo
     assert replay["tasks"] == {"replay_dead_letters": []} and replay["timetable"] == "NullTimetable"
     assert replay["paused_at_creation"] is False and replay["params"] == ["letter_ids"]
     assert replay["owner"] == "sales-ops" and replay["retries"] == 3 and replay["max_active_runs"] == 1
+
+    pair = bag["dags"]["pair__salesforce_account_odoo_company"]
+    assert pair["tasks"] == {"a_to_b": ["b_to_a"], "b_to_a": ["conflicts"], "conflicts": []}
+    assert pair["owner"] == "sales-ops" and "two-way" in pair["tags"]
 
     contacts = bag["dags"]["sync__salesforce_contact_to_odoo"]
     assert contacts["timetable"] == "AssetTriggeredTimetable"  # runs after the Account sync wrote
