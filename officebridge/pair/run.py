@@ -16,16 +16,13 @@ The lock is the pair's, so the two directions never interleave.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from typing import Any
 
 from officebridge.connector import (
     Connector,
     OpKind,
-    ReadRequest,
     SourceRecord,
     Watermark,
     WriteOp,
@@ -97,25 +94,9 @@ class PairDirection(SyncRun):
     def tally(self, what: str, n: int = 1) -> None:
         self.tallies[what] += n
 
-    def request(
-        self, since: Watermark | None, *, until: datetime | None = None, batch_size: int | None = None
-    ) -> ReadRequest:
-        """The direction's read, plus this side's fields the pair keeps (its bases)."""
-        base = super().request(since, until=until, batch_size=batch_size)
-        fields = tuple(dict.fromkeys([*base.fields, *self.pair.kept(self.side)]))
-        return dataclasses.replace(base, fields=fields)
-
-    def reprocess(self, run_id: int, ids: list[str]) -> tuple[Counts, set[str]]:
-        counts, found = Counts(), set[str]()
-        fields = list(self.request(None).fields)
-        for start in range(0, len(ids), max(1, self.options.settle_batch)):
-            chunk = ids[start : start + max(1, self.options.settle_batch)]
-            records = self.source.fetch(self.mapping.source.object, fields, chunk)
-            if records:
-                counts.add(self.process(run_id, records, reread=True))
-            found |= {r.id for r in records}
-            self.beat()
-        return counts, found
+    def read_fields(self) -> list[str]:
+        """The direction's fields, plus this side's fields the pair keeps (its bases)."""
+        return list(dict.fromkeys([*super().read_fields(), *self.pair.kept(self.side)]))
 
     def run(self, progress: Any = None) -> Any:
         result = super().run(progress)

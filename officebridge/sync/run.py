@@ -197,6 +197,10 @@ class SyncRun:
             return mark - self.options.overlap
         return mark
 
+    def read_fields(self) -> list[str]:
+        """The source fields every read of this run asks for (a page, or records again by id)."""
+        return list(self.compiled.source_fields)
+
     def request(
         self, since: Watermark | None, *, until: datetime | None = None, batch_size: int | None = None
     ) -> ReadRequest:
@@ -204,7 +208,7 @@ class SyncRun:
         src = self.mapping.source
         return ReadRequest(
             object=src.object,
-            fields=tuple(self.compiled.source_fields),
+            fields=tuple(self.read_fields()),
             since=since,
             until=until,
             cursor=self.cursor,
@@ -319,7 +323,7 @@ class SyncRun:
         step = max(1, self.options.settle_batch)
         for start in range(0, len(ids), step):
             chunk = ids[start : start + step]
-            records = self.source.fetch(self.mapping.source.object, list(self.compiled.source_fields), chunk)
+            records = self.source.fetch(self.mapping.source.object, self.read_fields(), chunk)
             if records:
                 counts.add(self.process(run_id, records, reread=True))
             found |= {r.id for r in records}
