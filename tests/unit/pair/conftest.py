@@ -71,6 +71,17 @@ class Systems:
     def live(system: MemorySystem) -> dict[str, dict[str, Any]]:
         return {r["id"]: r for r in system.rows("account") if r.get("active", True)}
 
+    def edit_rating_on_both_sides(self) -> tuple[str, str, str, str, str]:
+        """After a sync: one account's rating changed differently on each side (a manual conflict
+        for the next run). Returns both ids, the value both had, and the two new values."""
+        crm_id = sorted(self.live(self.crm))[0]
+        erp_id = self.partner(crm_id)["id"]
+        was = self.live(self.crm)[crm_id]["rating"]
+        mine, theirs = [r for r in ("Hot", "Warm", "Cold") if r != was]
+        self.edit(self.crm, crm_id, rating=mine)
+        self.edit(self.erp, erp_id, rating=theirs)
+        return crm_id, erp_id, str(was), mine, theirs
+
     def partner(self, crm_id: str) -> dict[str, Any]:
         [row] = [r for r in self.erp.rows("account") if r["external_ref"] == crm_id]
         return row

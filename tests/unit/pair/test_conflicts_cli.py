@@ -21,12 +21,7 @@ def _cli(systems: Systems, *args: str) -> Any:
 
 def _conflict(systems: Systems) -> tuple[str, str, str, str]:
     assert _cli(systems, "run", str(systems.file), "--overlap", "0").exit_code == 0
-    crm_id = sorted(systems.live(systems.crm))[0]
-    erp_id = systems.partner(crm_id)["id"]
-    was = systems.live(systems.crm)[crm_id]["rating"]
-    mine, theirs = [r for r in ("Hot", "Warm", "Cold") if r != was]
-    systems.edit(systems.crm, crm_id, rating=mine)
-    systems.edit(systems.erp, erp_id, rating=theirs)
+    crm_id, erp_id, _was, mine, theirs = systems.edit_rating_on_both_sides()
     return crm_id, erp_id, mine, theirs
 
 

@@ -31,12 +31,7 @@ def test_an_edit_on_each_side_flows_to_the_other_and_stops(systems: Systems) -> 
 
 def test_same_field_changed_on_both_sides_manual_is_a_conflict(systems: Systems) -> None:
     systems.run()
-    crm_id = sorted(systems.live(systems.crm))[0]
-    erp_id = systems.partner(crm_id)["id"]
-    was = systems.live(systems.crm)[crm_id]["rating"]
-    mine, theirs = [r for r in ("Hot", "Warm", "Cold") if r != was]
-    systems.edit(systems.crm, crm_id, rating=mine)
-    systems.edit(systems.erp, erp_id, rating=theirs)
+    crm_id, _erp_id, was, mine, theirs = systems.edit_rating_on_both_sides()
     systems.run()
     assert systems.live(systems.crm)[crm_id]["rating"] == mine  # neither side touched
     assert systems.partner(crm_id)["rating"] == theirs

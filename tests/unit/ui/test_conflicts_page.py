@@ -25,12 +25,7 @@ def test_an_open_conflict_shows_both_versions_the_base_and_a_button_per_system(
     systems: Systems,  # noqa: F811
 ) -> None:
     systems.run()
-    crm_id = sorted(systems.live(systems.crm))[0]
-    erp_id = systems.partner(crm_id)["id"]
-    was = systems.live(systems.crm)[crm_id]["rating"]
-    mine, theirs = [r for r in ("Hot", "Warm", "Cold") if r != was]
-    systems.edit(systems.crm, crm_id, rating=mine)
-    systems.edit(systems.erp, erp_id, rating=theirs)
+    crm_id, erp_id, was, mine, theirs = systems.edit_rating_on_both_sides()
     systems.run()
 
     page = _render(systems, can_act=True)

@@ -79,14 +79,9 @@ def client(systems: Systems, airflow_auth: dict[str, str]) -> Iterator[TestClien
 def _conflict(systems: Systems) -> tuple[str, str, str, str, str]:  # noqa: F811
     """Sync once, then change `rating` on both sides: the next run parks a manual conflict."""
     systems.run()
-    crm_id = sorted(systems.live(systems.crm))[0]
-    erp_id = systems.partner(crm_id)["id"]
-    was = systems.live(systems.crm)[crm_id]["rating"]
-    mine, theirs = [r for r in ("Hot", "Warm", "Cold") if r != was]
-    systems.edit(systems.crm, crm_id, rating=mine)
-    systems.edit(systems.erp, erp_id, rating=theirs)
+    found = systems.edit_rating_on_both_sides()
     systems.run()
-    return crm_id, erp_id, str(was), mine, theirs
+    return found
 
 
 def _block(page: str, letter_id: int) -> str:
