@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from officebridge.errors import RecordError
@@ -64,7 +65,8 @@ class _Writer:
         self.lines: list[str] = []
         self.owner: dict[int, str] = {}
         self.ns: dict[str, Any] = expression_globals()
-        self.ns.update({"str": str, "Exception": Exception, "_NO": _NO, "ValueProblem": ValueProblem})
+        self.ns.update({"str": str, "Exception": Exception, "_NO": _NO, "ValueProblem": ValueProblem,
+                        "_iso_day": _iso_day})  # fmt: skip
 
     def emit(self, text: str, target: str | None = None, indent: int = 2) -> None:
         self.lines.append("    " * indent + text)
@@ -127,6 +129,12 @@ def _emit_rule(rule: FieldRule, w: _Writer, n: int) -> str:
         done = render(step, f"{n}_{i}")
         for name, value in done.bindings.items():
             w.bind(name, value)
+        if _is_iso_date(step) and done.lines == [f"v = t_{n}_{i}(v)"]:
+            # ISO text, the usual case, parsed inline by the converter's own function; the
+            # converter itself takes everything else (None, '', a date, what does not parse)
+            w.emit("if v.__class__ is str and v and (iso := _iso_day(v)) is not None: v = iso", t)
+            w.emit(f"else: v = t_{n}_{i}(v)", t)
+            continue
         for line in done.lines:
             w.emit(line, t)
     _emit_methods(methods, w, t)
@@ -150,6 +158,18 @@ def _emit_value_map(rule: FieldRule, w: _Writer, n: int) -> None:
     w.emit("if w is not _NO: v = w", t)
     if rule.unmapped != "keep":
         w.emit("elif v is not None: raise ValueProblem('UNMAPPED', 'has no entry in the value map', v)", t)
+
+
+def _is_iso_date(step: Any) -> bool:
+    return bool(step.name == "date" and not step.param("from_format") and not step.param("to_format"))
+
+
+def _iso_day(text: str) -> str | None:
+    """`text` as an ISO date, or None when it is not one (the converter then says why)."""
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        return None
 
 
 _TEXT_METHODS = frozenset({"strip", "lower", "upper", "title"})  # str methods, applied to text only

@@ -175,3 +175,13 @@ def test_generated_function_has_no_builtins() -> None:
     c = compiled("fields:\n  ref: Id\n")
     assert c.map.__globals__["__builtins__"] == {}
     assert "def _map(record):" in c.source_code
+
+
+def test_an_iso_date_gives_what_the_date_converter_gives() -> None:
+    m = compiled("fields:\n  ref: Id\n  day: {copy: Birthdate, transforms: [date]}\n")
+    from datetime import date  # noqa: PLC0415
+
+    answers = [m.map({"Id": "1", "Birthdate": v})["day"] for v in (" 1980-12-10 ", None, "", date(2026, 1, 31))]
+    assert answers == ["1980-12-10", None, None, "2026-01-31"]
+    with pytest.raises(RecordError, match="day.*is not a date"):
+        m.map({"Id": "1", "Birthdate": "10/12/1980"})
