@@ -181,7 +181,8 @@ def test_an_iso_date_gives_what_the_date_converter_gives() -> None:
     m = compiled("fields:\n  ref: Id\n  day: {copy: Birthdate, transforms: [date]}\n")
     from datetime import date  # noqa: PLC0415
 
-    answers = [m.map({"Id": "1", "Birthdate": v})["day"] for v in (" 1980-12-10 ", None, "", date(2026, 1, 31))]
-    assert answers == ["1980-12-10", None, None, "2026-01-31"]
-    with pytest.raises(RecordError, match="day.*is not a date"):
+    given = (" 1980-12-10 ", None, "", date(2026, 1, 31))
+    days = [m.map({"Id": "1", "Birthdate": v})["day"] for v in given]
+    assert days == ["1980-12-10", None, None, "2026-01-31"]
+    with pytest.raises(RecordError, match=r"day.*is not a date"):
         m.map({"Id": "1", "Birthdate": "10/12/1980"})
