@@ -63,7 +63,7 @@ class ConnectorClock:
         self._saved: dict[str, Any] = {}
 
     def __enter__(self) -> ConnectorClock:
-        for name in ("describe", "lookup", "write", "fetch", "check"):
+        for name in ("describe", "lookup", "has_values", "write", "fetch", "check"):
             self._wrap_call(name)
         original = MemoryConnector.read
         self._saved["read"] = original
