@@ -14,6 +14,7 @@ others would race on it) and the Airflow API server the plugin and browser tests
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,12 +44,33 @@ GROUPS = {  # folder or file -> the xdist group its tests run in
 
 
 # Tests that import Airflow into the pytest process run last: from then on every Secret any
-# test makes is also handed to Airflow's masker (officebridge.secrets), which costs more the
-# more it holds; the unit tests after them ran several times slower.
+# test makes is also handed to Airflow's masker (officebridge.secrets), which recompiles its
+# pattern for each one; the unit tests after them ran several times slower. They also see only
+# the secrets they register themselves (`_own_secrets`): a task hands every secret its process
+# knows to Airflow's masker, and a test process knows thousands by then (minutes of regex).
 AIRFLOW_IN_PROCESS = {
     HERE / "unit" / "airflow" / "test_parse_cache.py",
+    HERE / "unit" / "airflow" / "test_failure.py",
+    HERE / "unit" / "sync" / "test_plan_without_systems.py",
     HERE / "unit" / "ui" / "test_conflicts_view.py",
 }
+
+
+@pytest.fixture(autouse=True)
+def _own_secrets(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For an Airflow-in-process test: the secret registry as a fresh process would have it."""
+    if Path(str(request.node.path)) not in AIRFLOW_IN_PROCESS:
+        yield
+        return
+    from officebridge import secrets  # noqa: PLC0415
+
+    before = secrets._known
+    secrets._known = set()
+    try:
+        yield
+    finally:
+        before |= secrets._known
+        secrets._known = before
 
 
 def group_of(path: Path) -> str | None:
