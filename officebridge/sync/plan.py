@@ -137,9 +137,15 @@ class Planner:
         if not unlinked:
             return
         found, refused = self._find_existing(unlinked)
+        claimed: dict[Any, str] = {}  # match key -> the source record of this batch that takes it
         for p in unlinked:
             key = self._match_key(p)
             safe = key if key.__class__ is str else _safe(key)
+            if key not in (None, "", False) and not (refused and safe in refused):
+                other = claimed.setdefault(safe, p.record.id)
+                if other != p.record.id:
+                    self._fail(p, self._taken(key, other, p.record.id))
+                    continue
             if refused and safe in refused:
                 self._fail(
                     p,
@@ -166,6 +172,17 @@ class Planner:
                 p.action, p.reason = SKIPPED, f"no target {self.target_object} matches {self.match_field}"
             else:
                 p.action = CREATE
+
+    def _taken(self, key: Any, other: str, record_id: str) -> RecordError:
+        """Two source records of one batch with one match key would become two target records."""
+        return RecordError(
+            f"{self.match_field}: value {key!r} is also the key of source record {other} in this batch; "
+            f"one {self.target_object} per key: correct the data, or match on a field that is unique",
+            stage="lookup",
+            code="DUPLICATE_MATCH_KEY",
+            field=self.match_field,
+            record_id=record_id,
+        )
 
     def _linked(self, p: Planned, link: LinkState) -> None:
         p.target_id = link.target_id

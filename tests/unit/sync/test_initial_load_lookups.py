@@ -72,3 +72,15 @@ def test_keys_that_are_not_source_ids_are_looked_up(pair: Pair) -> None:
     assert result.status in ("succeeded", "partial")
     assert len(pair.erp.rows("account")) == len(keys)  # one record per key, across batches
     assert "account.lookup" in _ops(pair)
+
+
+def test_two_records_of_one_batch_with_one_match_key_never_make_two_targets(pair: Pair) -> None:
+    pair.accounts.write_text(TWO_PER_KEY)  # several accounts share a city, so a key
+    result = pair.run(pair.accounts)  # every account in one batch
+    rows = pair.erp.rows("account")
+    keys = {r["external_ref"] for r in rows}
+    assert len(rows) == len(keys)  # one record per key
+    letters = pair.store.dead_letters("crm_accounts")
+    assert letters and {d.error_code for d in letters} == {"DUPLICATE_MATCH_KEY"}
+    assert result.counts.created == len(keys) and result.counts.failed == len(letters)
+    assert "is also the key of source record" in letters[0].message
