@@ -176,23 +176,20 @@ _VALUES = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType
            bool, tuple, frozenset, type(None))  # fmt: skip
 
 
-_scanned: tuple[int, dict[int, tuple[str, str]]] = (0, {})  # (len(sys.modules) then, what was found)
+_scanned: set[str] = set()  # Airflow modules whose objects are in _named
+_named: dict[int, tuple[str, str]] = {}
 
 
 def _module_objects() -> dict[int, tuple[str, str]]:
-    """Airflow's module-level objects by id (a scan of 50 ms, again only when modules were imported)."""
-    global _scanned  # noqa: PLW0603 - a per-process memo
-    if _scanned[0] == len(sys.modules):
-        return _scanned[1]
-    found: dict[int, tuple[str, str]] = {}
+    """Airflow's module-level objects by id; each module is scanned once, when first seen here."""
     for name, module in list(sys.modules.items()):
-        if module is None or not (name + ".").startswith(_BY_NAME_PREFIX):
+        if name in _scanned or module is None or not (name + ".").startswith(_BY_NAME_PREFIX):
             continue
+        _scanned.add(name)
         for attr, value in list(vars(module).items()):
             if not isinstance(value, _VALUES):
-                found.setdefault(id(value), (name, attr))
-    _scanned = (len(sys.modules), found)
-    return found
+                _named.setdefault(id(value), (name, attr))
+    return _named
 
 
 def _dumps(value: Any) -> bytes:
