@@ -22,6 +22,8 @@ import time
 from typing import Any
 
 HEAVY = ("connectors", "pandas", "great_expectations", "simple_salesforce", "odoorpc", "requests_toolbelt")
+
+
 # Connector manifests (capabilities, connection contract, wire formats) are light by contract and are
 # read at parse time; anything else under connectors/ (a connector, a client library) is a regression.
 def _is_manifest(module: str) -> bool:
@@ -60,9 +62,7 @@ def dagbag(folder: str) -> dict[str, Any]:
     return {
         "dags": {dag_id: _dag_info(dag) for dag_id, dag in bag.dags.items()},
         "import_errors": bag.import_errors,
-        "heavy_modules": sorted(
-            m for m in sys.modules if m.split(".")[0] in HEAVY and not _is_manifest(m)
-        ),
+        "heavy_modules": sorted(m for m in sys.modules if m.split(".")[0] in HEAVY and not _is_manifest(m)),
         "seconds_import": imported - started,
         "seconds_parse": parsed - imported,
     }
