@@ -31,7 +31,7 @@ from tests.e2e.airflow.conftest import DAGS, MAPPINGS, REPO, airflow_env
 from tests.fixtures.state import PG_ADMIN_URL, _libpq
 from tests.integration.sync.conftest import Bridge
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # five Airflow processes: 304 s when loaded
 DAG_ID = "sync__salesforce_account_to_odoo"
 SYNC = "salesforce_account_to_odoo"
 POOL = "officebridge_salesforce_default"
