@@ -22,7 +22,13 @@ from tests.integration.sync.conftest import ACCOUNTS, Bridge
 pytestmark = pytest.mark.slow  # one real Airflow API server per session: ~30-45 s to migrate and start
 
 ACCOUNT_SYNC = "salesforce_account_to_odoo"
-SHIPPED = {p.stem for p in (Path(__file__).resolve().parents[3] / "mappings").glob("*.yaml")}  # one each
+_MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"
+_PAIRS = {
+    p.stem for p in (_MAPPINGS / "pairs").glob("*.yaml")
+}  # a two-way file: the pair and its two directions
+SHIPPED = {p.stem for p in _MAPPINGS.glob("*.yaml")} | {
+    f"{p}{d}" for p in _PAIRS for d in ("", "__a_to_b", "__b_to_a")
+}
 
 
 def _fail_two_accounts(bridge: Bridge) -> list[str]:
