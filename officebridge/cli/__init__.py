@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from officebridge import settings
@@ -38,7 +39,7 @@ def _setup_logging(verbose: int) -> None:
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> None:
-    err.print(f"[bold red]error:[/] {redact(message)}", markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(redact(message))}", markup=True, soft_wrap=True)
     sys.exit(code)
 
 
@@ -49,7 +50,7 @@ def _errors() -> Iterator[None]:
         yield
     except MappingError as exc:
         for problem in exc.problems:
-            err.print(f"[red]{redact(str(problem))}[/]", markup=True, soft_wrap=True)
+            err.print(f"[red]{escape(redact(str(problem)))}[/]", markup=True, soft_wrap=True)
         _fail(f"{len(exc.problems)} problem(s) found")
     except OfficeBridgeError as exc:
         _fail(f"{type(exc).__name__}: {exc}")
@@ -112,16 +113,16 @@ def validate(paths: tuple[Path, ...], offline: bool) -> None:
             except MappingError as exc:
                 bad += 1
                 for problem in exc.problems:
-                    err.print(f"[red]{redact(str(problem))}[/]", markup=True, soft_wrap=True)
+                    err.print(f"[red]{escape(redact(str(problem)))}[/]", markup=True, soft_wrap=True)
             except OfficeBridgeError as exc:
                 bad += 1
-                err.print(f"[red]{path}: {redact(str(exc))}[/]", markup=True, soft_wrap=True)
+                err.print(f"[red]{escape(f'{path}: {redact(str(exc))}')}[/]", markup=True, soft_wrap=True)
     finally:
         if describer is not None:
             describer.close()
     unchecked = describer.could_not_check() if describer is not None else []
     for reason in unchecked:
-        err.print(f"[yellow]could not check:[/] {reason}", markup=True, soft_wrap=True)
+        err.print(f"[yellow]could not check:[/] {escape(reason)}", markup=True, soft_wrap=True)
     if bad:
         _fail(f"{bad} of {len(files)} mapping file(s) have problems")
     if unchecked:

@@ -330,3 +330,15 @@ def test_the_schema_names_the_installed_systems_and_their_rules() -> None:
         assert built == {k: v for k, v in json.loads(json.dumps(declared)).items() if k != "description"}
     template = (REPO / "officebridge" / "mapping" / "mapping.template.json").read_text().lower()
     assert not any(name in template for name in systems)  # the template keeps no system's name
+
+
+def test_validate_prints_each_problem_with_its_path_in_brackets(tmp_path: Path) -> None:
+    """The documented form `file:line:column: [path] message`: the path must survive the terminal's markup."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "version: 1\nname: bad\nsource: {system: memory, object: account}\n"
+        "target: {system: memory, object: account, match: ref}\nfields:\n  ref: {copy: id, trasforms: [strip]}\n"
+    )
+    result = CliRunner().invoke(main, ["validate", str(bad), "--offline"])
+    assert result.exit_code == 1
+    assert f"{bad}:6:19: [fields.ref.trasforms] unknown key 'trasforms'" in result.output
