@@ -337,7 +337,8 @@ def test_validate_prints_each_problem_with_its_path_in_brackets(tmp_path: Path) 
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "version: 1\nname: bad\nsource: {system: memory, object: account}\n"
-        "target: {system: memory, object: account, match: ref}\nfields:\n  ref: {copy: id, trasforms: [strip]}\n"
+        "target: {system: memory, object: account, match: ref}\n"
+        "fields:\n  ref: {copy: id, trasforms: [strip]}\n"
     )
     result = CliRunner().invoke(main, ["validate", str(bad), "--offline"])
     assert result.exit_code == 1
