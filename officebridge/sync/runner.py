@@ -179,6 +179,12 @@ def replay(
     options: RunOptions = DEFAULT_OPTIONS,
 ) -> list[ReplayResult]:
     """Read the dead-lettered records again from the source and push them through the sync."""
+    conflicts = [str(d.id) for d in letters if d.stage == "conflict"]
+    if conflicts:
+        raise ConfigError(
+            f"dead letter(s) {', '.join(conflicts)} are conflicts of a two-way sync: a conflict is "
+            "resolved, not replayed (officebridge conflicts resolve ID --take a|b, or the Syncs view)"
+        )
     by_sync: dict[str, list[DeadLetter]] = {}
     for letter in letters:
         by_sync.setdefault(letter.sync, []).append(letter)

@@ -79,3 +79,13 @@ def test_the_resolution_records_who_decided_and_a_second_one_is_refused(systems:
     assert closed is not None and closed.payload["resolution"]["by"] == "ops.lead"
     with pytest.raises(ConfigError, match="already resolved"):
         resolve(systems.store, row["id"], take="b", mappings_dir=systems.file.parent)
+
+
+def test_a_conflict_is_not_replayed_it_says_how_to_resolve_it(systems: Systems) -> None:
+    _conflict(systems)
+    _cli(systems, "run", str(systems.file), "--overlap", "0")
+    [row] = json.loads(_cli(systems, "conflicts", "list", "--json").output)
+    replayed = _cli(systems, "dead-letters", "replay", str(row["id"]), "--mappings", str(systems.file.parent))
+    assert replayed.exit_code == 1
+    assert "resolved, not replayed" in replayed.output and "conflicts resolve" in replayed.output
+    assert systems.store.dead_letter(row["id"]).status == "open"  # type: ignore[union-attr]
