@@ -18,6 +18,7 @@ shows the problem.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +39,7 @@ def reconcile_dags(dag_file: str | Path) -> dict[str, Any]:
     """One `reconcile__<sync>` DAG per mapping file that loads, by DAG id."""
     from officebridge.airflow.dags import mappings_root  # noqa: PLC0415
     from officebridge.airflow.parse_cache import checked_mapping  # noqa: PLC0415
+    from officebridge.pair.loader import is_pair_file, load_pair  # noqa: PLC0415
 
     dags: dict[str, Any] = {}
     for path in sorted(mappings_root(dag_file).glob("*.y*ml")):
@@ -46,6 +48,16 @@ def reconcile_dags(dag_file: str | Path) -> dict[str, Any]:
         except OfficeBridgeError:
             continue  # the mapping's own DAG file raises the problem, with file, line and column
         dag = build_reconcile_dag(mapping)
+        dags[dag.dag_id] = dag
+    for path in sorted((mappings_root(dag_file) / "pairs").glob("*.y*ml")):
+        if not is_pair_file(path):
+            continue
+        try:
+            pair = load_pair(path)
+        except OfficeBridgeError:
+            continue  # `officebridge validate` says why; the pair gets no DAG of either kind
+        # the pair compared both ways, under its own name, with side a's and side b's objects as the ends
+        dag = build_reconcile_dag(dataclasses.replace(pair.a_to_b, name=pair.name, file=str(path)))
         dags[dag.dag_id] = dag
     return dags
 
@@ -83,6 +95,8 @@ def run_reconcile(mapping_path: str, params: Mapping[str, Any] | None = None) ->
     from airflow.sdk.exceptions import AirflowFailException  # noqa: PLC0415
 
     from officebridge.airflow.tasks import _fail_fast, airflow_detail  # noqa: PLC0415
+    from officebridge.pair.loader import is_pair_file  # noqa: PLC0415
+    from officebridge.reconcile.pair_run import reconcile_pair  # noqa: PLC0415
     from officebridge.reconcile.run import ReconcileOptions  # noqa: PLC0415
     from officebridge.reconcile.sync import reconcile_mapping  # noqa: PLC0415
 
@@ -90,7 +104,10 @@ def run_reconcile(mapping_path: str, params: Mapping[str, Any] | None = None) ->
     repair = bool((params or {}).get("repair", False))
     with _fail_fast():
         options = ReconcileOptions(repair=repair, trigger="airflow")
-        outcome = reconcile_mapping(mapping_path, None, options, detail=airflow_detail(context))
+        if is_pair_file(mapping_path):  # a two-way file: both sides, each against the other
+            outcome = reconcile_pair(mapping_path, None, options, detail=airflow_detail(context))
+        else:
+            outcome = reconcile_mapping(mapping_path, None, options, detail=airflow_detail(context))
     row = outcome.reconciliation
     log.info("%s: reconciliation %d %s: %s", row.sync, row.id, row.status, row.counts)
     if outcome.out_of_step:

@@ -22,7 +22,7 @@ def test_dags_folder_imports_cleanly_one_dag_per_mapping(airflow_home: AirflowHo
     assert sorted(bag["dags"]) == sorted(
         [
             *(f"{kind}__{n}" for kind in ("sync", "replay", "reconcile") for n in names),
-            *(f"pair__{p}" for p in pairs),
+            *(f"{kind}__{p}" for kind in ("pair", "reconcile") for p in pairs),
         ]
     )
     assert bag["heavy_modules"] == []  # no connector, pandas or Great Expectations at parse time

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from officebridge.state.reconciliations import latest
 from tests.integration.sync.conftest import Bridge
 
 pytestmark = pytest.mark.slow
@@ -17,15 +18,23 @@ DagTest = Callable[..., list[dict[str, Any]]]
 def test_the_pair_dag_runs_both_directions_and_a_manual_conflict_fails_its_check(
     bridge: Bridge, dag_test: DagTest
 ) -> None:
-    first = dag_test(("sync__salesforce_account_to_odoo", {}), (f"pair__{PAIR}", {}), (f"pair__{PAIR}", {}))
+    first = dag_test(
+        ("sync__salesforce_account_to_odoo", {}),
+        (f"pair__{PAIR}", {}),
+        (f"pair__{PAIR}", {}),
+        (f"reconcile__{PAIR}", {}),  # both sides compared after the runs: nothing out of step
+    )
     for run in first:
         assert run["state"] == "success", run
     assert set(first[1]["tasks"]) == {"a_to_b", "b_to_a", "conflicts"}
+    assert set(first[3]["tasks"]) == {"reconcile"}
     forward, backward = (bridge.store.runs(f"{PAIR}__{d}", limit=1)[0] for d in ("a_to_b", "b_to_a"))
     assert forward.trigger == backward.trigger == "airflow"
     assert forward.counts["updated"] + forward.counts["created"] == 0  # the second pair run: nothing to do
     assert backward.counts["updated"] + backward.counts["created"] == 0
     assert forward.detail.get("airflow_dag_id") == f"pair__{PAIR}"
+    checked = latest(bridge.store, PAIR)
+    assert checked is not None and checked.status == "clean", checked
 
     [account] = bridge.sf_records("SELECT Id FROM Account ORDER BY Id LIMIT 1")
     [company] = bridge.partners([["ref", "=", account["Id"]]], ["id"])
