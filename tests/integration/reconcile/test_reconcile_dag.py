@@ -19,8 +19,10 @@ def test_every_mapping_has_a_daily_reconcile_dag_and_parsing_stays_light(airflow
     bag = airflow_home.drive("dagbag")
     assert bag["import_errors"] == {}
     assert bag["heavy_modules"] == []
-    names = sorted(p.stem for p in MAPPINGS.glob("*.yaml"))
-    assert sorted(d for d in bag["dags"] if d.startswith("reconcile__")) == [f"reconcile__{n}" for n in names]
+    names = [p.stem for p in MAPPINGS.glob("*.yaml")] + [p.stem for p in (MAPPINGS / "pairs").glob("*.yaml")]
+    assert sorted(d for d in bag["dags"] if d.startswith("reconcile__")) == sorted(
+        f"reconcile__{n}" for n in names
+    )
     accounts = bag["dags"][f"reconcile__{SYNC}"]
     assert accounts["tasks"] == {"reconcile": []} and accounts["owner"] == "sales-ops"
     assert accounts["schedule"] == "@daily" and "reconcile" in accounts["tags"]
