@@ -21,13 +21,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from officebridge.connector import (
+    Capabilities,
     Connector,
     OpKind,
     SourceRecord,
     Watermark,
     WriteOp,
-    WriteResult,
-    invalid_op,
 )
 from officebridge.errors import RecordError
 from officebridge.mapping.compiler import CompiledMapping
@@ -48,7 +47,7 @@ from officebridge.state import NewDeadLetter, StateStore
 from officebridge.state.records import PairLink
 from officebridge.sync.counts import Counts
 from officebridge.sync.plan import Planned
-from officebridge.sync.run import DEFAULT_OPTIONS, RunOptions, SyncRun
+from officebridge.sync.run import DEFAULT_OPTIONS, RunOptions, SyncRun, send
 
 CONFLICT = "CONFLICT"
 _KIND = {CREATE: OpKind.CREATE, UPDATE: OpKind.UPDATE, ARCHIVE: OpKind.ARCHIVE, DELETE: OpKind.DELETE}
@@ -171,20 +170,11 @@ class PairDirection(SyncRun):
         connector: Connector,
         obj: str,
         ops: list[WriteOp],
-        caps: Any,
+        caps: Capabilities,
         *,
         pushed: bool,
     ) -> None:
-        results: dict[str, WriteResult] = {}
-        sendable = []
-        for op in ops:
-            refused = invalid_op(op, caps, obj)
-            if refused is None:
-                sendable.append(op)
-            else:
-                results[op.ref] = refused
-        for result in connector.write(obj, sendable) if sendable else []:
-            results[result.ref] = result
+        results = send(connector, obj, ops, caps)
         for s in steps:
             answer = results.get(s.record.id)
             if answer is not None and answer.ok:

@@ -123,6 +123,25 @@ DEFAULT_OPTIONS = RunOptions()
 Progress = Callable[[Counts], None]
 
 
+def send(connector: Connector, obj: str, ops: list[WriteOp], caps: Capabilities) -> dict[str, WriteResult]:
+    """Write `ops` to `obj` in one request; one result per op, by ref.
+
+    Each op is checked against the system's capabilities first (`invalid_op`, the one
+    check): an op that cannot be sent fails here, alone, and is never sent.
+    """
+    results: dict[str, WriteResult] = {}
+    sendable: list[WriteOp] = []
+    for op in ops:
+        refused = invalid_op(op, caps, obj)
+        if refused is None:
+            sendable.append(op)
+        else:
+            results[op.ref] = refused
+    for result in connector.write(obj, sendable) if sendable else []:
+        results[result.ref] = result
+    return results
+
+
 def _masked(values: dict[str, Any], sensitive: set[str]) -> dict[str, Any]:
     return {k: (MASK if k in sensitive and v not in (None, "") else v) for k, v in values.items()}
 
@@ -465,19 +484,8 @@ class SyncRun:
         check): an op that cannot be sent fails here, alone. A result of unknown outcome is
         parked by `outcome` (never resent blindly); see `settle_unknown_writes`.
         """
-        results: dict[str, WriteResult] = {}
-        obj = self.mapping.target.object
-        ops: list[WriteOp] = []
-        for p in plans:
-            op = p.op(self.planner.match_field)
-            refused = invalid_op(op, self.writes, obj)
-            if refused is None:
-                ops.append(op)
-            else:
-                results[op.ref] = refused
-        for result in self.target.write(obj, ops) if ops else []:
-            results[result.ref] = result
-        return results
+        ops = [p.op(self.planner.match_field) for p in plans]
+        return send(self.target, self.mapping.target.object, ops, self.writes)
 
     def _recreate_missing(
         self, chunk: list[Planned], results: dict[str, WriteResult]
