@@ -14,7 +14,6 @@ from officebridge.reconcile.pair import PairSubject, check_pair
 from officebridge.reconcile.pair_repair import PairRepair
 from officebridge.reconcile.run import Outcome, ReconcileOptions, reconcile
 from officebridge.state import StateStore
-from officebridge.sync.run import RunOptions
 
 
 def reconcile_pair(
@@ -27,10 +26,7 @@ def reconcile_pair(
     from officebridge.pair.runner import prepared_pair  # noqa: PLC0415 - the pair package imports the engine
 
     options = options or ReconcileOptions()
-    run_options = RunOptions(
-        trigger="reconcile", read_batch=options.batch, lock_ttl=options.lock_ttl, settle_batch=options.batch,
-        detail=detail,
-    )  # fmt: skip
+    run_options = options.run_options(detail)
     with prepared_pair(path, store, run_options) as (forward, backward):
         subject = PairSubject(
             forward.pair, forward.compiled, backward.compiled, forward.source, backward.source, forward.store

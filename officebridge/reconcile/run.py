@@ -28,6 +28,7 @@ from officebridge.reconcile.subject import Subject
 from officebridge.secrets import redact
 from officebridge.state import Lock, StateStore
 from officebridge.state import reconciliations as recs
+from officebridge.sync.run import RunOptions
 
 Repairer = Callable[[Scratch], RepairResult]
 Checker = Callable[
@@ -42,6 +43,13 @@ class ReconcileOptions:
     batch: int = 500  # records per page on each side
     trigger: str = "cli"
     lock_ttl: float = 600.0
+
+    def run_options(self, detail: dict[str, object] | None = None) -> RunOptions:
+        """The runs a reconciliation prepares and repairs through: its pages, lock and trigger."""
+        return RunOptions(
+            trigger="reconcile", read_batch=self.batch, lock_ttl=self.lock_ttl, settle_batch=self.batch,
+            detail=detail,
+        )  # fmt: skip
 
 
 @dataclass(slots=True)

@@ -13,7 +13,6 @@ from officebridge.reconcile.directional import DirectionalSync
 from officebridge.reconcile.repair import DirectionalRepair
 from officebridge.reconcile.run import Outcome, ReconcileOptions, reconcile
 from officebridge.state import StateStore
-from officebridge.sync.run import RunOptions
 from officebridge.sync.runner import prepared
 
 
@@ -25,10 +24,7 @@ def reconcile_mapping(
     detail: dict[str, object] | None = None,
 ) -> Outcome:
     options = options or ReconcileOptions()
-    run_options = RunOptions(
-        trigger="reconcile", read_batch=options.batch, lock_ttl=options.lock_ttl, settle_batch=options.batch,
-        detail=detail,
-    )  # fmt: skip
+    run_options = options.run_options(detail)
     with prepared(path, store, run_options) as run:
         subject = DirectionalSync(run.mapping, run.compiled, run.source, run.target, run.store)
         repairer = DirectionalRepair(run, options.batch) if options.repair else None
