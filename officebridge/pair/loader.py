@@ -28,6 +28,9 @@ from officebridge.mapping.loader import (
     _rule,
     read_text,
 )
+from officebridge.mapping.loader import (
+    _name as sync_name,
+)
 from officebridge.mapping.spec import FieldRule, Mapping, SourceSpec, TargetSpec
 from officebridge.mapping.yamldoc import Path as DocPath
 from officebridge.mapping.yamldoc import YamlSyntaxError, format_path, parse
@@ -131,16 +134,12 @@ def _keys(raw: Any, path: DocPath, allowed: tuple[str, ...], out: Collector) -> 
 
 
 def _name(data: dict[str, Any], file: str, out: Collector) -> str:
-    name = data.get("name")
-    if isinstance(name, str):
-        if not NAME_RE.match(name):
-            out.add(("name",), f"name {name!r} is not a valid sync name (a-z, 0-9, _)", rank=RANK_STRUCTURE)
-        return name
-    stem = Path(file).stem
-    if not NAME_RE.match(stem):
-        out.add((), f"the file name {stem!r} is not a valid sync name; add `name:` (a-z, 0-9, _)",
-                rank=RANK_STRUCTURE)  # fmt: skip
-    return stem
+    """The directional rule (`name:`, else the file name), and a given name checked too: the pair's
+    name becomes its directions' sync names and its DAG ids."""
+    name = sync_name(data, file, out)
+    if isinstance(data.get("name"), str) and not NAME_RE.match(name):
+        out.add(("name",), f"name {name!r} is not a valid sync name (a-z, 0-9, _)", rank=RANK_STRUCTURE)
+    return name
 
 
 def _side(key: Side, raw: Any, out: Collector) -> SideSpec | None:
