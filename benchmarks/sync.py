@@ -146,7 +146,7 @@ def timed(pair: Pair, fn: Callable[[], Any]) -> Measured:
     started = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - started
-    return seconds, pair.requests(), result, int(pair.odoo.stats()["requests"])
+    return seconds, pair.requests(), result, pair.odoo_requests()
 
 
 def check(what: str, companies: dict[str, dict[str, Any]], ids: set[str]) -> None:
