@@ -20,6 +20,7 @@ every key is looked up, as before.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,31 @@ class Planner:
             self._fail(by_id[source_id], error)
         self._match(live, links)
         return plans
+
+    def checkpoint(self) -> Callable[[], None]:
+        """A way back to the planner's present state (what `has_values` spared), for plans
+        made ahead of a write that may still fail (`officebridge.sync.overlap`)."""
+        unkeyed, shortcut = self.unkeyed, self._shortcut
+
+        def restore() -> None:
+            self.unkeyed, self._shortcut = unkeyed, shortcut
+
+        return restore
+
+    def can_plan_ahead(self, sync: str) -> bool:
+        """Whether a batch may be planned while an earlier one is being written: not when a
+        reference is looked up in the very object this sync writes, or through its own links."""
+        return not any(
+            (ref.via == "target" and ref.object == self.target_object)
+            or (ref.via == "link" and ref.sync == sync)
+            for ref in self.compiled.lookups
+        )
+
+    def match_keys(self, plans: list[Planned]) -> set[Any]:
+        """The match keys these plans write (hashable stand-ins), to compare batches by."""
+        if not self.match_field:
+            return set()
+        return {_safe(k) for p in plans if (k := self._match_key(p)) not in (None, "", False)}
 
     def find(self, keys: list[Any]) -> tuple[dict[Any, str], dict[Any, str]]:
         """Target ids of these match keys, and the keys that cannot be looked up (with why)."""
