@@ -243,7 +243,7 @@ def _run_pair(ctx: click.Context, mapping: Path, options: Any, as_json: bool) ->
         store = _store(ctx)
         results = run_pair(mapping, store, options)
         pair = results[0].sync.rsplit("__", 1)[0]
-        conflicts = [d for d in store.dead_letters(pair, limit=1000) if d.stage == "conflict"]
+        conflicts = store.dead_letters(pair, limit=1000, stage="conflict")
     if as_json:
         payload = [{"sync": r.sync, "run_id": r.run_id, "status": r.status, "seconds": round(r.seconds, 3),
                     "counts": r.counts.as_dict(), "notes": r.notes} for r in results]  # fmt: skip

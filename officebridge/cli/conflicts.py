@@ -35,7 +35,7 @@ def conflicts_list(ctx: click.Context, pair: str | None, as_json: bool) -> None:
 
     with _errors():
         store = _store(ctx)
-        letters = [d for d in store.dead_letters(pair, limit=1000) if d.stage == "conflict"]
+        letters = store.dead_letters(pair, limit=1000, stage="conflict")
     rows = [
         {
             "id": d.id,

@@ -103,7 +103,7 @@ def open_conflicts(pair: str) -> dict[str, Any]:
     dag_run = get_current_context().get("dag_run")
     began: datetime | None = getattr(dag_run, "start_date", None)
     with StateStore.open() as store:
-        letters = [d for d in store.dead_letters(pair, limit=10_000) if d.stage == "conflict"]
+        letters = store.dead_letters(pair, limit=10_000, stage="conflict")
     seen = [d for d in letters if began is None or d.updated_at >= began]
     if seen:
         ids = ", ".join(str(d.id) for d in seen[:20])

@@ -145,12 +145,16 @@ def resolve(conn: Connection, sync: str, source_ids: Sequence[str], now: datetim
             conn.execute(sa.delete(table).where(table.c.id.in_(markers), table.c.status == "open"))
 
 
-def query(conn: Connection, sync: str | None, status: str | None, limit: int) -> list[DeadLetter]:
+def query(
+    conn: Connection, sync: str | None, status: str | None, limit: int, stage: str | None = None
+) -> list[DeadLetter]:
     stmt = sa.select(dead_letters)
     if sync is not None:
         stmt = stmt.where(dead_letters.c.sync == sync)
     if status is not None:
         stmt = stmt.where(dead_letters.c.status == status)
+    if stage is not None:
+        stmt = stmt.where(dead_letters.c.stage == stage)
     stmt = stmt.order_by(dead_letters.c.id.desc()).limit(limit)
     return [to_dead_letter(row) for row in conn.execute(stmt)]
 

@@ -28,6 +28,7 @@ from officebridge.state._sql import SUPPORTED_DIALECTS, utcnow
 from officebridge.state.engine import create_engine, masked, resolve_url, write_transaction
 from officebridge.state.migrate import ensure_schema
 from officebridge.state.records import (
+    STAGES,
     DeadLetter,
     Link,
     LinkState,
@@ -261,11 +262,22 @@ class StateStore:
     # --- dead letters --------------------------------------------------------
 
     def dead_letters(
-        self, sync: str | None = None, status: str | None = "open", limit: int = 100
+        self,
+        sync: str | None = None,
+        status: str | None = "open",
+        limit: int = 100,
+        *,
+        stage: str | None = None,
     ) -> list[DeadLetter]:
-        """Newest first; status None means every status."""
+        """Newest first; status None means every status, stage None every stage.
+
+        The stage is filtered in the query, so `limit` counts letters of that stage
+        (a pair's conflicts are not crowded out by its other letters).
+        """
+        if stage is not None and stage not in STAGES:
+            raise ValueError(f"dead letter stage must be one of {', '.join(STAGES)}, not {stage!r}")
         with self._engine.connect() as conn:
-            return _dead.query(conn, sync, status, limit)
+            return _dead.query(conn, sync, status, limit, stage)
 
     def open_letters_page(
         self, sync: str, code: str, *, before: datetime, after_id: int = 0, limit: int = 1000

@@ -360,7 +360,7 @@ def conflicts(
     store: StateStore, mappings_dir: Path, pair: str, status: str | None = "open", limit: int = 200
 ) -> list[ConflictView]:
     """A pair's conflicts (open ones unless asked otherwise), newest first."""
-    letters = [d for d in store.dead_letters(pair, status, limit=limit) if d.stage == CONFLICT_STAGE]
+    letters = store.dead_letters(pair, status, limit=limit, stage=CONFLICT_STAGE)
     if not letters:
         return []
     systems = pair_systems(mappings_dir, pair)

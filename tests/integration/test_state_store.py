@@ -258,6 +258,19 @@ def test_dead_letter_payloads_keep_odd_values_and_lose_secrets(state_store: Stat
     assert state_store.last_run(SYNC).error == "boom ***"  # type: ignore[union-attr]
 
 
+def test_dead_letters_of_one_stage_are_filtered_before_the_limit(state_store: StateStore) -> None:
+    run = state_store.start_run(SYNC)
+    conflict = NewDeadLetter("C1", "conflict", "CONFLICT", "both sides changed Phone", {})
+    others = [NewDeadLetter(f"W{i}", "write", "WRITE_FAILED", "refused", {}) for i in range(5)]
+    state_store.commit_batch(SYNC, run, dead_letters=[conflict, *others])  # the conflict is the oldest
+    # five newer letters of other stages do not crowd the conflict out of a limit of 3
+    assert [d.source_id for d in state_store.dead_letters(SYNC, limit=3, stage="conflict")] == ["C1"]
+    assert len(state_store.dead_letters(SYNC, limit=3, stage="write")) == 3
+    assert state_store.dead_letters(SYNC, stage="map") == []
+    with pytest.raises(ValueError, match="stage must be one of"):
+        state_store.dead_letters(SYNC, stage="conflicts")
+
+
 def test_new_dead_letter_rejects_unknown_stage() -> None:
     with pytest.raises(ValueError, match="stage"):
         NewDeadLetter("x", "teleport", "E", "m", {})
