@@ -17,8 +17,8 @@ The lock is the pair's, so the two directions never interleave.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
 
 from officebridge.connector import (
     Capabilities,
@@ -46,6 +46,7 @@ from officebridge.pair.values import normal, snapshot
 from officebridge.state import NewDeadLetter, StateStore
 from officebridge.state.records import PairLink
 from officebridge.sync.counts import Counts
+from officebridge.sync.overlap import Ahead
 from officebridge.sync.plan import Planned
 from officebridge.sync.run import DEFAULT_OPTIONS, RunOptions, SyncRun, send
 
@@ -55,6 +56,8 @@ _KIND = {CREATE: OpKind.CREATE, UPDATE: OpKind.UPDATE, ARCHIVE: OpKind.ARCHIVE, 
 
 class PairDirection(SyncRun):
     """`side` -> the other side of `pair`, with `back` the other direction's compiled mapping."""
+
+    plans_ahead: ClassVar[bool] = False  # `process` plans its own steps, both sides' bases included
 
     def __init__(  # noqa: PLR0917 - SyncRun's own order, plus the pair and the way back
         self,
@@ -112,6 +115,8 @@ class PairDirection(SyncRun):
         *,
         watermark: Watermark | None = None,
         reread: bool = False,
+        ahead: Ahead | None = None,  # never given: plans_ahead is off for a pair direction
+        meanwhile: Callable[[set[Any]], Ahead | None] | None = None,
     ) -> Counts:
         todo = [r for r in records if r.id not in self.parked]
         steps = self.pair_planner.plan(todo)

@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar, cast
 
 from officebridge.connector import (
     NO_RESULT,
@@ -60,6 +61,7 @@ from officebridge.state.dead_letters import IN_FLIGHT
 from officebridge.sync.counts import Counts
 from officebridge.sync.lifecycle import Life, lifecycle
 from officebridge.sync.notes import RunNotes
+from officebridge.sync.overlap import Ahead, Feed, Serialized, in_flight
 from officebridge.sync.plan import (
     ADOPT,
     ARCHIVE,
@@ -104,6 +106,7 @@ class RunOptions:
     detail: Mapping[str, Any] | None = None  # recorded in the run's detail (e.g. the Airflow run id)
     settle_batch: int = 500  # writes of unknown outcome settled per committed chunk
     read_ahead: int = 2  # source pages read ahead by a reader thread while a page is written (0: inline)
+    plan_ahead: bool = True  # plan the next page while this one's last write is in flight (sync/overlap.py)
 
 
 @dataclass(slots=True)
@@ -149,6 +152,8 @@ def _masked(values: dict[str, Any], sensitive: set[str]) -> dict[str, Any]:
 class SyncRun:
     """Runs one mapping against its two connectors and the state store."""
 
+    plans_ahead: ClassVar[bool] = True  # whether `process` takes plans made ahead (sync/overlap.py)
+
     def __init__(
         self,
         mapping: Any,
@@ -167,7 +172,8 @@ class SyncRun:
         self.target = target
         self.store = store
         self.options = options
-        self.planner = Planner(self.sync, compiled, mapping, target, store)
+        self.serial = Serialized(target)  # the planner's calls and the write in flight take turns
+        self.planner = Planner(self.sync, compiled, mapping, cast("Connector", self.serial), store)
         self.parked: set[str] = set()  # source ids whose last write outcome is unknown and not yet settled
         self.sensitive: set[str] = set(compiled.sensitive)
         self.quality = QualityGate.for_mapping(mapping, sorted(self.sensitive))  # no-op without checks
@@ -181,6 +187,7 @@ class SyncRun:
         self.previous: Watermark | None = None  # the watermark when this run began
         self.notes = RunNotes(options.overlap)
         self.life: Life | None = None
+        self.made_ahead: Ahead | None = None  # the next batch, planned while this one's last write was out
         self.retried_before = retried_before  # retries of preparing the run (its logins, describes)
 
     def begin(self) -> None:
@@ -288,9 +295,27 @@ class SyncRun:
             self.settle_unknown_writes(life)
             since = self.since()
             with self.pages(since) as pages:
-                for page in pages:  # in order; only the reading of later pages overlaps this loop
+                feed = Feed(pages)
+                ahead: Ahead | None = None
+                # in order; the reading of later pages, and the planning of the next, overlap this loop
+                while (page := feed.take()) is not None:
                     self._observe(page.records, since)
-                    counts = self.process(life.run_id, page.records, watermark=self.mark_after(page))
+                    mark = self.mark_after(page)
+                    if (
+                        self.plans_ahead
+                        and self.options.plan_ahead
+                        and self.planner.can_plan_ahead(self.sync)
+                    ):
+                        counts = self.process(
+                            life.run_id,
+                            page.records,
+                            watermark=mark,
+                            ahead=ahead,
+                            meanwhile=partial(self._plan_ahead, feed, page),
+                        )
+                        ahead, self.made_ahead = self.made_ahead, None
+                    else:
+                        counts = self.process(life.run_id, page.records, watermark=mark)
                     life.counts.add(counts)
                     life.beat()
                     if progress is not None:
@@ -298,6 +323,31 @@ class SyncRun:
         assert life.result is not None
         life.result.retried = retried.total
         return life.result
+
+    def _plan_ahead(self, feed: Feed[Page], page: Page, in_flight_keys: set[Any]) -> Ahead | None:
+        """Plan the page after `page` while `page`'s last write is out (see sync/overlap.py).
+
+        Returns None when there is no next page or it cannot be planned ahead; the
+        plans are None when they must be made again after the write.
+        """
+        following = feed.peek()
+        if following is None:
+            return None
+        current = {r.id for r in page.records}
+        todo = [r for r in following.records if r.id not in self.parked]
+        if any(r.id in current for r in todo):
+            return Ahead(following.records, None)
+        restore = self.planner.checkpoint()
+        try:
+            plans = self.planner.plan(todo)
+            self.quality.apply(plans)
+        except Exception:  # raised again, in order, when the page is planned in its turn
+            restore()
+            return Ahead(following.records, None)
+        if any(p.action == FAILED for p in plans) or (self.planner.match_keys(plans) & in_flight_keys):
+            restore()
+            return Ahead(following.records, None)
+        return Ahead(following.records, plans, restore)
 
     @property
     def can_find(self) -> bool:
@@ -356,12 +406,16 @@ class SyncRun:
         *,
         watermark: Watermark | None = None,
         reread: bool = False,
+        ahead: Ahead | None = None,
+        meanwhile: Callable[[set[Any]], Ahead | None] | None = None,
     ) -> Counts:
         """Plan, write and record one batch, with the watermark to commit after it; returns its counts.
 
         Each write chunk is committed as it lands (see the module docstring); what
         is left (unchanged, skipped, adopted, failed in planning) and the watermark
-        go in one last commit.
+        go in one last commit. `ahead`: this batch's plans, made while the batch
+        before was written; `meanwhile`: what to do while this batch's last write
+        is in flight (given its match keys), see sync/overlap.py.
         """
         todo = [r for r in records if r.id not in self.parked]
         total = Counts()
@@ -369,12 +423,20 @@ class SyncRun:
         attempt = 1
         while True:
             pending = [r for r in todo if r.id not in committed]
-            plans = self.planner.plan(pending)
-            self.quality.apply(plans)  # schema and expectations: may fail plans or reject the batch
+            if ahead is not None and ahead.plans is not None and ahead.records is records:
+                plans, ahead.plans = ahead.plans, None  # made and checked while the batch before was written
+            else:
+                plans = self.planner.plan(pending)
+                self.quality.apply(plans)  # schema and expectations: may fail plans or reject the batch
             try:
-                self._write_committed(run_id, plans, committed, total)
+                self._write_committed(run_id, plans, committed, total, meanwhile)
                 break
-            except RetriableError as exc:
+            except BaseException as exc:
+                if self.made_ahead is not None:  # the retry plans this batch as if nothing had been
+                    self.made_ahead.drop()
+                    self.made_ahead = None
+                if not isinstance(exc, RetriableError):
+                    raise
                 # the connector owns per-call retries: a call it already retried is not multiplied here
                 # (the run fails; the scheduler's retry runs it again, and committed chunks stay found)
                 if attempt >= self.options.retry.attempts or exc.attempts > 1:
@@ -416,12 +478,28 @@ class SyncRun:
             if p.action in (CREATE, UPDATE) and p.record.cursor is not None and p.record.cursor < mark:
                 self.notes.late(mark - p.record.cursor)
 
-    def _write_committed(self, run_id: int, plans: list[Planned], committed: set[str], total: Counts) -> None:
-        """Write the plans' operations chunk by chunk, committing each chunk's outcome (added to `total`)."""
-        for chunk in self.chunks([p for p in plans if p.action in _WRITE_ACTIONS]):
+    def _write_committed(
+        self,
+        run_id: int,
+        plans: list[Planned],
+        committed: set[str],
+        total: Counts,
+        meanwhile: Callable[[set[Any]], Ahead | None] | None = None,
+    ) -> None:
+        """Write the plans' operations chunk by chunk, committing each chunk's outcome (added to `total`).
+
+        While the last chunk is in flight, `meanwhile` runs (given the chunk's match keys)
+        and what it returns is kept in `made_ahead`.
+        """
+        chunks = list(self.chunks([p for p in plans if p.action in _WRITE_ACTIONS]))
+        for n, chunk in enumerate(chunks, 1):
             marked = self._mark_in_flight(run_id, chunk)
             try:
-                results = self.write(chunk)
+                if meanwhile is not None and n == len(chunks):
+                    keys = self.planner.match_keys(chunk)
+                    results = in_flight(partial(self.write, chunk), partial(self._meanwhile, meanwhile, keys))
+                else:
+                    results = self.write(chunk)
             except Exception as exc:
                 if marked and _not_applied(exc):  # nothing landed: the markers become plain failures
                     self.store.commit_batch(self.sync, run_id, dead_letters=self._not_sent(chunk, exc))
@@ -442,6 +520,9 @@ class SyncRun:
                 self.parked.update(d.source_id for d in letters if d.error_code == OUTCOME_UNKNOWN)
             total.add(counts)
             self.beat()
+
+    def _meanwhile(self, work: Callable[[set[Any]], Ahead | None], keys: set[Any]) -> None:
+        self.made_ahead = work(keys)
 
     def _mark_in_flight(self, run_id: int, chunk: list[Planned]) -> bool:
         """Before a create chunk of a mapping that cannot find what landed: commit an IN_FLIGHT
@@ -485,7 +566,8 @@ class SyncRun:
         parked by `outcome` (never resent blindly); see `settle_unknown_writes`.
         """
         ops = [p.op(self.planner.match_field) for p in plans]
-        return send(self.target, self.mapping.target.object, ops, self.writes)
+        with self.serial.lock:  # planning ahead may call the target meanwhile
+            return send(self.target, self.mapping.target.object, ops, self.writes)
 
     def _recreate_missing(
         self, chunk: list[Planned], results: dict[str, WriteResult]
