@@ -179,7 +179,7 @@ class SyncRun:
         self.quality = QualityGate.for_mapping(mapping, sorted(self.sensitive))  # no-op without checks
         self.reads: Capabilities = source.manifest.capabilities
         self.writes: Capabilities = target.manifest.capabilities
-        most = self.writes.max_write_batch
+        most = self.writes.write_call  # max_write_batch, unless the connector answers every op of more
         self.write_batch = max(1, min(mapping.target.batch_size or most, most))
         self.cursor: str = mapping.source.cursor or self.reads.cursors_for(mapping.source.object)[0]
         self.started_at = datetime.now(UTC)
