@@ -201,6 +201,7 @@ class WriteResult:
     error_code: str | None = None
     message: str | None = None
     fields: tuple[str, ...] = ()  # fields the system named as the cause (or wrote, on success)
+    retriable: bool = False  # FAILED for a passing reason (an outage, a stop): not applied, may be resent
 
     @property
     def ok(self) -> bool:
@@ -221,9 +222,10 @@ class WriteResult:
         *,
         fields: tuple[str, ...] = (),
         target_id: str | None = None,
+        retriable: bool = False,
     ) -> WriteResult:
         return cls(op.ref, WriteStatus.FAILED, target_id or op.target_id, error_code=code, message=message,
-                   fields=fields)  # fmt: skip
+                   fields=fields, retriable=retriable)  # fmt: skip
 
     @classmethod
     def unknown(cls, op: WriteOp, message: str) -> WriteResult:
@@ -258,10 +260,18 @@ class Capabilities:
     filter_help: str = ""  # one line for analysts: what a filter looks like
     object_deletes: Mapping[str, DeleteVisibility] = field(default_factory=dict)  # objects that differ
     object_cursor_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # objects that differ
+    # more ops than max_write_batch in one write() call: only for a connector that splits the call
+    # into its own requests and answers every op whatever one of them does (None: max_write_batch)
+    max_write_call: int | None = None
 
     @property
     def default_cursor(self) -> str:
         return self.cursor_fields[0]
+
+    @property
+    def write_call(self) -> int:
+        """The most ops the engine hands one `write()` call (and commits together)."""
+        return max(self.max_write_batch, self.max_write_call or 0)
 
     def cursors_for(self, object_name: str) -> tuple[str, ...]:
         """The change stamps this object can be read by; the first is its default."""
