@@ -146,9 +146,12 @@ class PairDirection(SyncRun):
         for s, partner in created:
             self._answer_create(s, partner)
         pulls = [s for s in chunk if s.pull and s.action != FAILED]
+        size = max(1, self.reads.write_call)  # the chunk is sized for Y: X takes its own calls
+        for start in range(0, len(pulls), size):
+            part = pulls[start : start + size]
+            ops = [WriteOp(OpKind.UPDATE, s.record.id, dict(s.pull), s.record.id) for s in part]
+            self._apply(part, self.source, obj_from, ops, self.reads, pushed=False)
         if pulls:
-            ops = [WriteOp(OpKind.UPDATE, s.record.id, dict(s.pull), s.record.id) for s in pulls]
-            self._apply(pulls, self.source, obj_from, ops, self.reads, pushed=False)
             self.tally("pulled", sum(1 for s in pulls if s.action != FAILED))
         self._read_back_from(chunk)
         return chunk
