@@ -21,7 +21,10 @@ Fates: nothing is processed before `UploadComplete`, so a failure up to the
 upload aborts the job and hands the ops back to composite (nothing landed). A
 close whose answer is lost is resolved by looking the job up by id: Open means
 it never closed (abort, hand back), anything else is polled to its end. Only
-when the job cannot be looked up do its ops become UNKNOWN.
+when the job cannot be looked up do its ops become UNKNOWN. Of a closed job,
+each result set is read on its own: what was read is kept, records listed
+unprocessed go through composite, and ops no readable set accounts for are
+UNKNOWN (it may have applied them). `ingest` never raises.
 """
 
 from __future__ import annotations
@@ -219,30 +222,22 @@ class BulkClient:
     def ingest(
         self, object_name: str, kind: OpKind, key_field: str | None, ops: Sequence[WriteOp]
     ) -> JobOutcome:
+        """One job per upload of at most `MAX_UPLOAD_BYTES`; never raises: every op is answered,
+        or handed back (None) when nothing of it can have been processed."""
         header, rows = _csv_rows(kind, key_field, ops)
         data = _csv_text([header, *rows])
         if len(data.encode("utf-8")) > MAX_UPLOAD_BYTES:
             half = len(ops) // 2
-            if half == 0:
-                raise RemoteProtocolError(f"one {object_name} record is larger than a Bulk upload")
+            if half == 0:  # composite refuses it on its own, with Salesforce's reason
+                return JobOutcome([None])
             first = self.ingest(object_name, kind, key_field, ops[:half])
             return JobOutcome(first.results + self.ingest(object_name, kind, key_field, ops[half:]).results)
         spec: dict[str, Any] = {"object": object_name, "operation": OPERATIONS[kind], "contentType": "CSV",
                                 "columnDelimiter": "COMMA", "lineEnding": "LF"}  # fmt: skip
         if kind is OpKind.UPSERT:
             spec["externalIdFieldName"] = key_field
-        what = f"create bulk {spec['operation']} {object_name}"
-        created = self._json(what, self._request(what, "POST", "ingest", data=json.dumps(spec)))
-        self.jobs += 1
-        job_id = str(created["id"])
-        try:
-            self._request(f"upload bulk job {job_id}", "PUT", f"ingest/{job_id}/batches", idempotent=False,
-                          data=data.encode("utf-8"), content_type="text/csv; charset=UTF-8")  # fmt: skip
-        except OfficeBridgeError as exc:  # not closed: nothing is processed; abort and hand back
-            log.warning(
-                "bulk job %s upload failed (%s); aborted, the batch goes through composite", job_id, exc
-            )
-            self.abort("ingest", job_id)
+        job_id = self._open(f"create bulk {spec['operation']} {object_name}", spec, data)
+        if job_id is None:
             return JobOutcome([None] * len(ops))
         try:
             self._request(f"close bulk job {job_id}", "PATCH", f"ingest/{job_id}", idempotent=False,
@@ -256,6 +251,27 @@ class BulkClient:
             self.abort("ingest", job_id)
             return JobOutcome([None] * len(ops))
         return self._finish(Upload(job_id, kind, ops, header, rows))
+
+    def _open(self, what: str, spec: dict[str, Any], data: str) -> str | None:
+        """Create a job and upload its CSV; None when either failed (nothing is processed before the
+        close: the job, if any, is aborted and the batch handed back to composite)."""
+        try:
+            created = self._json(what, self._request(what, "POST", "ingest", data=json.dumps(spec)))
+        except OfficeBridgeError as exc:
+            log.warning("%s failed (%s); the batch goes through composite", what, exc)
+            return None
+        self.jobs += 1
+        job_id = str(created["id"])
+        try:
+            self._request(f"upload bulk job {job_id}", "PUT", f"ingest/{job_id}/batches", idempotent=False,
+                          data=data.encode("utf-8"), content_type="text/csv; charset=UTF-8")  # fmt: skip
+        except OfficeBridgeError as exc:
+            log.warning(
+                "bulk job %s upload failed (%s); aborted, the batch goes through composite", job_id, exc
+            )
+            self.abort("ingest", job_id)
+            return None
+        return job_id
 
     def _after_lost_close(self, up: Upload, why: str) -> JobOutcome:
         """The close may or may not have landed: look the job up by id before anything else."""
@@ -272,15 +288,35 @@ class BulkClient:
         return self._finish(up)
 
     def _finish(self, up: Upload) -> JobOutcome:
+        """Wait for the closed job and match its results to the ops.
+
+        Each result set is read on its own, so what could be read is kept: records
+        listed unprocessed go through composite, and the records no readable set
+        accounts for are UNKNOWN (the job may have applied them), unless the job
+        itself says it processed none.
+        """
         try:
-            self.wait("ingest", up.job_id)
-            done = self._results(up.job_id, "successfulResults")
-            failed = self._results(up.job_id, "failedResults")
-            unprocessed = self._results(up.job_id, "unprocessedrecords")
+            final = self.wait("ingest", up.job_id)
         except OfficeBridgeError as exc:
-            message = f"bulk job {up.job_id} closed, results unreadable ({exc}): it may have applied"
+            message = f"bulk job {up.job_id} closed, its end unknown ({exc}): it may have applied"
             return JobOutcome([WriteResult.unknown(op, message) for op in up.ops])
-        return JobOutcome(_match(up, done, failed, unprocessed))
+        read: dict[str, list[dict[str, str]]] = {}
+        unread: list[str] = []
+        for which in ("successfulResults", "failedResults", "unprocessedrecords"):
+            try:
+                read[which] = self._results(up.job_id, which)
+            except OfficeBridgeError as exc:
+                read[which] = []
+                unread.append(f"{which}: {exc}")
+        if unread and final.get("state") != "JobComplete" and final.get("numberRecordsProcessed") == 0:
+            return JobOutcome([None] * len(up.ops))  # the job says it touched nothing
+        missing = None
+        if unread:
+            missing = (
+                f"bulk job {up.job_id} closed, results unreadable ({'; '.join(unread)}): it may have applied"
+            )
+        done, failed, unprocessed = read.values()
+        return JobOutcome(_match(up, done, failed, unprocessed, missing=missing))
 
     def _results(self, job_id: str, which: str) -> list[dict[str, str]]:
         response = self._request(
@@ -349,9 +385,16 @@ def _error(raw: str) -> tuple[str, str, tuple[str, ...]]:
 
 
 def _match(
-    up: Upload, done: list[dict[str, str]], failed: list[dict[str, str]], unprocessed: list[dict[str, str]]
+    up: Upload,
+    done: list[dict[str, str]],
+    failed: list[dict[str, str]],
+    unprocessed: list[dict[str, str]],
+    missing: str | None = None,
 ) -> list[WriteResult | None]:
-    """Results to ops: by the uploaded row's cells (which carry Id or the key), in upload order."""
+    """Results to ops: by the uploaded row's cells (which carry Id or the key), in upload order.
+
+    An op no result names is UNKNOWN, with `missing` as the reason when a result set was unreadable.
+    """
     job_id, kind, ops, header, rows = up.job_id, up.kind, up.ops, up.header, up.rows
     waiting: dict[tuple[str, ...], list[int]] = {}
     for index, row in enumerate(rows):
@@ -384,7 +427,9 @@ def _match(
             seen[i] = True  # Salesforce says it never touched them: composite may send them
     for i, op in enumerate(ops):
         if not seen[i]:
-            out[i] = WriteResult.unknown(op, f"bulk job {job_id} reported no result for this record")
+            out[i] = WriteResult.unknown(
+                op, missing or f"bulk job {job_id} reported no result for this record"
+            )
     return out
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from xml.parsers.expat import ExpatError
@@ -34,7 +35,7 @@ from simple_salesforce.exceptions import SalesforceAuthenticationFailed, Salesfo
 from simple_salesforce.login import SalesforceLogin
 
 from connectors.salesforce import composite, soql
-from connectors.salesforce.budget import ApiBudget
+from connectors.salesforce.budget import ApiBudget, ApiBudgetExhaustedError
 from connectors.salesforce.bulk import BulkClient, BulkJobFailedError
 from connectors.salesforce.bulk_settings import BulkMode, bulk_settings
 from connectors.salesforce.errors import (
@@ -65,18 +66,26 @@ from officebridge.connector import (
 )
 from officebridge.deadline import Deadline
 from officebridge.errors import (
+    AuthenticationError,
     ConfigError,
     OfficeBridgeError,
+    OutcomeUnknownError,
     RemoteProtocolError,
+    RetriableError,
     SessionExpiredError,
+    TLSVerificationError,
     UnreachableError,
 )
 from officebridge.retry import DEFAULT_POLICY, RetryPolicy, retry_call
-from officebridge.secrets import Secret
+from officebridge.secrets import Secret, redact
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+NOT_SENT = "NOT_SENT"  # an op of a write call that stopped before its request went out
+TRANSIENT_IN_A_ROW = 2  # requests of one write call failing transiently before the rest is not sent
+# every later call of this write would fail the same way
+STOPS = (AuthenticationError, TLSVerificationError, UnreachableError, ApiBudgetExhaustedError)
 MIN_QUERY_BATCH, MAX_QUERY_BATCH = 200, 2000  # what Sforce-Query-Options: batchSize accepts
 ARCHIVE_FLAGS = ("IsActive", "Active__c")
 _SF_ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")  # what Salesforce accepts as an Id
@@ -368,27 +377,46 @@ class SalesforceConnector:
         return found
 
     def write(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
-        """Valid ops (the engine checked them with `invalid_op`) as sObject Collections requests."""
+        """Valid ops (the engine checked them with `invalid_op`) as Bulk jobs and sObject Collections.
+
+        Every op gets an answer whatever one request does (the manifest's `max_write_call`):
+        a request that fails answers for its own ops, and the answers of those that
+        landed are kept. Per failed request (after `_call`'s own retries):
+
+        - refused (a 4xx): FAILED with Salesforce's code and message;
+        - may have landed (a create timed out, reset or answered 5xx after it was sent;
+          an answer that cannot be read): UNKNOWN, so the engine parks them;
+        - a transient fault that outlived the retries (a rate limit, a 5xx, an update's
+          timeout: not applied, or safe to send again): FAILED, `retriable`; after two
+          such requests in a row the rest of the call is not sent (the org is not answering);
+        - a stop that makes every later call pointless (refused login, TLS trust, an
+          unreachable host, the API budget's `api_stop_at`): this and every later
+          request FAILED `NOT_SENT`, `retriable`, without another call.
+
+        A transient fault or a stop is raised instead while nothing of this call has
+        been answered yet, as before: nothing was applied, and the engine's own retry
+        (or the scheduler's) sends the whole call again. Bulk jobs answer as `bulk.py`
+        says: nothing processed goes through composite, results that cannot be read
+        are UNKNOWN, unprocessed records are sent through composite.
+        """
         soql.check_name(object_name)
-        results: list[WriteResult | None] = [None] * len(ops)
         effective = self._effective_ops(object_name, list(ops))
-        todo: list[tuple[int, WriteOp]] = []
-        for i, op in enumerate(effective):
-            if isinstance(op, WriteResult):
-                results[i] = op
-            else:
-                todo.append((i, op))
+        results = [op if isinstance(op, WriteResult) else None for op in effective]
+        todo = [(i, op) for i, op in enumerate(effective) if isinstance(op, WriteOp)]
         todo_ops = [op for _, op in todo]
+        answers = _Answers()
         for group in composite.plan(todo_ops, max_records=max(1, len(todo_ops))):  # runs of one kind
             group_ops = [todo_ops[j] for j in group.indexes]
             got: list[WriteResult | None] = [None] * len(group_ops)
-            if self._bulk_write(len(group_ops)):
+            if answers.stopped is None and self._bulk_write(len(group_ops)):
                 got = self.bulk.ingest(object_name, group.kind, group.key_field, group_ops).results
+                answers.answered = answers.answered or any(r is not None for r in got)
             rest = [k for k, r in enumerate(got) if r is None]  # not sent by Bulk, or never processed
             rest_ops = [group_ops[k] for k in rest]
             for chunk in composite.plan(rest_ops):
                 chunk_ops = [rest_ops[m] for m in chunk.indexes]
-                for m, result in zip(chunk.indexes, self._send(object_name, chunk, chunk_ops), strict=True):
+                sent = self._send(object_name, chunk, chunk_ops, answers)
+                for m, result in zip(chunk.indexes, sent, strict=True):
                     got[rest[m]] = result
             for j, one in zip(group.indexes, got, strict=True):
                 results[todo[j][0]] = one
@@ -400,7 +428,12 @@ class SalesforceConnector:
             mode is BulkMode.AUTO and count >= self.bulk_settings.write_threshold
         )
 
-    def _send(self, object_name: str, chunk: composite.Chunk, ops: list[WriteOp]) -> list[WriteResult]:
+    def _send(
+        self, object_name: str, chunk: composite.Chunk, ops: list[WriteOp], answers: _Answers
+    ) -> list[WriteResult]:
+        """One sObject Collections request; its ops answered whatever happens to it (see `write`)."""
+        if answers.stopped is not None:
+            return [_not_sent(op, answers.stopped) for op in ops]
         request = composite.build(object_name, chunk.kind, chunk.key_field, ops)
         what = f"{chunk.kind.value} {len(ops)} {object_name}"
         try:
@@ -411,9 +444,33 @@ class SalesforceConnector:
                 ),
                 idempotent=chunk.kind in composite.IDEMPOTENT,
             )
-        except WriteOutcomeUnknownError as exc:
-            return [WriteResult.unknown(op, str(exc)) for op in ops]
-        return composite.results(object_name, chunk.kind, ops, body)
+            results = composite.results(object_name, chunk.kind, ops, body)
+        except (WriteOutcomeUnknownError, OutcomeUnknownError) as exc:
+            results = [WriteResult.unknown(op, str(exc)) for op in ops]
+        except STOPS as exc:
+            if not answers.answered:
+                raise
+            answers.stopped = str(exc)
+            return [_not_sent(op, answers.stopped) for op in ops]
+        except RetriableError as exc:  # outlived the retries: not applied, or safe to send again
+            if not answers.answered:
+                raise
+            answers.transient += 1
+            if answers.transient >= TRANSIENT_IN_A_ROW:
+                answers.stopped = f"{answers.transient} requests in a row failed, the last with: {exc}"
+            return [
+                WriteResult.failure(op, "REQUEST_FAILED", f"not applied: {exc}", retriable=True) for op in ops
+            ]
+        except SalesforceRequestError as exc:  # refused: nothing of this request was applied
+            code = exc.error_code or f"HTTP_{exc.status}"
+            results = [WriteResult.failure(op, code, str(exc)) for op in ops]
+        except Exception as exc:  # sent, answered with what we cannot read: it may have been applied
+            log.warning("%s: %s; its records are reported as of unknown outcome", what, exc)
+            message = f"{what}: {type(exc).__name__}: {exc}; it may have been applied"
+            results = [WriteResult.unknown(op, redact(message)) for op in ops]
+        answers.answered = True
+        answers.transient = 0
+        return results
 
     def _effective_ops(self, object_name: str, ops: list[WriteOp]) -> list[WriteOp | WriteResult]:
         """Rewrite ARCHIVE as an update of the object's activity flag, or fail it honestly."""
@@ -450,6 +507,20 @@ class SalesforceConnector:
     def close(self) -> None:
         self._client = None
         self._session.close()
+
+
+@dataclass(slots=True)
+class _Answers:
+    """What one write call has learnt so far: whether any op was answered, and whether to go on."""
+
+    answered: bool = False  # a request's ops got answers (landed, refused or unknown)
+    transient: int = 0  # requests in a row that failed transiently
+    stopped: str | None = None  # why no further request of this call is sent
+
+
+def _not_sent(op: WriteOp, why: str) -> WriteResult:
+    message = redact(f"not sent: an earlier request of this write stopped it ({why})")
+    return WriteResult.failure(op, NOT_SENT, message, retriable=True)
 
 
 def _query_options(batch_size: int) -> dict[str, str]:

@@ -51,6 +51,9 @@ MANIFEST = ConnectorManifest(
         filter_schema={"type": "string", "minLength": 1, "description": "a SOQL WHERE condition"},
         filter_help="a SOQL condition, e.g. \"Type != 'Other'\"",
         max_write_batch=200,  # sObject Collections
+        # the connector splits a call into its own requests (Bulk jobs from bulk_write_threshold,
+        # composite chunks of 200) and answers every op whatever one of them does
+        max_write_call=10_000,
     ),
     connection=ConnectionContract(
         default_conn_id="salesforce_default",
