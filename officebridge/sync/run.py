@@ -488,41 +488,71 @@ class SyncRun:
     ) -> None:
         """Write the plans' operations chunk by chunk, committing each chunk's outcome (added to `total`).
 
-        While the last chunk is in flight, `meanwhile` runs (given the chunk's match keys)
-        and what it returns is kept in `made_ahead`.
+        A chunk's outcome is committed while the next chunk is in flight (the chunks of
+        a batch were planned together: none depends on another's answer), so the
+        target is not left idle while the state store commits; a crash in between is
+        one between an answer and its commit, covered as the module docstring says.
+        While the last chunk is out, `meanwhile` runs too (given its match keys), after
+        that commit, and what it returns is kept in `made_ahead`.
         """
         chunks = list(self.chunks([p for p in plans if p.action in _WRITE_ACTIONS]))
+        finish: Callable[[], None] | None = None  # commits the chunk before, once the next is out
         for n, chunk in enumerate(chunks, 1):
             marked = self._mark_in_flight(run_id, chunk)
+            ahead = meanwhile if n == len(chunks) else None
             try:
-                if meanwhile is not None and n == len(chunks):
-                    keys = self.planner.match_keys(chunk)
-                    results = in_flight(partial(self.write, chunk), partial(self._meanwhile, meanwhile, keys))
-                else:
+                if finish is None and ahead is None:
                     results = self.write(chunk)
+                else:
+                    keys = self.planner.match_keys(chunk) if ahead is not None else set()
+                    results = in_flight(
+                        partial(self.write, chunk), partial(self._meanwhile, finish, ahead, keys)
+                    )
             except Exception as exc:
                 if marked and _not_applied(exc):  # nothing landed: the markers become plain failures
                     self.store.commit_batch(self.sync, run_id, dead_letters=self._not_sent(chunk, exc))
                 raise  # anything else may have landed: the markers stay, the records parked
-            results = self._recreate_missing(chunk, results)
-            counts, links, deleted, letters, resolved = self.outcome(chunk, results)
-            self.store.commit_batch(
-                self.sync,
-                run_id,
-                links=links,
-                deleted=deleted,
-                dead_letters=letters,
-                resolved=resolved,
-                counts=counts.as_dict(),
-            )
-            committed.update(p.record.id for p in chunk)
-            if not self.can_find:  # a record read again later in this run is not resent either
-                self.parked.update(d.source_id for d in letters if d.error_code == OUTCOME_UNKNOWN)
-            total.add(counts)
-            self.beat()
+            finish = partial(self._commit_chunk, run_id, chunk, results, committed, total)
+        if finish is not None:
+            finish()
 
-    def _meanwhile(self, work: Callable[[set[Any]], Ahead | None], keys: set[Any]) -> None:
-        self.made_ahead = work(keys)
+    def _commit_chunk(
+        self,
+        run_id: int,
+        chunk: list[Planned],
+        results: dict[str, WriteResult],
+        committed: set[str],
+        total: Counts,
+    ) -> None:
+        """Record what one written chunk did: links, dead letters and counts, in one commit."""
+        results = self._recreate_missing(chunk, results)
+        counts, links, deleted, letters, resolved = self.outcome(chunk, results)
+        self.store.commit_batch(
+            self.sync,
+            run_id,
+            links=links,
+            deleted=deleted,
+            dead_letters=letters,
+            resolved=resolved,
+            counts=counts.as_dict(),
+        )
+        committed.update(p.record.id for p in chunk)
+        if not self.can_find:  # a record read again later in this run is not resent either
+            self.parked.update(d.source_id for d in letters if d.error_code == OUTCOME_UNKNOWN)
+        total.add(counts)
+        self.beat()
+
+    def _meanwhile(
+        self,
+        finish: Callable[[], None] | None,
+        ahead: Callable[[set[Any]], Ahead | None] | None,
+        keys: set[Any],
+    ) -> None:
+        """While a chunk is out: commit the one before it, then (last chunk) plan the next batch."""
+        if finish is not None:
+            finish()
+        if ahead is not None:
+            self.made_ahead = ahead(keys)
 
     def _mark_in_flight(self, run_id: int, chunk: list[Planned]) -> bool:
         """Before a create chunk of a mapping that cannot find what landed: commit an IN_FLIGHT

@@ -19,6 +19,7 @@ import pytest
 from officebridge.connector import Page, ReadRequest, WriteOp, WriteResult
 from officebridge.errors import OfficeBridgeError
 from officebridge.retry import RetryPolicy
+from officebridge.state import StateStore
 from officebridge.sync.plan import Planner
 from officebridge.sync.run import RunOptions
 from officebridge.sync.runner import run_mapping
@@ -198,3 +199,43 @@ def test_a_mapping_that_refers_to_its_own_records_plans_page_by_page(
     result = run_mapping(own, pair.store, RunOptions(read_batch=PAGE))
     assert (result.status, result.counts.created) == ("succeeded", 20)
     assert flights.planned_during_write == []
+
+
+def test_a_chunk_is_committed_while_the_next_is_out_and_stays_committed_when_that_one_fails(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OFFICEBRIDGE_RETRY_ATTEMPTS", "1")
+    small = pair.mappings / "crm_accounts.yaml"
+    small.write_text(pair.accounts.read_text().replace("mode: upsert,", "mode: upsert, batch_size: 2,"))
+    flights = Flights(monkeypatch)
+    during: list[bool] = []
+    commit = StateStore.commit_batch
+
+    def watched_commit(store: StateStore, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("links"):
+            during.append(flights.out.is_set())
+        return commit(store, *args, **kwargs)
+
+    monkeypatch.setattr(StateStore, "commit_batch", watched_commit)
+    calls = {"n": 0}
+    write = MemoryConnector.write
+
+    def failing_third(conn: MemoryConnector, obj: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
+        if obj == "account" and conn.settings.conn_id == "erp_test":
+            calls["n"] += 1
+            if calls["n"] == 3:  # the last chunk of page 1 (2 + 2 + 1 records)
+                pair.erp.add_fault("server_error", times=1, operation="account.create", status=503)
+        return write(conn, obj, ops)
+
+    monkeypatch.setattr(MemoryConnector, "write", failing_third)
+    with pytest.raises(OfficeBridgeError):
+        run_mapping(small, pair.store, RunOptions(read_batch=PAGE, retry=RetryPolicy(attempts=1)))
+    ids = _crm_ids(pair)
+    assert during[:2] == [True, True]  # chunks 1 and 2 committed while 2 and 3 were out
+    assert set(pair.store.links("crm_accounts", ids)) == set(ids[:4])  # chunk 2 kept though 3 failed
+    assert set(pair.erp_rows("account")) == set(ids[:4])
+    assert pair.store.watermark("crm_accounts") is None  # page 1 never completed
+
+    again = run_mapping(small, pair.store, RunOptions(read_batch=PAGE))
+    assert (again.status, again.counts.created, again.counts.failed) == ("succeeded", 16, 0)
+    assert len(pair.erp.rows("account")) == 20
