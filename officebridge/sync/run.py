@@ -13,6 +13,12 @@ before sending it, which the chunk's commit clears; a record whose marker
 outlived its run, like one whose write had an unknown outcome, is never resent
 by the engine (nothing can find it): its open letter says a person must check.
 
+What overlaps, and only where nothing committed can change because of it: the
+source's next pages are read by a reader thread (`readahead.py`); a chunk's
+outcome is committed while the next chunk of its batch is in flight; the next
+batch is planned while a batch's last chunk is (`overlap.py` says when those
+plans are kept). Commits stay in order: chunk by chunk, then the watermark.
+
 The watermark is the highest change stamp of the page, never later than the
 run's start (a source clock running ahead must not hide later changes; such
 stamps are counted in the run's notes), or the page's resume token.
