@@ -10,7 +10,10 @@ The two hot paths of a run (`states`, read for every record planned, and
 `write`, for every record written) go through `_RAW`, the same table without
 column types: no per-row type processing. The one typed value, `synced_at`,
 is converted once per batch by the real column type (`_bound`), so what is
-stored is exactly what the typed path stores.
+stored is exactly what the typed path stores. `states` reads its rows from the
+driver's cursor in one `fetchall` (no result object per row), and `write` sends
+one multi-row INSERT per `_ROWS` links (about a third cheaper per row in SQLite
+than an executemany of single-row upserts).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from officebridge.state._sql import IN_CHUNK, chunks, unique, upsert
+from officebridge.state._sql import IN_CHUNK, chunks, unique
 from officebridge.state.records import Link, LinkState, LinkWrite
 from officebridge.state.schema import links
 
@@ -85,16 +88,21 @@ def states(conn: Connection, sync: str, source_ids: Sequence[str]) -> dict[str, 
     found: dict[str, LinkState] = {}
     sql, order = _states_sql(conn)
     plain = order == _STATES_ORDER  # SQLite: sync, then the ids in order
-    for chunk in chunks(unique(source_ids), IN_CHUNK):
-        padded = [*chunk, *([chunk[-1]] * (IN_CHUNK - len(chunk)))]  # a repeated id changes nothing
-        params: Any
-        if plain:
-            params = (sync, *padded)
-        else:
-            named = {"sync": sync, **{f"id{i}": v for i, v in enumerate(padded)}}
-            params = named if order is None else tuple(named[name] for name in order)
-        for source_id, target_id, target_hash, state in conn.exec_driver_sql(sql, params):
-            found[source_id] = LinkState(target_id, target_hash, state)
+    cursor = conn.connection.cursor()  # the driver's: plain rows, read a chunk at a time
+    try:
+        for chunk in chunks(unique(source_ids), IN_CHUNK):
+            padded = [*chunk, *([chunk[-1]] * (IN_CHUNK - len(chunk)))]  # a repeated id changes nothing
+            params: Any
+            if plain:
+                params = (sync, *padded)
+            else:
+                named = {"sync": sync, **{f"id{i}": v for i, v in enumerate(padded)}}
+                params = named if order is None else tuple(named[name] for name in order)
+            cursor.execute(sql, params)
+            for source_id, target_id, target_hash, state in cursor.fetchall():
+                found[source_id] = LinkState(target_id, target_hash, state)
+    finally:
+        cursor.close()
     return found
 
 
@@ -154,21 +162,29 @@ def _bound(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
 
 
 _WRITE_COLUMNS = ("sync", "source_id", "target_id", "source_hash", "target_hash", "synced_at", "state")
-_UPSERT_SQL: dict[str, tuple[str, tuple[str, ...] | None]] = {}  # per dialect: SQL, positional order
+_ROWS = 999 // len(_WRITE_COLUMNS)  # links per INSERT: within SQLite's oldest bound-parameter limit
+_UPSERT_SQL: dict[tuple[str, int], str] = {}  # per (dialect, rows): the multi-row upsert
+_MARKERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # positional markers of the two drivers
 
 
-def _upsert_sql(conn: Connection) -> tuple[str, tuple[str, ...] | None]:
-    """The link upsert compiled once per dialect (executemany of plain rows: no per-row compile)."""
-    cached = _UPSERT_SQL.get(conn.dialect.name)
+def _upsert_sql(conn: Connection, rows: int) -> str:
+    """The upsert of `rows` links in one statement, positional, made once per dialect and size.
+
+    Written out rather than compiled: SQLAlchemy compiles a multi-row VALUES with one
+    named parameter per cell, which the driver would then have to map back.
+    """
+    key = (conn.dialect.name, rows)
+    cached = _UPSERT_SQL.get(key)
     if cached is None:
-        stmt = upsert(conn, _RAW).values({name: sa.bindparam(name) for name in _WRITE_COLUMNS})
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["sync", "source_id"],
-            set_={name: getattr(stmt.excluded, name) for name in _WRITE_COLUMNS[2:]},
+        if conn.dialect.name not in ("sqlite", "postgresql"):
+            raise NotImplementedError(f"state store does not support the {conn.dialect.name} dialect")
+        mark = _MARKERS[conn.dialect.paramstyle]
+        row = "(" + ", ".join([mark] * len(_WRITE_COLUMNS)) + ")"
+        kept = ", ".join(f"{name} = excluded.{name}" for name in _WRITE_COLUMNS[2:])
+        cached = _UPSERT_SQL[key] = (
+            f"INSERT INTO links ({', '.join(_WRITE_COLUMNS)}) VALUES {', '.join([row] * rows)} "
+            f"ON CONFLICT (sync, source_id) DO UPDATE SET {kept}"
         )
-        compiled = stmt.compile(dialect=conn.dialect)
-        order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        cached = _UPSERT_SQL[conn.dialect.name] = (str(compiled), order)
     return cached
 
 
@@ -176,28 +192,14 @@ def write(conn: Connection, sync: str, writes: Sequence[LinkWrite], now: datetim
     latest = {w.source_id: w for w in writes}  # one row per key, or ON CONFLICT hits a row twice
     if not latest:
         return
-    sql, order = _upsert_sql(conn)
     stamp = _bound(conn, links.c.synced_at, now)
-    if order is None:  # named parameters (psycopg)
-        named = [
-            dict(zip(_WRITE_COLUMNS, (sync, w.source_id, w.target_id, w.source_hash, w.target_hash,
-                                      stamp, "active"), strict=True))
-            for w in latest.values()
-        ]  # fmt: skip
-        conn.exec_driver_sql(sql, named)
-    elif order == _WRITE_COLUMNS:  # SQLite: the table's own order, one tuple per row and nothing else
-        rows = [
-            (sync, w.source_id, w.target_id, w.source_hash, w.target_hash, stamp, "active")
-            for w in latest.values()
-        ]
-        conn.exec_driver_sql(sql, rows)
-    else:
-        index = [_WRITE_COLUMNS.index(name) for name in order]
-        rows = [
-            (sync, w.source_id, w.target_id, w.source_hash, w.target_hash, stamp, "active")
-            for w in latest.values()
-        ]
-        conn.exec_driver_sql(sql, [tuple(row[i] for i in index) for row in rows])
+    rows = list(latest.values())
+    for start in range(0, len(rows), _ROWS):
+        part = rows[start : start + _ROWS]
+        params: list[Any] = []
+        for w in part:
+            params += (sync, w.source_id, w.target_id, w.source_hash, w.target_hash, stamp, "active")
+        conn.exec_driver_sql(_upsert_sql(conn, len(part)), tuple(params))
 
 
 def mark_deleted(conn: Connection, sync: str, source_ids: Sequence[str], now: datetime) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 LINK_STATES: Final = ("active", "deleted")
 RUN_STATUSES: Final = ("running", "succeeded", "failed", "partial")
@@ -36,18 +36,21 @@ class Link:
     state: str  # 'active' | 'deleted'
 
 
-@dataclass(frozen=True, slots=True)
-class LinkState:
-    """What planning needs of a link (`StateStore.link_states`): a lean read on the hot path."""
+class LinkState(NamedTuple):
+    """What planning needs of a link (`StateStore.link_states`): a lean read on the hot path.
+
+    A named tuple, not a dataclass like the other values here: one is made per record
+    planned, and a tuple of texts is cheap to build and left alone by the garbage collector.
+    """
 
     target_id: str
     target_hash: str | None
     state: str  # 'active' | 'deleted'
 
 
-@dataclass(frozen=True, slots=True)
-class LinkWrite:
-    """A link to create or refresh in `commit_batch` (upsert by sync + source id)."""
+class LinkWrite(NamedTuple):
+    """A link to create or refresh in `commit_batch` (upsert by sync + source id); one per
+    record written, so a named tuple like `LinkState`."""
 
     source_id: str
     target_id: str
