@@ -47,6 +47,26 @@ def upsert(conn: Connection, table: sa.TableClause) -> Any:
     raise NotImplementedError(f"state store does not support the {conn.dialect.name} dialect")
 
 
+def driver_execute(conn: Connection, sql: str, params: Any) -> list[Any]:
+    """Run `sql` on the driver's own cursor, in the transaction `conn` holds; its rows (or []).
+
+    For the statements commit_batch makes per chunk: SQLAlchemy's execution and result
+    objects cost more than these small statements. A driver error is raised as
+    SQLAlchemy would raise it (parameters hidden), so callers handle one kind of error.
+    """
+    dbapi = conn.dialect.loaded_dbapi
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall()) if cursor.description is not None else []
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            sql, None, exc, dbapi.Error, hide_parameters=True, dialect=conn.dialect
+        ) from exc
+    finally:
+        cursor.close()
+
+
 def scrub(value: Any) -> Any:
     """A copy of a JSON-like value with known secrets masked in every string."""
     if isinstance(value, str):

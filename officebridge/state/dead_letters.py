@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from officebridge.secrets import redact
-from officebridge.state._sql import chunks, scrub, unique, upsert
+from officebridge.state._sql import chunks, driver_execute, scrub, unique, upsert
 from officebridge.state.records import DEAD_LETTER_STATUSES, DeadLetter, NewDeadLetter
 from officebridge.state.schema import dead_letters
 
@@ -111,7 +111,7 @@ def any_open(conn: Connection, sync: str) -> bool:
     sql, (order, defaults) = cached
     named = {**defaults, "sync": sync}
     params: Any = named if order is None else tuple(named[n] for n in order)
-    return conn.exec_driver_sql(sql, params).first() is not None
+    return bool(driver_execute(conn, sql, params))
 
 
 def resolve(conn: Connection, sync: str, source_ids: Sequence[str], now: datetime) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from officebridge.state._sql import IN_CHUNK, chunks, unique
+from officebridge.state._sql import IN_CHUNK, chunks, driver_execute, unique
 from officebridge.state.records import Link, LinkState, LinkWrite
 from officebridge.state.schema import links
 
@@ -199,7 +199,7 @@ def write(conn: Connection, sync: str, writes: Sequence[LinkWrite], now: datetim
         params: list[Any] = []
         for w in part:
             params += (sync, w.source_id, w.target_id, w.source_hash, w.target_hash, stamp, "active")
-        conn.exec_driver_sql(_upsert_sql(conn, len(part)), tuple(params))
+        driver_execute(conn, _upsert_sql(conn, len(part)), tuple(params))
 
 
 def mark_deleted(conn: Connection, sync: str, source_ids: Sequence[str], now: datetime) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from officebridge.errors import StateError
 from officebridge.secrets import redact
-from officebridge.state._sql import scrub, upsert
+from officebridge.state._sql import driver_execute, scrub, upsert
 from officebridge.state.records import COUNT_NAMES, RUN_STATUSES, Run, SyncSummary, Watermark
 from officebridge.state.schema import dead_letters, links, runs, watermarks
 
@@ -92,14 +92,15 @@ def _run_driver_sql(conn: Connection, name: str, build: Any, params: dict[str, A
         order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
         cached = _PREPARED[key] = (str(compiled), order)
     sql, order = cached
-    return conn.exec_driver_sql(sql, params if order is None else tuple(params[n] for n in order))
+    return driver_execute(conn, sql, params if order is None else tuple(params[n] for n in order))
 
 
 def ensure_run(conn: Connection, sync: str, run_id: int) -> None:
     def build() -> Any:
         return sa.select(runs.c.sync).where(runs.c.id == sa.bindparam("run_id"))
 
-    row = _run_driver_sql(conn, "ensure_run", build, {"run_id": run_id}).first()
+    found = _run_driver_sql(conn, "ensure_run", build, {"run_id": run_id})
+    row = found[0] if found else None
     if row is None:
         raise StateError(f"run {run_id} does not exist in the state store (sync {sync!r})")
     if row[0] != sync:
