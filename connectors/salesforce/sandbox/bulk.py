@@ -10,8 +10,9 @@ page), with `Sforce-NumberOfRecords` on every page. Results before completion
 are refused with 412 (query) as Salesforce does. Ingest results are CSV:
 `sf__Id,sf__Created,<uploaded columns>` for successes, `sf__Id,sf__Error,<columns>`
 for failures, the uploaded rows for `unprocessedrecords`. Records are written by
-the same `Writer` as the REST API, one savepoint per row, so validation, faults
-and stamps behave alike. Each HTTP call counts against the API usage like any
+the same `Writer` as the REST API, one savepoint per row (committed 200 rows at
+a time, as a composite request's records are), so validation, faults and
+stamps behave alike. Each HTTP call counts against the API usage like any
 other REST call (Salesforce counts Bulk API 2.0 requests as API requests).
 """
 
@@ -46,6 +47,7 @@ LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024 * 3 // 4  # 150 MB once base64-encoded, as the limit is stated
 DEFAULT_MAX_RECORDS = 50_000  # what the client asks for by default; Salesforce picks when absent
 MAX_JOBS = 2000
+COMMIT_ROWS = 200  # rows of an ingest job committed together (as one composite request's records are)
 _job_seq = iter(range(1, 10**9))
 
 
@@ -371,26 +373,33 @@ class BulkApi:
             job.unprocessed = rows
             return
         fail_after = self.job_fault()
-        for index, row in enumerate(rows):
-            if fail_after is not None and index >= fail_after:
-                job.final_state = "Failed"
-                job.error_message = "InternalServerError : the job failed while processing (sandbox fault)"
-                job.unprocessed = rows[index:]
-                return
-            job.processed += 1
-            if len(row) != len(header):
-                job.failed += 1
-                job.failures.append(["", "INVALID_FIELD:Column count does not match the header:--", *row])
-                continue
-            try:
-                with self.store.transaction(), self.store.savepoint():
-                    rid, created = self._apply(job, spec, dict(zip(header, row, strict=True)))
-                job.successes.append([rid, "true" if created else "false", *row])
-            except SfError as exc:
-                job.failed += 1
-                rid = next((v for k, v in zip(header, row, strict=True) if k.lower() == "id"), "")
-                fields = ",".join(exc.fields or [])
-                job.failures.append([rid, f"{exc.code}:{exc.message}:{fields} --", *row])
+        for start in range(0, len(rows), COMMIT_ROWS):  # one commit per chunk, a savepoint per row
+            with self.store.transaction():
+                for index in range(start, min(start + COMMIT_ROWS, len(rows))):
+                    if fail_after is not None and index >= fail_after:
+                        job.final_state = "Failed"
+                        job.error_message = (
+                            "InternalServerError : the job failed while processing (sandbox fault)"
+                        )
+                        job.unprocessed = rows[index:]
+                        return
+                    self._process_row(job, spec, header, rows[index])
+
+    def _process_row(self, job: Job, spec: ObjectSpec, header: list[str], row: list[str]) -> None:
+        job.processed += 1
+        if len(row) != len(header):
+            job.failed += 1
+            job.failures.append(["", "INVALID_FIELD:Column count does not match the header:--", *row])
+            return
+        try:
+            with self.store.savepoint():
+                rid, created = self._apply(job, spec, dict(zip(header, row, strict=True)))
+            job.successes.append([rid, "true" if created else "false", *row])
+        except SfError as exc:
+            job.failed += 1
+            rid = next((v for k, v in zip(header, row, strict=True) if k.lower() == "id"), "")
+            fields = ",".join(exc.fields or [])
+            job.failures.append([rid, f"{exc.code}:{exc.message}:{fields} --", *row])
 
     def _apply(self, job: Job, spec: ObjectSpec, cells: dict[str, str]) -> tuple[str, bool]:
         values: dict[str, Any] = {}
