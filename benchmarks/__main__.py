@@ -16,7 +16,17 @@ import sys
 import time
 from pathlib import Path
 
-MODULES = ["mapping", "expressions", "engine", "sync", "dead_letters", "memory", "quality", "airflow"]
+MODULES = [
+    "mapping",
+    "expressions",
+    "engine",
+    "sync",
+    "dead_letters",
+    "memory",
+    "quality",
+    "airflow",
+    "bulk_writes",
+]
 OUT = Path(__file__).parent / "out"
 
 
