@@ -34,6 +34,7 @@ from officebridge.sync.references import ReferenceResolver
 
 CREATE, UPDATE, ARCHIVE, DELETE = "create", "update", "archive", "delete"
 UNCHANGED, SKIPPED, FAILED, ADOPT = "unchanged", "skipped", "failed", "adopt"
+_MAPPED = "mapped"  # between mapping and matching only: never an action a plan ends with
 FILTERED = "filtered out by `where`"  # the reason of a skip that is not a change (preview leaves it out)
 _OP_KIND = {CREATE: OpKind.CREATE, UPDATE: OpKind.UPDATE, ARCHIVE: OpKind.ARCHIVE, DELETE: OpKind.DELETE}
 
@@ -80,16 +81,20 @@ class Planner:
 
     def plan(self, records: list[SourceRecord]) -> list[Planned]:
         links = self.store.link_states(self.sync, [r.id for r in records])
-        plans = [Planned(record=r, action=SKIPPED) for r in records]
-        live = [p for p in plans if not p.record.deleted]
+        plans = [Planned(r, SKIPPED) for r in records]
+        live: list[Planned] = []
         for p in plans:
             if p.record.deleted:
                 self._plan_delete(p, links.get(p.record.id))
+            else:
+                live.append(p)
         self._map(live)
-        mapped = {p.record.id: p.values for p in live if p.action != FAILED and p.values is not None}
-        by_id = {p.record.id: p for p in live}
-        for source_id, error in self.references.resolve(mapped).items():
-            self._fail(by_id[source_id], error)
+        mapped = {p.record.id: p.values for p in live if p.action == _MAPPED and p.values is not None}
+        failures = self.references.resolve(mapped)
+        if failures:
+            by_id = {p.record.id: p for p in live}
+            for source_id, error in failures.items():
+                self._fail(by_id[source_id], error)
         self._match(live, links)
         return plans
 
@@ -148,10 +153,10 @@ class Planner:
                 p.action, p.reason = SKIPPED, FILTERED
                 continue
             p.values = values
-            p.action = "mapped"
+            p.action = _MAPPED
 
     def _match(self, live: list[Planned], links: dict[str, LinkState]) -> None:
-        pending = [p for p in live if p.action == "mapped"]
+        pending = [p for p in live if p.action == _MAPPED]
         unlinked: list[Planned] = []
         for p in pending:
             p.target_hash = content_hash(p.values or {})
@@ -244,7 +249,7 @@ class Planner:
             if p.record.id not in spared and (k := self._match_key(p)) not in (None, "", False)
         }
         found, refused = self.find(sorted(keys, key=str))
-        return found, (refused | self._refused(sorted(spared)) if spared else refused)
+        return found, (refused | self._refused(list(spared)) if spared else refused)
 
     def _unkeyed(self) -> bool:
         """Whether no target record can hold a key of this sync's own records (asked once per run)."""

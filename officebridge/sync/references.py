@@ -34,8 +34,12 @@ class _KeyCheck:
     def __init__(self, pattern: re.Pattern[str] | None) -> None:
         self.pattern = pattern
         self.seen: dict[tuple[type, Any], str | None] = {}
+        self.texts: dict[str, str | None] = {}  # the same memo for keys of type str exactly
 
     def __call__(self, key: Any) -> str | None:
+        if key.__class__ is str:
+            problem = self.texts[key] = key_problem(key, self.pattern)
+            return problem
         if isinstance(key, tuple):
             return key_problem(key, self.pattern)
         try:
@@ -125,9 +129,17 @@ class ReferenceResolver:
         """The distinct keys of `ref` in the batch; a record with a malformed key fails (in `failures`)."""
         keys: set[Any] = set()
         check = _KeyCheck(self._pattern(ref))  # each distinct key checked once per batch
+        texts = check.texts
         for source_id, values in mapped.items():
             key = values.get(ref.target_field)
             if key is None or source_id in failures:
+                continue
+            if key.__class__ is str:  # the common case, without building lists and tuples
+                problem = texts[key] if key in texts else check(key)
+                if problem is not None:
+                    failures[source_id] = self._invalid(ref, key, problem, source_id)
+                else:
+                    keys.add(key)
                 continue
             for part in _parts(key):
                 problem = check(hashable(part))
@@ -163,7 +175,7 @@ class ReferenceResolver:
     def _empty(ref: LookupRef, source_id: str) -> RecordError:
         return RecordError(
             f"{ref.target_field}: the source value is empty, and the mapping says missing: error "
-            "(fill it in at the source, or set missing: \"null\" to write the record without it)",
+            '(fill it in at the source, or set missing: "null" to write the record without it)',
             stage="lookup",
             code="REFERENCE_EMPTY",
             field=ref.target_field,
