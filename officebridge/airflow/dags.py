@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -183,8 +185,17 @@ def run_dead_letters(summary: Any) -> dict[str, Any]:
     return health.check_dead_letters(summary)
 
 
+@cache
+def shared_task(function: Callable[..., Any], task_id: str, **options: Any) -> Any:
+    """`@task(task_id=..., **options)` of a task callable, made once per process: the decorator
+    inspects the function's signature, and every mapping's DAG has the same tasks."""
+    from airflow.sdk import task  # noqa: PLC0415
+
+    return task(task_id=task_id, **options)(function)
+
+
 def build_dag(mapping: Any) -> Any:
-    from airflow.sdk import DAG, Param, task  # noqa: PLC0415
+    from airflow.sdk import DAG, Param  # noqa: PLC0415
 
     path = str(mapping.file)
     with DAG(
@@ -208,12 +219,12 @@ def build_dag(mapping: Any) -> Any:
         },
     ) as dag:
         pooled: dict[str, Any] = {"pool": pool} if (pool := pool_of(mapping)) else {}  # unset: default_pool
-        checked = task(task_id="check_connections")(run_check_connections)(path)
-        parts = task(task_id="plan_partitions")(run_plan_partitions)(path)
+        checked = shared_task(run_check_connections, "check_connections")(path)
+        parts = shared_task(run_plan_partitions, "plan_partitions")(path)
         checked >> parts
-        etl = task(task_id="extract_transform_load", **pooled)(run_extract_transform_load)
+        etl = shared_task(run_extract_transform_load, "extract_transform_load", **pooled)
         loaded = etl.partial(mapping_path=path).expand(partition=parts)
-        finished = task(task_id="commit_watermark")(run_commit_watermark)(path, loaded)
-        report = task(task_id="report", outlets=[assets.published_asset(mapping)])(run_report)
-        task(task_id="dead_letters", retries=0)(run_dead_letters)(report(loaded, finished))
+        finished = shared_task(run_commit_watermark, "commit_watermark")(path, loaded)
+        report = shared_task(run_report, "report").override(outlets=[assets.published_asset(mapping)])
+        shared_task(run_dead_letters, "dead_letters", retries=0)(report(loaded, finished))
     return dag

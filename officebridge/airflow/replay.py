@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from officebridge.airflow.dags import DEFAULT_ARGS, START
+from officebridge.airflow.dags import DEFAULT_ARGS, START, shared_task
 
 log = logging.getLogger(__name__)
 PREFIX = "replay__"
@@ -42,7 +42,7 @@ def run_replay(mapping_path: str, params: dict[str, Any] | None = None) -> dict[
 
 
 def build_replay_dag(mapping: Any) -> Any:
-    from airflow.sdk import DAG, Param, task  # noqa: PLC0415
+    from airflow.sdk import DAG, Param  # noqa: PLC0415
 
     path = str(mapping.file)
     with DAG(
@@ -66,7 +66,7 @@ def build_replay_dag(mapping: Any) -> Any:
             )
         },
     ) as dag:
-        task(task_id="replay_dead_letters")(run_replay)(path)
+        shared_task(run_replay, "replay_dead_letters")(path)
     return dag
 
 

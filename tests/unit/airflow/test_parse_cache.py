@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,7 +112,7 @@ def test_a_cache_folder_others_can_write_is_not_used(folder: Path, monkeypatch) 
     assert len(loads) == 2 and list(shared.iterdir()) == []
 
 
-def _build_counting(calls: list[str]) -> object:
+def _build_counting(calls: list[str]) -> Callable[[Any], tuple[Any, Any]]:
     from officebridge.airflow.dags import _build_both  # noqa: PLC0415
 
     def build(mapping: object) -> tuple[object, object]:
@@ -187,3 +189,79 @@ def test_a_mapping_broken_after_its_dags_were_cached_fails_on_every_parse(folder
         with pytest.raises(MappingError, match="sideways"):
             parse_cache.built_dags(path, _build_counting(builds))
     assert builds == ["salesforce_account_to_odoo"]
+
+
+def test_one_edited_mapping_among_several_rebuilds_that_mapping_alone(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (folder / MAPPING.name).read_text()
+    paths = []
+    for i in range(3):
+        path = folder / f"accounts_{i}.yaml"
+        path.write_text(text.replace("name: salesforce_account_to_odoo", f"name: accounts_{i}"))
+        paths.append(path)
+    builds: list[str] = []
+    for path in paths:
+        parse_cache.built_dags(path, _build_counting(builds))
+    _touch(paths[1], paths[1].read_text().replace("owner: sales-ops", "owner: finance"))
+    monkeypatch.setattr(parse_cache, "_memo", {})
+    monkeypatch.setattr(parse_cache, "_dag_memo", {})  # the DAG processor's next process
+    owners = [parse_cache.built_dags(path, _build_counting(builds)).dags[0].owner for path in paths]
+    assert owners == ["sales-ops", "finance", "sales-ops"]
+    assert builds == ["accounts_0", "accounts_1", "accounts_2", "accounts_1"]
+
+
+def test_a_changed_connector_manifest_or_officebridge_module_changes_every_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The capability checks read the manifests: an edited one (a new cursor field, an operation
+    dropped) must check every mapping again, as must a new officebridge release."""
+    package = tmp_path / "officebridge"
+    (package / "airflow").mkdir(parents=True)
+    module = package / "airflow" / "parse_cache.py"
+    module.write_text("")
+    manifest = tmp_path / "connectors" / "odoo" / "manifest.py"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text("CAPABILITIES = 1\n")
+    monkeypatch.setattr(parse_cache, "__file__", str(module))
+
+    def digest() -> bytes:
+        parse_cache._code_digest.cache_clear()
+        return parse_cache._code_digest()
+
+    try:
+        first = digest()
+        assert digest() == first
+        _touch(manifest, "CAPABILITIES = 2\n")
+        second = digest()
+        assert second != first
+        _touch(module, "VERSION = 2\n")  # an upgrade rewrites officebridge's modules
+        assert digest() != second
+    finally:
+        parse_cache._code_digest.cache_clear()
+
+
+def test_the_fast_yaml_parser_places_every_key_and_value_where_the_pure_one_does() -> None:
+    """libyaml parses DAG files' mappings (an eighth of the time): the positions in error messages
+    must not move, and a refused file keeps the pure-Python parser's words and hints."""
+    from officebridge.mapping import yamldoc  # noqa: PLC0415
+
+    if yamldoc._CLoader is None:
+        pytest.skip("PyYAML without libyaml: the pure-Python parser is the only one")
+    texts = [p.read_text(encoding="utf-8") for p in sorted((REPO / "mappings").rglob("*.yaml"))]
+    texts += [
+        'a: 1\r\nb: \'é€x\'\r\nc: "q\\""\n',
+        "\ufeffname: x\nf: {a: 1, b: [1, 2, 'x']}\n",
+        "é: ü\nx:\n  - |\n    multi\n  - &a {k: v}\n  - *a\non: No\nt: TRUE\nd: 2024-01-01\n",
+        "a: 1\na: 2\n",
+    ]
+    for text in texts:
+        assert yamldoc._parse(text, yamldoc._CLoader) == yamldoc._parse(text, yamldoc._Loader)
+    for broken in ("a:\n\tb: 1\n", "a: b: c\n", "a: [1, 2\n", 'x: "\\q"\n'):
+        with pytest.raises(yamldoc.YamlSyntaxError) as pure:
+            yamldoc._parse(broken, yamldoc._Loader)
+        with pytest.raises(yamldoc.YamlSyntaxError) as got:
+            yamldoc.parse(broken)
+        assert (str(got.value), got.value.line, got.value.column) == (
+            str(pure.value), pure.value.line, pure.value.column,
+        )  # fmt: skip
