@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -49,23 +48,18 @@ def _fail_fast() -> Iterator[None]:
 @contextmanager
 def _prepared(mapping_path: str, context: Context) -> Iterator[Any]:
     """`officebridge.sync.runner.prepared`, on the connectors this DAG run already opened in this
-    process, if any (`officebridge.airflow.session`): the same steps in the same order."""
+    process, if any (`officebridge.airflow.session`); failures translated for Airflow."""
     from officebridge.airflow import session  # noqa: PLC0415
-    from officebridge.mapping import compile_mapping, load_mapping  # noqa: PLC0415
-    from officebridge.state import StateStore  # noqa: PLC0415
-    from officebridge.sync.run import RunOptions, SyncRun  # noqa: PLC0415
-    from officebridge.sync.runner import connect, peer_syncs  # noqa: PLC0415
+    from officebridge.sync.run import RunOptions  # noqa: PLC0415
+    from officebridge.sync.runner import connect, prepared  # noqa: PLC0415
+
+    def shared(mapping: Any) -> AbstractContextManager[Any]:
+        key = session.run_key(context, mapping)
+        return session.endpoints_for(key, lambda: connect(mapping, check=False), keep=True)
 
     options = RunOptions(trigger="airflow", detail=airflow_detail(context))
-    path = Path(mapping_path)
-    with _fail_fast():
-        mapping = load_mapping(path, syncs=peer_syncs(path))  # a link to no sync: a load-time error
-        key = session.run_key(context, mapping)
-        with session.endpoints_for(key, lambda: connect(mapping, check=False), keep=True) as endpoints:
-            checked = load_mapping(path, describe=endpoints.describe)  # field names against the systems
-            compiled = compile_mapping(checked)
-            with StateStore.open() as store:
-                yield SyncRun(checked, compiled, endpoints.source, endpoints.target, store, options=options)
+    with _fail_fast(), prepared(mapping_path, None, options, endpoints=shared) as run:
+        yield run
 
 
 def check_connections(mapping_path: str, context: Context = None) -> dict[str, str]:

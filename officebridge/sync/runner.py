@@ -8,8 +8,8 @@ fast with nothing recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,32 +90,47 @@ def peer_syncs(path: Path) -> frozenset[str]:
     return frozenset().union(*(sync_names(f) for f in folders if f.is_dir()))
 
 
+OpenEndpoints = Callable[[Any], AbstractContextManager[Endpoints]]
+
+
 @contextmanager
-def prepared(path: str | Path, store: StateStore | None, options: RunOptions) -> Iterator[SyncRun]:
-    mapping = load_mapping(Path(path), syncs=peer_syncs(Path(path)))  # a link to no sync: a load-time error
-    # no separate check(): the describes below log in to both systems and fail just as fast on
+def _connected(mapping: Any) -> Iterator[Endpoints]:
+    # no separate check(): the describes in `prepared` log in to both systems and fail just as fast on
     # refused credentials, TLS or a wrong API version (issue 12: one login and no extra call per run)
     endpoints = connect(mapping, check=False)
-    own_store = store is None
     try:
-        with counting() as before:  # retried logins and describes count for the run they prepare
-            # check field names against the live systems before anything is read or written
-            mapping = load_mapping(Path(path), describe=endpoints.describe)
-        compiled = compile_mapping(mapping)
-        store = store or StateStore.open()
-        yield SyncRun(
-            mapping,
-            compiled,
-            endpoints.source,
-            endpoints.target,
-            store,
-            options=options,
-            retried_before=before,
-        )
+        yield endpoints
     finally:
         endpoints.close()
-        if own_store and store is not None:
-            store.close()
+
+
+@contextmanager
+def prepared(
+    path: str | Path, store: StateStore | None, options: RunOptions, *, endpoints: OpenEndpoints | None = None
+) -> Iterator[SyncRun]:
+    """A run of the mapping at `path`, checked against both systems; `endpoints(mapping)` opens the
+    connectors (default: new ones, closed afterwards; an Airflow task passes the DAG run's shared ones)."""
+    mapping = load_mapping(Path(path), syncs=peer_syncs(Path(path)))  # a link to no sync: a load-time error
+    with (endpoints or _connected)(mapping) as opened:
+        own_store = store is None
+        try:
+            with counting() as before:  # retried logins and describes count for the run they prepare
+                # check field names against the live systems before anything is read or written
+                mapping = load_mapping(Path(path), describe=opened.describe)
+            compiled = compile_mapping(mapping)
+            store = store or StateStore.open()
+            yield SyncRun(
+                mapping,
+                compiled,
+                opened.source,
+                opened.target,
+                store,
+                options=options,
+                retried_before=before,
+            )
+        finally:
+            if own_store and store is not None:
+                store.close()
 
 
 def run_mapping(
