@@ -9,6 +9,14 @@ handed to Airflow's own masker (`airflow.sdk.log.mask_secret` in Airflow 3.3,
 which masks in the task process and its supervisor), so task logs are masked
 even where our filter is not installed; our redaction stays for everything
 Airflow never sees (CLI output, the state store, dead letters, reports).
+
+A process registers the same secrets again and again (every connection lookup,
+every unpickled `Secret`): that is a no-op, Airflow's masker is handed a form
+only once per process (each new pattern recompiles its whole regex). And a
+long-lived process (the API server with the Syncs view, `dag.test`, a watch
+loop) logs in again and again, each login a new session id: the registry keeps
+the `MAX_SECRETS` most recently registered secrets and forgets older ones.
+Airflow's masker cannot forget; Airflow runs each task in a process of its own.
 """
 
 from __future__ import annotations
@@ -21,13 +29,20 @@ import logging
 import re
 import sys
 import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Final
 from urllib.parse import quote, quote_plus
 
 MASK: Final = "***"
 MIN_LENGTH: Final = 4  # shorter values would mask ordinary words
-_known: set[str] = set()
+MAX_SECRETS = 1024  # secrets a process remembers; a connection's own are registered again on each lookup
+_known: set[str] = set()  # every form of every remembered secret: what `redact` masks
+_secrets: OrderedDict[tuple[str, str | None], frozenset[str]] = OrderedDict()  # least recent first
+_refs: Counter[str] = Counter()  # remembered secrets having each form (two may share one)
+_handed: set[str] = set()  # forms Airflow's masker has from this process
+_version = 0  # bumped when _known changes: `redact` keeps its longest-first order until then
+_ordered: tuple[tuple[int, int, int], list[str]] = ((0, 0, -1), [])
 _lock = threading.Lock()
 _airflow_mask: Callable[[str], None] | None = None
 _airflow_tried = False
@@ -56,17 +71,51 @@ def forms(value: str, user: str | None = None) -> set[str]:
 
 
 def register(value: str, user: str | None = None) -> None:
-    """Mask `value` (and, with `user`, the Basic-auth form of the pair) from now on, in this process."""
+    """Mask `value` (and, with `user`, the Basic-auth form of the pair) from now on, in this process.
+
+    A secret registered already is only marked as recently used: no forms computed, Airflow untouched.
+    """
+    global _version  # noqa: PLW0603 - the registry is process-wide
     if not value or len(value) < MIN_LENGTH:
         return
-    found = forms(value, user)
+    key = (value, user)
     with _lock:
-        new = found - _known
+        held = _secrets.get(key)
+        if held is not None and held <= _known:  # (a registry swapped for a fresh set registers again)
+            _secrets.move_to_end(key)
+            return
+    found = frozenset(forms(value, user))
+    with _lock:
+        if key not in _secrets:
+            _refs.update(found)
+        _secrets[key] = found
+        _secrets.move_to_end(key)
         _known.update(found)
+        while len(_secrets) > MAX_SECRETS:
+            _forget(_secrets.popitem(last=False)[1])
+        _version += 1
+    _hand_to_airflow(found)
+
+
+def _forget(found: frozenset[str]) -> None:
+    """Drop the forms no remembered secret has any more (the caller holds the lock)."""
+    for form in found:
+        _refs[form] -= 1
+        if _refs[form] <= 0:
+            del _refs[form]
+            _known.discard(form)
+            _handed.discard(form)
+
+
+def _hand_to_airflow(found: Iterable[str]) -> None:
     airflow = _airflow_masker()
-    if airflow is not None:
-        for form in new:
-            airflow(form)
+    if airflow is None:
+        return
+    with _lock:
+        new = [form for form in found if form not in _handed and form in _known]
+        _handed.update(new)
+    for form in new:
+        airflow(form)
 
 
 AIRFLOW_MASKERS = (
@@ -96,13 +145,11 @@ def _airflow_masker() -> Callable[[str], None] | None:
 
 
 def register_known_with_airflow() -> None:
-    """Hand every form registered so far to Airflow's masker (a task calls this once it starts)."""
-    airflow = _airflow_masker()
-    if airflow is not None:
-        with _lock:
-            known = list(_known)
-        for form in known:
-            airflow(form)
+    """Hand Airflow's masker every form registered before Airflow was loaded (a task calls this once it
+    starts); what it has already is not sent again."""
+    with _lock:
+        known = list(_known)
+    _hand_to_airflow(known)
 
 
 class Secret:
@@ -137,12 +184,21 @@ class Secret:
 
 def redact(text: str) -> str:
     """Replace every form of every secret seen in this process by ***."""
-    with _lock:
-        known = sorted(_known, key=len, reverse=True)
-    for value in known:
+    for value in _longest_first():
         if value in text:
             text = text.replace(value, MASK)
     return _SESSION_LIKE.sub(r"\1" + MASK, text)
+
+
+def _longest_first() -> list[str]:
+    """The known forms, longest first (a form inside a longer one must not break it up), sorted once
+    per change rather than on every call."""
+    global _ordered  # noqa: PLW0603
+    with _lock:
+        stamp = (id(_known), len(_known), _version)
+        if _ordered[0] != stamp:
+            _ordered = (stamp, sorted(_known, key=len, reverse=True))
+        return _ordered[1]
 
 
 def redact_all(texts: Iterable[str]) -> list[str]:
