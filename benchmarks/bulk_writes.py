@@ -143,7 +143,7 @@ def rows(m: dict[str, Any]) -> list[dict[str, Any]]:
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     records = 4000 if quick else 10_000
-    repeats = 2 if quick else 3
+    repeats = 2 if quick else 5
     out = rows(measure(records, 2000, repeats))
     return out + rows(measure(records, records, repeats))
 
