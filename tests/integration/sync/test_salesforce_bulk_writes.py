@@ -127,6 +127,17 @@ def test_a_read_page_of_2500_is_one_job_of_2500(into_sf: IntoSalesforce) -> None
     assert len(into_sf.linked()) == 2500 and len(into_sf.in_salesforce()) == 2500
 
 
+def test_the_mappings_batch_size_still_caps_the_write_call(into_sf: IntoSalesforce) -> None:
+    into_sf.mapping.write_text(
+        MAPPING.replace("match: External_Id__c}", "match: External_Id__c, batch_size: 500}")
+    )
+    into_sf.accounts(2000)
+    result = into_sf.run()
+    assert result.counts.created == 2000
+    assert into_sf.calls("POST jobs/ingest") == 0  # calls of 500: under bulk_write_threshold
+    assert into_sf.calls("POST composite/sobjects") == 12  # 500 = 200 + 200 + 100, four times
+
+
 def test_a_refused_composite_chunk_dead_letters_its_records_only_and_replay_sends_them(
     into_sf: IntoSalesforce,
 ) -> None:
