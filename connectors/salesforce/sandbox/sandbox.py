@@ -56,6 +56,7 @@ EXTRA_KINDS = {
 def _session_token() -> str:
     return "00D5g000000SBOX!" + secrets.token_urlsafe(36)
 
+
 API_DAY = 24 * 3600.0  # seconds: Salesforce counts API requests over a rolling 24 hours
 
 
