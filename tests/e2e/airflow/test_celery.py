@@ -10,10 +10,8 @@ of the Salesforce connection (`OFFICEBRIDGE_POOLS`), so the pool is proven to sc
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import psycopg
 import pytest
 
 from officebridge.testing.harness import free_port
+from tests.e2e.airflow import processes
 from tests.e2e.airflow.conftest import DAGS, MAPPINGS, REPO, airflow_env
 from tests.fixtures.state import PG_ADMIN_URL, _libpq
 from tests.integration.sync.conftest import Bridge
@@ -78,9 +77,9 @@ class Cluster:
 
     def start(self, name: str, *args: str) -> None:
         log = (self.home / f"{name}.log").open("wb")
-        self.procs[name] = subprocess.Popen(
+        self.procs[name] = processes.start(
             [sys.executable, "-m", "airflow", *args], env=self.env, cwd=REPO,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
     def log(self, name: str) -> str:
@@ -110,16 +109,8 @@ class Cluster:
         return state
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 30
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        """Every process group, also of a process that exited already (its forks may not have)."""
+        processes.stop(*self.procs.values())
 
 
 def _rows(db: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:

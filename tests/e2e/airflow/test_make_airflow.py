@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -23,6 +22,7 @@ import pytest
 import requests
 
 from officebridge.sandboxes import registered
+from tests.e2e.airflow import processes
 
 REPO = Path(__file__).resolve().parents[3]
 DAG = "sync__salesforce_account_to_odoo"
@@ -68,20 +68,14 @@ def standalone(tmp_path: Path) -> Iterator[Standalone]:
     env.pop("OFFICEBRIDGE_STATE_URL", None)
     log = tmp_path / "make-airflow.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["make", "airflow"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+        process = processes.start(
+            ["make", "airflow"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     box = Standalone(f"http://127.0.0.1:{port}", tmp_path / "passwords.json", log, process, home, env)
     try:
         yield box
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        processes.stop(process)  # make, its shell, Airflow standalone and what that forked
         subprocess.run([str(REPO / ".venv/bin/officebridge"), "sandbox", "down"], env=env, check=False,
                        capture_output=True, timeout=60)  # fmt: skip
 
