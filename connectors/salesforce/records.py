@@ -117,9 +117,11 @@ def source_record(raw: Any, object_name: str, fields: Sequence[str], *, cursor_f
         raise RemoteProtocolError(
             f"query {object_name}: record {record_id} has an unreadable {cursor_field} {stamp!r}"
         ) from None
-    return SourceRecord(
-        id=record_id,
-        cursor=cursor,
-        deleted=bool(raw.get("IsDeleted", False)),
-        fields={name: field_value(raw, name) for name in fields},
-    )
+    values: dict[str, Any] = {}
+    for name in fields:  # a field answered under its own name, not a relationship: taken as it is
+        value = raw.get(name, _ABSENT)
+        values[name] = field_value(raw, name) if value is _ABSENT or value.__class__ is dict else value
+    return SourceRecord(id=record_id, cursor=cursor, deleted=bool(raw.get("IsDeleted", False)), fields=values)
+
+
+_ABSENT = object()
