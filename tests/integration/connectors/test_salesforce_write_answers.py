@@ -196,3 +196,23 @@ def test_bulk_job_that_processed_nothing_goes_through_composite_even_unread(
     sb.add_fault("server_error", status=503, operation=r"GET jobs/ingest/\{id\}/\w+", times=None)
     results = connector(sb, bulk="always").write("Account", creates(4, "bulknone"))
     assert all(r.ok for r in results) and len(landed(sb, "bulknone")) == 4  # the job said: none processed
+
+
+def test_a_session_that_cannot_be_renewed_mid_call_answers_the_rest_not_sent(
+    sf_sandbox_fresh: SalesforceSandbox,
+) -> None:
+    sb = sf_sandbox_fresh
+    conn = connector(sb, bulk="never")
+    conn.check()  # logged in; then the integration user's password is rotated
+    user = sb.user
+    try:
+        sb.user = dataclasses.replace(user, password="rotated-by-an-admin")
+        skip_then(sb, 1, "POST composite/sobjects")
+        sb.add_fault("expire_sessions", operation="POST composite/sobjects")
+        results = conn.write("Account", creates(600, "relogin"))
+    finally:
+        sb.user = user
+    assert all(r.ok for r in results[:200]) and len(landed(sb, "relogin")) == 200
+    assert {(r.error_code, r.retriable) for r in results[200:]} == {(NOT_SENT, True)}
+    assert "INVALID_LOGIN" in (results[200].message or "")
+    assert calls(sb, "POST composite/sobjects") == 2 and calls(sb, "POST login") == 2
