@@ -10,7 +10,9 @@ answered by logging in again. Reads use the server-side query cursor
 are neither lost nor repeated. Writes use sObject Collections, 200 records per
 request, partial success allowed. Big reads and writes go through Bulk API 2.0
 instead (`bulk.py`; when: `extra.bulk`, `bulk_settings.py`), and every call first
-asks the org's API budget (`budget.py`, from `Sforce-Limit-Info`).
+asks the org's API budget (`budget.py`, from `Sforce-Limit-Info`). One `write`
+call may bring up to the manifest's `max_write_call` ops, since it answers every
+op whatever one of its requests does (see `write`).
 
 ARCHIVE has no native meaning in Salesforce. We map it to setting a boolean
 activity flag to false when the object has an updateable one (`IsActive`, as on
