@@ -460,9 +460,8 @@ class SalesforceConnector:
             answers.transient += 1
             if answers.transient >= TRANSIENT_IN_A_ROW:
                 answers.stopped = f"{answers.transient} requests in a row failed, the last with: {exc}"
-            return [
-                WriteResult.failure(op, "REQUEST_FAILED", f"not applied: {exc}", retriable=True) for op in ops
-            ]
+            message = redact(f"{exc} (after {max(1, exc.attempts)} tries; safe to send again)")
+            return [WriteResult.failure(op, "REQUEST_FAILED", message, retriable=True) for op in ops]
         except SalesforceRequestError as exc:  # refused: nothing of this request was applied
             code = exc.error_code or f"HTTP_{exc.status}"
             results = [WriteResult.failure(op, code, str(exc)) for op in ops]
@@ -521,7 +520,7 @@ class _Answers:
 
 
 def _not_sent(op: WriteOp, why: str) -> WriteResult:
-    message = redact(f"not sent: an earlier request of this write stopped it ({why})")
+    message = redact(f"not sent: this write call stopped ({why}); safe to send again")
     return WriteResult.failure(op, NOT_SENT, message, retriable=True)
 
 
