@@ -137,11 +137,36 @@ def _airflow_masker() -> Callable[[str], None] | None:
     _airflow_tried = True
     for module in AIRFLOW_MASKERS:
         try:
-            _airflow_mask = importlib.import_module(module).mask_secret
+            mask_secret = importlib.import_module(module).mask_secret
             break
         except Exception:
             continue  # an older Airflow: try the next place; our own redaction masks regardless
+    else:
+        return None
+    _airflow_mask = _in_process_aware(mask_secret)
     return _airflow_mask
+
+
+def _in_process_aware(mask_secret: Callable[[str], None]) -> Callable[[str], None]:
+    """`mask_secret`, except under `dag.test()` / `airflow dags test`, whose supervisor runs in the task's
+    own process and shares its masker: there the form goes to that masker alone. Airflow 3.3's
+    in-process comms log every request they send at DEBUG, a MaskSecret's value in clear (its real
+    supervisor omits that body), so sending it would print every secret in the task log."""
+
+    def mask(form: str) -> None:
+        runner = sys.modules.get("airflow.sdk.execution_time.task_runner")
+        comms = getattr(runner, "SUPERVISOR_COMMS", None)
+        if type(comms).__name__ == "InProcessSupervisorComms":
+            try:
+                masker = importlib.import_module("airflow.sdk._shared.secrets_masker")._secrets_masker()
+            except Exception:
+                pass  # another layout: sent as usual below
+            else:
+                masker.add_mask(form)
+                return
+        mask_secret(form)
+
+    return mask
 
 
 def register_known_with_airflow() -> None:

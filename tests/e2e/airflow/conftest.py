@@ -69,6 +69,12 @@ class AirflowHome:
         return airflow_env(self.home, dags, **extra)
 
     def drive(self, *args: str, dags: Path = DAGS, timeout: float = 300, **extra: str) -> Any:
+        return self.drive_logged(*args, dags=dags, timeout=timeout, **extra)[0]
+
+    def drive_logged(
+        self, *args: str, dags: Path = DAGS, timeout: float = 300, **extra: str
+    ) -> tuple[Any, str]:
+        """`drive`, and everything the driver printed (dag.test prints the task logs), stdout then stderr."""
         proc = subprocess.run(
             [sys.executable, "-m", "tests.e2e.airflow.driver", args[0], str(dags), *args[1:]],
             env=self.env(dags, **extra), cwd=REPO, capture_output=True, text=True,
@@ -80,7 +86,7 @@ class AirflowHome:
             raise AssertionError(
                 f"driver failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
             )
-        return json.loads(found[-1][len(marker) :])
+        return json.loads(found[-1][len(marker) :]), proc.stdout + proc.stderr
 
 
 @pytest.fixture
