@@ -179,3 +179,20 @@ def test_a_job_whose_results_cannot_be_read_parks_its_records_and_the_next_run_a
     assert len(in_sf) == 2000 and set(in_sf.values()) == {1}  # found, not created again
     assert len(into_sf.linked()) == 2000 and not into_sf.store.dead_letters(SYNC)
     assert into_sf.calls("POST jobs/ingest") == 0 and into_sf.calls("POST composite/sobjects") == 0
+
+
+def test_a_rate_limit_storm_mid_call_keeps_what_landed_and_letters_the_rest_as_retriable(
+    into_sf: IntoSalesforce,
+) -> None:
+    into_sf.accounts(1000)
+    into_sf.connection(bulk="never")
+    into_sf.sf.add_fault("slow", seconds=0, operation="POST composite/sobjects", times=2)
+    into_sf.sf.add_fault("rate_limit", retry_after=0, operation="POST composite/sobjects", times=None)
+    result = into_sf.run()
+    assert result.status == "partial" and result.counts.created == 400 and result.counts.failed == 600
+    letters = into_sf.store.dead_letters(SYNC, limit=1000)
+    assert sorted({d.error_code for d in letters}) == ["NOT_SENT", "REQUEST_FAILED"]
+    assert len(into_sf.linked()) == 400 and len(into_sf.in_salesforce()) == 400
+    into_sf.sf.clear_faults()
+    replay(into_sf.store, letters, into_sf.mapping.parent)
+    assert len(into_sf.linked()) == 1000 and set(into_sf.in_salesforce().values()) == {1}
