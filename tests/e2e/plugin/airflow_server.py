@@ -25,6 +25,8 @@ from urllib.parse import quote
 
 import requests
 
+from tests.e2e.airflow import processes
+
 REPO = Path(__file__).resolve().parents[3]
 AIRFLOW = Path(sys.executable).with_name("airflow")
 USERS = {"admin": ("admin", "admin-secret-pw"), "viewer": ("viewer", "viewer-secret-pw")}
@@ -117,7 +119,7 @@ class AirflowServer:
                 f"airflow db migrate failed:\n{migrate.stdout[-3000:]}\n{migrate.stderr[-3000:]}"
             )
         with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
+            self.process = processes.start(
                 [
                     str(AIRFLOW),
                     "api-server",
@@ -132,14 +134,13 @@ class AirflowServer:
                 cwd=self.home,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
             )
         self._wait_healthy()
         for part in ("scheduler", "dag-processor"):
             with (self.home / f"{part}.log").open("wb") as out:
                 cmd = [str(AIRFLOW), part]
                 kw = {"env": env, "cwd": self.home, "stdout": out, "stderr": subprocess.STDOUT}
-                self.helpers.append(subprocess.Popen(cmd, start_new_session=True, **kw))  # type: ignore[call-overload]
+                self.helpers.append(processes.start(cmd, **kw))
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -159,23 +160,9 @@ class AirflowServer:
         )
 
     def stop(self) -> None:
-        for helper in self.helpers:
-            if helper.poll() is None:
-                os.killpg(helper.pid, 15)
-        for helper in self.helpers:
-            try:
-                helper.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(helper.pid, 9)
+        """Each process group whole, also one whose leader exited (tests/e2e/airflow/processes.py)."""
+        processes.stop(*self.helpers, *([self.process] if self.process is not None else []))
         self.helpers.clear()
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()  # the api-server forwards it to its uvicorn worker
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, 9)
-            self.process.wait(timeout=5)
 
     def token(self, user: str = "admin") -> str:
         """A JWT for `user`, from the Simple auth manager's own token endpoint."""
