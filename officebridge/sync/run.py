@@ -585,8 +585,11 @@ class SyncRun:
         return [NewDeadLetter(p.record.id, "write", "WRITE_FAILED", message, self._payload(p)) for p in chunk]
 
     def chunks(self, plans: list[Planned]) -> Iterator[list[Planned]]:
-        """Target-sized chunks of one action each: one connector request per chunk, so an error
-        raised by one request never hides the answers of another that landed."""
+        """Chunks of one action each, of at most `write_batch` ops: one connector call per chunk.
+
+        A call answers every op of its chunk; a connector that declares a larger
+        `max_write_call` than its request size splits the call itself and promises
+        that answer even when one of its requests fails."""
         by_action: dict[str, list[Planned]] = {}
         for p in plans:
             by_action.setdefault(p.action, []).append(p)
