@@ -139,11 +139,15 @@ def rows(results: dict[int, dict[str, Any]], small: int, large: int) -> list[dic
         )
     goal = 1.2 if large >= 1_000_000 else 1.5
     out.append(
-        {"name": f"sync memory {label}: peak RSS (VmHWM)",
-         "baseline": f"{_mb(s['plain']['maxrss_kb'] * 1024)} at {small:,}",
-         "candidate": f"{_mb(big['plain']['maxrss_kb'] * 1024)} at {large:,}",
-         "ratio": rss_ratio, "aim": f"flat (<= {goal}x) while the input grows {large // small}x",
-         "note": ("ok" if rss_ratio <= goal else "MISSED") + f"; whole child process; {time_note}"})
+        {
+            "name": f"sync memory {label}: peak RSS (VmHWM)",
+            "baseline": f"{_mb(s['plain']['maxrss_kb'] * 1024)} at {small:,}",
+            "candidate": f"{_mb(big['plain']['maxrss_kb'] * 1024)} at {large:,}",
+            "ratio": rss_ratio,
+            "aim": f"flat (<= {goal}x) while the input grows {large // small}x",
+            "note": ("ok" if rss_ratio <= goal else "MISSED") + f"; whole child process; {time_note}",
+        }
+    )
     return out
 
 
