@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ import requests
 
 from connectors.odoo.sandbox import OdooSandbox
 from connectors.salesforce.sandbox import SalesforceSandbox
+from officebridge.sandboxes import stop_process
 
 MAPPING = Path(__file__).resolve().parent.parent / "mappings" / "salesforce_account_to_odoo.yaml"
 # The Odoo fields the shipped Account mapping writes: what two syncs must agree on.
@@ -134,22 +134,12 @@ def _serve(box: SalesforceSandbox | OdooSandbox, log: Path) -> subprocess.Popen[
     reader.start()
     reader.join(timeout=120)
     if not line or not line[0].strip():
-        _stop(proc)
+        stop_process(proc)
         raise RuntimeError(f"the {box.system} sandbox did not start; see {log}")
     value = json.loads(line[0])
     url = value.get("extra", {}).get("instance_url") or f"http://{value['host']}:{value['port']}"
     box.port = int(url.rsplit(":", 1)[1])
     return proc
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @contextmanager
@@ -163,7 +153,7 @@ def sandboxes(home: Path, accounts: int, seed: int = 7, *, remote: bool = True) 
         if remote:
             for box in (sf, odoo):
                 proc = _serve(box, home / f"{box.system}.log")
-                stack.callback(_stop, proc)
+                stack.callback(stop_process, proc, 15.0)
         else:
             for box in (sf, odoo):
                 box.start()

@@ -82,13 +82,19 @@ def env_var(name: str) -> str:
     return f"AIRFLOW_CONN_{name.upper()}_DEFAULT"
 
 
-def _stop(proc: subprocess.Popen[bytes], pid_file: Path) -> None:
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Stop a sandbox started in its own session: SIGTERM to its group, SIGKILL if it lingers."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _stop(proc: subprocess.Popen[bytes], pid_file: Path) -> None:
+    stop_process(proc)
     pid_file.unlink(missing_ok=True)
 
 
@@ -182,4 +188,4 @@ def load_env(home: Path) -> dict[str, str]:
     return values
 
 
-__all__ = ["down", "env_var", "load_env", "parse_ports", "seed", "up"]
+__all__ = ["down", "env_var", "load_env", "parse_ports", "seed", "stop_process", "up"]
