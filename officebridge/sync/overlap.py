@@ -13,7 +13,7 @@ flight; otherwise the page is planned again after it, as it would have been:
 - a record of the next page that is also in this page (read twice) is planned
   after this page commits (`independent`);
 - a mapping that looks references up in its own target object, or through its
-  own links, never plans ahead (`Planner`'s caller checks `can_plan_ahead`);
+  own links, never plans ahead (`Planner.can_plan_ahead`);
 - a plan ahead that failed (a reference not found, a bad key) or holds a match
   key of the chunk in flight is dropped and made again after the commit;
 - if the write in flight raises, the plans ahead are dropped and the planner's

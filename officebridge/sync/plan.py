@@ -108,12 +108,12 @@ class Planner:
 
         return restore
 
-    def can_plan_ahead(self, sync: str) -> bool:
+    def can_plan_ahead(self) -> bool:
         """Whether a batch may be planned while an earlier one is being written: not when a
         reference is looked up in the very object this sync writes, or through its own links."""
         return not any(
             (ref.via == "target" and ref.object == self.target_object)
-            or (ref.via == "link" and ref.sync == sync)
+            or (ref.via == "link" and ref.sync == self.sync)
             for ref in self.compiled.lookups
         )
 

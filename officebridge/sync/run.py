@@ -303,15 +303,12 @@ class SyncRun:
             with self.pages(since) as pages:
                 feed = Feed(pages)
                 ahead: Ahead | None = None
+                plan_ahead = self.plans_ahead and self.options.plan_ahead and self.planner.can_plan_ahead()
                 # in order; the reading of later pages, and the planning of the next, overlap this loop
                 while (page := feed.take()) is not None:
                     self._observe(page.records, since)
                     mark = self.mark_after(page)
-                    if (
-                        self.plans_ahead
-                        and self.options.plan_ahead
-                        and self.planner.can_plan_ahead(self.sync)
-                    ):
+                    if plan_ahead:
                         counts = self.process(
                             life.run_id,
                             page.records,
@@ -497,13 +494,18 @@ class SyncRun:
         A chunk's outcome is committed while the next chunk is in flight (the chunks of
         a batch were planned together: none depends on another's answer), so the
         target is not left idle while the state store commits; a crash in between is
-        one between an answer and its commit, covered as the module docstring says.
+        one between an answer and its commit, covered by the match field. A mapping
+        without one commits each chunk before the next chunk's IN_FLIGHT markers, as
+        a sequential run does, so no answer it already holds waits on those markers.
         While the last chunk is out, `meanwhile` runs too (given its match keys), after
         that commit, and what it returns is kept in `made_ahead`.
         """
         chunks = list(self.chunks([p for p in plans if p.action in _WRITE_ACTIONS]))
         finish: Callable[[], None] | None = None  # commits the chunk before, once the next is out
         for n, chunk in enumerate(chunks, 1):
+            if finish is not None and not self.can_find:  # its IN_FLIGHT markers come after that commit
+                finish()
+                finish = None
             marked = self._mark_in_flight(run_id, chunk)
             ahead = meanwhile if n == len(chunks) else None
             try:
