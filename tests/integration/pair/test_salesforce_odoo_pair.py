@@ -10,6 +10,7 @@ goes to the newer one, and notes changed on both sides wait for a person.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import pytest
 
@@ -18,6 +19,17 @@ from tests.integration.pair.conftest import ACCOUNTS, PairBridge
 pytestmark = pytest.mark.slow
 
 ODOO_STAMP = 1.1  # Odoo's write_date has whole seconds: a later edit must be in a later second
+
+
+def _after(sf_stamp: str) -> None:
+    """Wait until an Odoo edit made now lands in a later second than the Salesforce stamp.
+
+    The sandbox keeps its stamps strictly increasing, so after a burst of writes (the
+    pair's adoption writes 300 Accounts) they run ahead of the clock: wait on the stamp
+    the edit got, not on the clock alone.
+    """
+    stamp = datetime.strptime(sf_stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    time.sleep(max(0.0, stamp - time.time()) + ODOO_STAMP)
 
 
 def _adopted(b: PairBridge) -> tuple[str, str]:
@@ -84,7 +96,7 @@ def test_a_rename_on_both_sides_goes_to_the_newer_one(pair_bridge: PairBridge) -
     c1, c2 = b.company(a1, [])["id"], b.company(a2, [])["id"]
     b.sf_client.Account.update(a1, {"Name": "Older CRM name"})
     b.odoo_client.execute_kw("res.partner", "write", [[c2], {"name": "Older ERP name"}])
-    time.sleep(ODOO_STAMP)
+    _after(b.account(a1, "SystemModstamp")["SystemModstamp"])
     b.odoo_client.execute_kw("res.partner", "write", [[c1], {"name": "Newer ERP name"}])
     b.sf_client.Account.update(a2, {"Name": "Newer CRM name"})
     b.run_pair()
